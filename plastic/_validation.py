@@ -1,0 +1,52 @@
+"""Checks of user input that raise a clear error instead of a NaN deep inside a solve.
+
+Checks run on concrete values only: under `jit`, `vmap` or `grad` the values are tracers and the
+caller is expected to have validated them before tracing (the public constructors do).
+"""
+
+import jax
+import numpy as np
+
+
+def is_concrete(value) -> bool:
+    """True if ``value`` holds numbers now (not a tracer inside a transformation)."""
+    leaves = jax.tree_util.tree_leaves(value)
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
+
+
+def check_range(
+    name: str,
+    value,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    lower_inclusive: bool = False,
+    upper_inclusive: bool = True,
+    unit: str = "",
+) -> None:
+    """Raise ``ValueError`` naming ``name`` and the allowed range if any element is outside it.
+
+    NaN is always rejected. Bounds are open unless marked inclusive; ``None`` means unbounded.
+    """
+    if not is_concrete(value):
+        return
+    array = np.asarray(value, dtype=float)
+    lo = "-inf" if lower is None else f"{lower:g}"
+    hi = "inf" if upper is None else f"{upper:g}"
+    allowed = (
+        ("[" if lower_inclusive and lower is not None else "(")
+        + f"{lo}, {hi}"
+        + ("]" if upper_inclusive and upper is not None else ")")
+    )
+    suffix = f" {unit}" if unit else ""
+    bad = np.isnan(array)
+    if lower is not None:
+        bad |= array < lower if lower_inclusive else array <= lower
+    if upper is not None:
+        bad |= array > upper if upper_inclusive else array >= upper
+    if np.any(bad):
+        offending = array[bad].ravel()[:3]
+        raise ValueError(
+            f"{name} must be in {allowed}{suffix} and not NaN; got {offending.tolist()}"
+            + (" (and more)" if bad.sum() > 3 else "")
+        )

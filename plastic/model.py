@@ -1,0 +1,240 @@
+"""The spine model: biophysics and a plasticity rule composed into one vector field.
+
+State layout (`SpineState`), per spine where marked:
+soma voltage and its Na/K gates; dendritic voltage and free calcium per compartment; per spine
+head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h) and the rule's
+state. Electrical coupling: soma - dendritic compartments (cable) - spine necks - heads. Calcium
+coupling: heads - necks - dendritic compartments (1-D diffusion); the soma is a calcium sink at
+rest.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+from jaxtyping import Array, Float, PyTree
+
+from plastic._validation import check_range
+from plastic.biophysics import (
+    AMPAReceptor,
+    CalciumHandling,
+    NMDAReceptor,
+    SomaticSpike,
+    VoltageGatedCalciumChannel,
+)
+from plastic.geometry import Geometry
+from plastic.protocols import Drive, Protocol
+from plastic.rules.base import AbstractRule, SynapseSignals
+from plastic.units import CALCIUM_FLUX_PER_PA_PER_FL
+
+
+class SpineState(eqx.Module):
+    """Attributes (shapes; units):
+    soma_voltage: (); mV. soma_gates: (3,); Na m, Na h, K n.
+    dendrite_voltage, dendrite_calcium: (n_compartments,); mV, uM.
+    head_voltage, head_calcium: (n_spines,); mV, uM.
+    ampa, nmda: (n_spines, 2); receptor (rise, decay) states.
+    vgcc: (n_spines, 2); m, h.
+    rule: the rule's state with a leading (n_spines,) axis, or None.
+    """
+
+    soma_voltage: Float[Array, ""]
+    soma_gates: Float[Array, "3"]
+    dendrite_voltage: Float[Array, " n_compartments"]
+    dendrite_calcium: Float[Array, " n_compartments"]
+    head_voltage: Float[Array, " n_spines"]
+    head_calcium: Float[Array, " n_spines"]
+    ampa: Float[Array, "n_spines 2"]
+    nmda: Float[Array, "n_spines 2"]
+    vgcc: Float[Array, "n_spines 2"]
+    rule: PyTree[Float[Array, " n_spines"]] | None
+
+
+class SpineModel(eqx.Module):
+    """Soma + dendrite + spines with glutamate receptors, calcium channels, calcium handling and
+    an optional plasticity rule per spine.
+
+    Attributes:
+        geometry: morphology and discretisation.
+        ampa, nmda: glutamate receptors at every spine head.
+        vgcc: voltage-gated calcium channel in spine heads and shaft.
+        spike: somatic Na/K spike currents.
+        calcium: buffering, extrusion and diffusion of calcium.
+        rule: plasticity rule run at every spine, or None for biophysics only.
+        temperature: degC (the seed experiments ran at 20-22 degC).
+    """
+
+    geometry: Geometry = Geometry()
+    ampa: AMPAReceptor = AMPAReceptor()
+    nmda: NMDAReceptor = NMDAReceptor()
+    vgcc: VoltageGatedCalciumChannel = VoltageGatedCalciumChannel()
+    spike: SomaticSpike = SomaticSpike()
+    calcium: CalciumHandling = CalciumHandling()
+    rule: AbstractRule | None = None
+    temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
+
+    def __check_init__(self):
+        check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0,
+                    unit="degC")
+
+    @property
+    def n_spines(self) -> int:
+        return self.geometry.n_spines
+
+    def derivative(self, state: SpineState, drive: Drive) -> SpineState:
+        """d(state)/dt per ms, given the protocol's inputs ``drive`` at this instant."""
+        geo = self.geometry
+        temperature = self.temperature
+        rest = geo.dendrite.resting_potential
+        weights = geo.attachment_weights(geo.spines.position)  # (n_spines, nodes)
+
+        # Electrics: axial currents along soma + compartments, necks, membranes.
+        node_voltage = jnp.concatenate([state.soma_voltage[None], state.dendrite_voltage])
+        axial = geo.axial_conductance * (node_voltage[:-1] - node_voltage[1:])
+        neck = self.neck_current(state)
+        node_current = (
+            jnp.zeros_like(node_voltage).at[1:].add(axial).at[:-1].add(-axial) - weights.T @ neck
+        )
+        soma_membrane = geo.soma.leak_conductance * (state.soma_voltage - rest) + (
+            self.spike.current(state.soma_gates, state.soma_voltage)
+        )
+        dendrite_vgcc = self.vgcc.dendrite_current(state.dendrite_voltage, geo.compartment_area)
+        dendrite_membrane = geo.compartment_leak * (state.dendrite_voltage - rest) + dendrite_vgcc
+        head_vgcc = self.vgcc.head_current(state.vgcc, state.head_voltage, geo.spines.head_area)
+        nmda_current = self.nmda.current(state.nmda, state.head_voltage, temperature)
+        head_membrane = (
+            geo.head_leak * (state.head_voltage - rest)
+            + self.ampa.current(state.ampa, state.head_voltage, temperature)
+            + nmda_current
+            + head_vgcc
+        )
+        d_soma_voltage = (
+            node_current[0] - soma_membrane + drive.soma_current
+        ) / geo.soma.capacitance
+        d_dendrite_voltage = (node_current[1:] - dendrite_membrane) / geo.compartment_capacitance
+        d_head_voltage = (neck - head_membrane) / geo.head_capacitance
+
+        # Calcium: influx, extrusion, neck exchange and shaft diffusion (rapid buffering).
+        ca = self.calcium
+        ca_rest = ca.resting_calcium
+        node_calcium = jnp.concatenate([ca_rest[None], state.dendrite_calcium])
+        neck_flux = (  # uM fL / ms from head to parent
+            ca.diffusion_coefficient
+            * (jnp.pi * geo.spines.neck_diameter**2 / 4.0)
+            / geo.spines.neck_length
+            * (state.head_calcium - weights @ node_calcium)
+        )
+        head_influx = -CALCIUM_FLUX_PER_PA_PER_FL * (
+            self.nmda.calcium_fraction * nmda_current + head_vgcc
+        )
+        d_head_calcium = (
+            head_influx * 1.0
+            - ca.head_extrusion_rate * (state.head_calcium - ca_rest)
+            - neck_flux / geo.spines.head_volume
+        ) / (1.0 + ca.head_buffer_capacity)
+        cross_section = jnp.pi * geo.dendrite.diameter**2 / 4.0
+        shaft_flux = (  # uM fL / ms from compartment i to i + 1 (sealed ends)
+            ca.diffusion_coefficient
+            * cross_section
+            / geo.compartment_length
+            * (state.dendrite_calcium[:-1] - state.dendrite_calcium[1:])
+        )
+        compartment_flux = (
+            jnp.zeros_like(state.dendrite_calcium).at[1:].add(shaft_flux).at[:-1].add(-shaft_flux)
+            + weights[:, 1:].T @ neck_flux
+        )
+        d_dendrite_calcium = (
+            -CALCIUM_FLUX_PER_PA_PER_FL * dendrite_vgcc / geo.compartment_volume
+            - ca.dendrite_extrusion_rate * (state.dendrite_calcium - ca_rest)
+            + compartment_flux / geo.compartment_volume
+        ) / (1.0 + ca.dendrite_buffer_capacity)
+
+        if self.rule is None:
+            d_rule = None
+        else:
+            signals = SynapseSignals(
+                calcium=state.head_calcium,
+                voltage=state.head_voltage,
+                glutamate=drive.glutamate,
+                soma_voltage=jnp.broadcast_to(state.soma_voltage, state.head_voltage.shape),
+            )
+            d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
+                jnp.zeros(()), state.rule, signals
+            )
+
+        return SpineState(
+            soma_voltage=d_soma_voltage,
+            soma_gates=self.spike.gating_derivative(
+                state.soma_gates, state.soma_voltage, temperature
+            ),
+            dendrite_voltage=d_dendrite_voltage,
+            dendrite_calcium=d_dendrite_calcium,
+            head_voltage=d_head_voltage,
+            head_calcium=d_head_calcium,
+            ampa=self.ampa.gating_derivative(state.ampa, drive.glutamate, temperature),
+            nmda=self.nmda.gating_derivative(state.nmda, drive.glutamate, temperature),
+            vgcc=self.vgcc.gating_derivative(state.vgcc, state.head_voltage, temperature),
+            rule=d_rule,
+        )
+
+    def neck_current(self, state: SpineState) -> Float[Array, " n_spines"]:
+        """Current from the dendrite into each spine head through its neck, pA.
+
+        The parent potential is corrected for the cable between the two bracketing nodes (see
+        `Geometry.attachment_resistance`), which couples the spines: a small linear solve.
+        """
+        geo = self.geometry
+        weights = geo.attachment_weights(geo.spines.position)
+        node_voltage = jnp.concatenate([state.soma_voltage[..., None], state.dendrite_voltage], -1)
+        neck_g = geo.neck_conductance
+        coupling = jnp.eye(geo.n_spines) + neck_g[:, None] * geo.attachment_resistance(
+            geo.spines.position
+        )
+        drive = neck_g * (node_voltage @ weights.T - state.head_voltage)
+        return jnp.linalg.solve(coupling, drive[..., None])[..., 0]
+
+    def parent_voltage(self, state: SpineState) -> Float[Array, "... n_spines"]:
+        """Dendritic potential at the base of each spine neck, mV (any leading axes)."""
+        geo = self.geometry
+        return state.head_voltage + self.neck_current(state) / geo.neck_conductance
+
+    def vector_field(self, t: Float[Array, ""], state: SpineState, protocol: Protocol):
+        """The diffrax vector field: ``derivative`` with the protocol's drive at ``t`` (ms)."""
+        return self.derivative(state, protocol.drive(t))
+
+    def resting_state(self, newton_steps: int = 8) -> SpineState:
+        """The steady state without input, found by Newton's method from the leak equilibrium.
+
+        The rule starts from its own ``initial_state``; only the biophysics is solved for.
+        """
+        geo = self.geometry
+        rest = geo.dendrite.resting_potential
+        n_spines, n_compartments = geo.n_spines, geo.n_compartments
+        ca_rest = self.calcium.resting_calcium
+        guess = SpineState(
+            soma_voltage=rest,
+            soma_gates=self.spike.steady_state(rest),
+            dendrite_voltage=jnp.full(n_compartments, rest),
+            dendrite_calcium=jnp.full(n_compartments, ca_rest),
+            head_voltage=jnp.full(n_spines, rest),
+            head_calcium=jnp.full(n_spines, ca_rest),
+            ampa=jnp.zeros((n_spines, 2)),
+            nmda=jnp.zeros((n_spines, 2)),
+            vgcc=jnp.broadcast_to(self.vgcc.steady_state(rest), (n_spines, 2)),
+            rule=None,
+        )
+        flat, unravel = ravel_pytree(guess)
+        no_input = Drive(glutamate=jnp.zeros(n_spines), soma_current=jnp.zeros(()))
+
+        def residual(y):
+            return ravel_pytree(self.derivative(unravel(y), no_input))[0]
+
+        def newton(y, _):
+            return y - jnp.linalg.solve(jax.jacfwd(residual)(y), residual(y)), None
+
+        flat, _ = jax.lax.scan(newton, flat, None, length=newton_steps)
+        state = unravel(flat)
+        if self.rule is not None:
+            rule_state = jax.vmap(lambda _: self.rule.initial_state())(jnp.arange(n_spines))
+            state = eqx.tree_at(lambda s: s.rule, state, rule_state, is_leaf=lambda x: x is None)
+        return state

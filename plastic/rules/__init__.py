@@ -1,0 +1,35 @@
+"""Plasticity rules, all behind `AbstractRule`."""
+
+from plastic.rules import graupner_brunel_analytic as graupner_brunel_analytic
+from plastic.rules import graupner_brunel_simulate as graupner_brunel_simulate
+from plastic.rules.base import AbstractRule as AbstractRule
+from plastic.rules.base import SynapseSignals as SynapseSignals
+from plastic.rules.graupner_brunel import (
+    GRAUPNER_BRUNEL_PARAMETER_SETS as GRAUPNER_BRUNEL_PARAMETER_SETS,
+)
+from plastic.rules.graupner_brunel import GraupnerBrunel as GraupnerBrunel
+from plastic.rules.graupner_brunel import GraupnerBrunelCalcium as GraupnerBrunelCalcium
+from plastic.rules.graupner_brunel import GraupnerBrunelState as GraupnerBrunelState
+from plastic.rules.kinase_cascade import KinaseCascade as KinaseCascade
+from plastic.rules.kinase_cascade import KinaseCascadeState as KinaseCascadeState
+from plastic.rules.kinase_cascade import NeuronalSpikeState as NeuronalSpikeState
+from plastic.rules.kinase_cascade import SpikeCalcium as SpikeCalcium
+from plastic.rules.kinase_cascade import SynapticSpikeState as SynapticSpikeState
+from plastic.rules.kinase_cascade import spike_driven_states as spike_driven_states
+from plastic.rules.kinase_cascade import spike_weight_changes as spike_weight_changes
+from plastic.rules.kinase_competition import KinaseCompetition as KinaseCompetition
+from plastic.rules.kinase_competition import KinaseCompetitionState as KinaseCompetitionState
+from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SETS
+from plastic.rules.shouval import ShouvalBearCooper as ShouvalBearCooper
+from plastic.rules.standalone import CalciumPlateau as CalciumPlateau
+from plastic.rules.standalone import InterpolatedCalcium as InterpolatedCalcium
+from plastic.rules.standalone import RuleSolution as RuleSolution
+from plastic.rules.standalone import plateau_efficacy as plateau_efficacy
+from plastic.rules.standalone import solve_rule as solve_rule
+from plastic.rules.stdp import TRIPLET_STDP_PARAMETER_SETS as TRIPLET_STDP_PARAMETER_SETS
+from plastic.rules.stdp import PairSTDP as PairSTDP
+from plastic.rules.stdp import SpikeDetector as SpikeDetector
+from plastic.rules.stdp import STDPState as STDPState
+from plastic.rules.stdp import TripletSTDP as TripletSTDP
+from plastic.rules.xcal import Xcal as Xcal
+from plastic.rules.xcal import xcal as xcal

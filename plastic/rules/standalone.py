@@ -1,0 +1,198 @@
+"""Drive any `AbstractRule` on its own with a prescribed calcium trace, outside the spine model.
+
+The rule's vector field reads `SynapseSignals` whose calcium is the prescribed trace (uM) at time
+``t`` (ms); the voltages are held at a constant resting value and glutamate at 0, so rules that
+read only calcium see exactly the trace. The solve is a plain diffrax solve: pure, jittable,
+vmappable and differentiable with respect to the rule and the trace.
+"""
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PyTree
+
+from plastic.rules._validation import check_range
+from plastic.rules.base import AbstractRule, SynapseSignals
+
+_Scalar = Float[Array, ""]
+
+MINUTE = 60_000.0
+"""One minute in ms."""
+
+
+class InterpolatedCalcium(eqx.Module):
+    """Calcium (uM) sampled at increasing times ``ts`` (ms), linearly interpolated, held constant
+    outside ``[ts[0], ts[-1]]``.
+
+    Attributes:
+        ts: sample times, ms, shape ``(n,)``, increasing.
+        values: calcium at ``ts``, uM, shape ``(n,)``.
+    """
+
+    ts: Float[Array, " n"] = eqx.field(converter=jnp.asarray)
+    values: Float[Array, " n"] = eqx.field(converter=jnp.asarray)
+
+    def __call__(self, t):
+        return jnp.interp(t, self.ts, self.values)
+
+
+class CalciumPlateau(eqx.Module):
+    """A rectangular calcium plateau: ``rest + amplitude`` for ``onset <= t < onset + duration``,
+    ``rest`` otherwise (uM, t in ms).
+
+    Attributes:
+        amplitude: plateau height above rest, uM.
+        duration: ms.
+        rest: resting calcium, uM.
+        onset: start of the plateau, ms.
+    """
+
+    amplitude: _Scalar = eqx.field(converter=jnp.asarray)
+    duration: _Scalar = eqx.field(converter=jnp.asarray)
+    rest: _Scalar = eqx.field(converter=jnp.asarray, default=0.05)
+    onset: _Scalar = eqx.field(converter=jnp.asarray, default=0.0)
+
+    def __check_init__(self):
+        check_range("CalciumPlateau", "duration", self.duration, lower=0.0, units="ms")
+        check_range("CalciumPlateau", "rest", self.rest, lower=0.0, units="uM")
+        check_range("CalciumPlateau", "amplitude", self.amplitude, lower=-self.rest, units="uM")
+
+    def __call__(self, t):
+        inside = (t >= self.onset) & (t < self.onset + self.duration)
+        return self.rest + jnp.where(inside, self.amplitude, 0.0)
+
+    @property
+    def edges(self) -> Float[Array, " 2"]:
+        """The two discontinuities (ms): pass them as ``jump_ts`` to `solve_rule`."""
+        return jnp.stack([self.onset, self.onset + self.duration])
+
+
+class RuleSolution(eqx.Module):
+    """What `solve_rule` returns.
+
+    Attributes:
+        efficacy: the rule's efficacy at ``t1`` (shape ``()``).
+        final_state: the rule's state at ``t1``.
+        ts: the save times (ms), or None when none were asked for.
+        states: the rule's state at ``ts`` (each leaf with a leading axis), or None.
+    """
+
+    efficacy: _Scalar
+    final_state: PyTree
+    ts: Float[Array, " n"] | None
+    states: PyTree | None
+
+
+def solve_rule(
+    rule: AbstractRule,
+    calcium,
+    t0,
+    t1,
+    *,
+    initial_state: PyTree | None = None,
+    jump_ts: Float[Array, " jumps"] | None = None,
+    save_ts: Float[Array, " n"] | None = None,
+    solver: diffrax.AbstractSolver | None = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    dt0: float | None = None,
+    max_steps: int = 16_384,
+    voltage: float = -65.0,
+) -> RuleSolution:
+    """Integrate ``rule`` from ``t0`` to ``t1`` (ms) driven by ``calcium(t)`` (uM).
+
+    Args:
+        rule: any `AbstractRule`.
+        calcium: a callable of ``t`` (ms) returning calcium (uM), e.g. `CalciumPlateau` or
+            `InterpolatedCalcium`; make it an `eqx.Module` to pass it through `jax.jit` or
+            `jax.vmap` as an argument.
+        t0, t1: start and end times, ms.
+        initial_state: the rule's state at ``t0``; default ``rule.initial_state()``.
+        jump_ts: times (ms) where the trace jumps (plateau edges, pulse edges): the step-size
+            controller steps exactly to them, so that no step straddles a discontinuity.
+        save_ts: times (ms) at which to return the state; None saves only the end.
+        solver: a diffrax solver; default `diffrax.Tsit5`. Use an implicit one
+            (`diffrax.Kvaerno5`) for stiff rules.
+        rtol, atol: tolerances of the PID step-size controller.
+        dt0: first step, ms; default chosen by the controller.
+        max_steps: cap on the number of steps.
+        voltage: the constant spine and soma voltage handed to the rule, mV.
+
+    Returns:
+        A `RuleSolution`.
+    """
+    solver = diffrax.Tsit5() if solver is None else solver
+    state0 = rule.initial_state() if initial_state is None else initial_state
+    dtype = jnp.result_type(*[jnp.asarray(x) for x in (t0, t1)], float)
+    voltage = jnp.asarray(voltage, dtype)
+    zero = jnp.zeros((), dtype)
+
+    def vector_field(t, state, args):
+        signals = SynapseSignals(
+            calcium=jnp.asarray(calcium(t), dtype),
+            voltage=voltage,
+            glutamate=zero,
+            soma_voltage=voltage,
+        )
+        return rule.vector_field(t, state, signals)
+
+    controller = diffrax.PIDController(rtol=rtol, atol=atol)
+    if jump_ts is not None:
+        controller = diffrax.ClipStepSizeController(controller, jump_ts=jnp.asarray(jump_ts, dtype))
+    if save_ts is None:
+        saveat = diffrax.SaveAt(t1=True)
+    else:
+        saveat = diffrax.SaveAt(ts=save_ts, t1=True)
+    solution = diffrax.diffeqsolve(
+        diffrax.ODETerm(vector_field),
+        solver,
+        t0=t0,
+        t1=t1,
+        dt0=dt0,
+        y0=state0,
+        saveat=saveat,
+        stepsize_controller=controller,
+        max_steps=max_steps,
+    )
+    final_state = jax.tree.map(lambda x: x[-1], solution.ys)
+    if save_ts is None:
+        return RuleSolution(rule.efficacy(final_state), final_state, None, None)
+    # The last saved entry is t1, appended to the requested times.
+    states = jax.tree.map(lambda x: x[:-1], solution.ys)
+    return RuleSolution(rule.efficacy(final_state), final_state, solution.ts[:-1], states)
+
+
+def plateau_efficacy(
+    rule: AbstractRule,
+    amplitude,
+    duration,
+    *,
+    rest=0.05,
+    consolidation=25 * MINUTE,
+    **solve_kwargs,
+) -> _Scalar:
+    """Efficacy after a calcium plateau and a quiet consolidation period.
+
+    The plateau (``rest + amplitude`` uM for ``duration`` ms) starts at t = 0 from the rule's
+    initial state; the efficacy is read ``consolidation`` ms after it ends (default 25 min, the
+    end of the 15-25 min readout window of seed 000).
+
+    Args:
+        rule: any `AbstractRule`.
+        amplitude: plateau height above rest, uM.
+        duration: plateau length, ms.
+        rest: resting calcium before and after, uM.
+        consolidation: quiet time after the plateau, ms.
+        **solve_kwargs: passed to `solve_rule` (solver, tolerances, max_steps).
+    """
+    plateau = CalciumPlateau(amplitude, duration, rest=rest)
+    solution = solve_rule(
+        rule,
+        plateau,
+        0.0,
+        plateau.duration + consolidation,
+        jump_ts=plateau.edges,
+        **solve_kwargs,
+    )
+    return solution.efficacy
