@@ -47,6 +47,6 @@ def check_range(
     if np.any(bad):
         offending = array[bad].ravel()[:3]
         raise ValueError(
-            f"{name} must be in {allowed}{suffix} and not NaN; got {offending.tolist()}"
+            f"{name} must be a number in {allowed}{suffix}; got {offending.tolist()}"
             + (" (and more)" if bad.sum() > 3 else "")
         )

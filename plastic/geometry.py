@@ -88,16 +88,10 @@ class Spines(eqx.Module):
         neck_length: um. neck_diameter: um. head_volume: fL.
     """
 
-    position: Float[Array, " n_spines"] = eqx.field(
-        converter=jnp.asarray, default=(40.0, 42.0)
-    )
+    position: Float[Array, " n_spines"] = eqx.field(converter=jnp.asarray, default=(40.0, 42.0))
     neck_length: Float[Array, " n_spines"] = eqx.field(converter=jnp.asarray, default=(1.0, 1.0))
-    neck_diameter: Float[Array, " n_spines"] = eqx.field(
-        converter=jnp.asarray, default=(0.1, 0.1)
-    )
-    head_volume: Float[Array, " n_spines"] = eqx.field(
-        converter=jnp.asarray, default=(0.07, 0.07)
-    )
+    neck_diameter: Float[Array, " n_spines"] = eqx.field(converter=jnp.asarray, default=(0.1, 0.1))
+    head_volume: Float[Array, " n_spines"] = eqx.field(converter=jnp.asarray, default=(0.07, 0.07))
 
     def __check_init__(self):
         check_range("Spines.position", self.position, lower=0.0, lower_inclusive=True, unit="um")
@@ -183,9 +177,9 @@ class Geometry(eqx.Module):
             ..., None
         ] * jax.nn.one_hot(right, n_nodes)
 
-    def attachment_resistance(self, position: Float[Array, " n_spines"]) -> Float[
-        Array, "n_spines n_spines"
-    ]:
+    def attachment_resistance(
+        self, position: Float[Array, " n_spines"]
+    ) -> Float[Array, "n_spines n_spines"]:
         """Sub-compartment correction to the parent potential of each spine, GOhm.
 
         With linear attachment weights the potential under a spine is interpolated between the
@@ -269,5 +263,3 @@ class Geometry(eqx.Module):
         """nS, head plus neck membrane at the dendrite's specific membrane resistance."""
         area = self.spines.head_area + self.spines.neck_area
         return specific_resistance_to_ns_per_um2(self.dendrite.membrane_resistance) * area
-
-

@@ -74,8 +74,7 @@ class SpineModel(eqx.Module):
     temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
 
     def __check_init__(self):
-        check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0,
-                    unit="degC")
+        check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0, unit="degC")
 
     @property
     def n_spines(self) -> int:

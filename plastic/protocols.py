@@ -77,7 +77,7 @@ class Protocol(eqx.Module):
         )
 
     def pulse_edges(self) -> Float[Array, " n_edges"]:
-        """Every onset and offset, sorted, ms. Padding events sort to the end (beyond `duration`)."""
+        """Every onset and offset, sorted, ms; padding events sort to the end, past `duration`."""
         edges = jnp.concatenate(
             [
                 self.uncaging_onset.ravel(),
@@ -130,8 +130,9 @@ def pairing_protocol(
     check_range("period", period, lower=0.0, unit="ms")
     check_range("uncaging_duration", uncaging_duration, lower=0.0, unit="ms")
     check_range("current_duration", current_duration, lower=0.0, unit="ms")
-    check_range("second_spine_delay", second_spine_delay, lower=0.0, lower_inclusive=True,
-                unit="ms")
+    check_range(
+        "second_spine_delay", second_spine_delay, lower=0.0, lower_inclusive=True, unit="ms"
+    )
     check_range("first_pairing", first_pairing, lower=0.0, lower_inclusive=True, unit="ms")
     check_range("quiet", quiet, lower=0.0, lower_inclusive=True, unit="ms")
     check_range("current_amplitude", current_amplitude, unit="pA")
@@ -144,9 +145,14 @@ def pairing_protocol(
         # the next pairing starts.
         low = -(period - uncaging_span)
         high = period - current_duration
-        check_range("delta_t", delta_t, lower=float(low), upper=float(high),
-                    upper_inclusive=False,
-                    unit=f"ms (the pairing must fit inside the {float(period):g} ms period)")
+        check_range(
+            "delta_t",
+            delta_t,
+            lower=float(low),
+            upper=float(high),
+            upper_inclusive=False,
+            unit=f"ms (the pairing must fit inside the {float(period):g} ms period)",
+        )
 
     cycle_start = first_pairing + period * jnp.arange(n_pairings)
     batch = delta_t[..., None]
@@ -202,10 +208,24 @@ def event_protocol(
     currents = np.asarray(current_onsets, dtype=float).ravel()
     check_range("duration", duration, lower=0.0, unit="ms")
     for spine, onsets in enumerate(per_spine):
-        check_range(f"uncaging_onsets[{spine}]", onsets, lower=0.0, lower_inclusive=True,
-                    upper=float(duration), upper_inclusive=False, unit="ms")
-    check_range("current_onsets", currents, lower=0.0, lower_inclusive=True,
-                upper=float(duration), upper_inclusive=False, unit="ms")
+        check_range(
+            f"uncaging_onsets[{spine}]",
+            onsets,
+            lower=0.0,
+            lower_inclusive=True,
+            upper=float(duration),
+            upper_inclusive=False,
+            unit="ms",
+        )
+    check_range(
+        "current_onsets",
+        currents,
+        lower=0.0,
+        lower_inclusive=True,
+        upper=float(duration),
+        upper_inclusive=False,
+        unit="ms",
+    )
     check_range("uncaging_duration", uncaging_duration, lower=0.0, unit="ms")
     check_range("current_duration", current_duration, lower=0.0, unit="ms")
     n_uncaging = max(len(o) for o in per_spine) if max_uncaging is None else max_uncaging

@@ -48,11 +48,11 @@ def solve_with_scipy(
         interior = jnp.asarray(0.5 * (start + stop))
         in_piece = (save_times >= start) & (save_times < stop)
         solution = solve_ivp(
-            lambda t, y: np.asarray(rhs(y, interior)),
+            lambda t, y, interior=interior: np.asarray(rhs(y, interior)),
             (start, stop),
             y,
             method=method,
-            jac=lambda t, y: np.asarray(jac(y, interior)),
+            jac=lambda t, y, interior=interior: np.asarray(jac(y, interior)),
             rtol=rtol,
             atol=atol,
             t_eval=np.append(save_times[in_piece], stop),
@@ -66,4 +66,3 @@ def solve_with_scipy(
     saved[save_times >= duration] = y
     states = jax.vmap(unravel)(jnp.asarray(saved))
     return states, stats
-

@@ -89,7 +89,7 @@ def simulate(
     model: SpineModel,
     protocol: Protocol,
     save_times: Float[Array, " n_save"] | None = None,
-    settings: SolverSettings = SolverSettings(),
+    settings: SolverSettings | None = None,
 ) -> Simulation:
     """Run ``protocol`` on ``model`` from its resting state.
 
@@ -98,8 +98,10 @@ def simulate(
         protocol: the stimulation (unbatched; vmap this function to batch).
         save_times: times (ms, within the protocol's duration, any order) at which to save the
             full state.
-        settings: tolerances and solver.
+        settings: tolerances and solver (default `SolverSettings()`).
     """
+    if settings is None:
+        settings = SolverSettings()
     if save_times is None:
         save_times = jnp.zeros((0,))
     save_times = jnp.asarray(save_times, dtype=float)

@@ -24,8 +24,15 @@ def _cylinder_for_area(section, area_um2):
     section.L = section.diam = math.sqrt(area_um2 / math.pi)
 
 
-def run_passive(model: SpineModel, *, uncaging_onset=None, current=None, record_positions=(),
-                t_stop=60.0, dendrite_nseg=401):
+def run_passive(
+    model: SpineModel,
+    *,
+    uncaging_onset=None,
+    current=None,
+    record_positions=(),
+    t_stop=60.0,
+    dendrite_nseg=401,
+):
     """Simulate in NEURON and return peak depolarisations above rest (mV).
 
     Args:
@@ -93,8 +100,11 @@ def run_passive(model: SpineModel, *, uncaging_onset=None, current=None, record_
         syn.tau1, syn.tau2, syn.e = tau_rise, tau_decay, float(model.ampa.reversal_potential)
         # The pulse delivers release_rate * duration unit impulses; sample it with small events.
         n_events, duration = 200, 2.0
-        weight_us = float(model.ampa.conductance) * 1e-3 * float(model.ampa.release_rate) * (
-            duration / n_events
+        weight_us = (
+            float(model.ampa.conductance)
+            * 1e-3
+            * float(model.ampa.release_rate)
+            * (duration / n_events)
         )
         netcon = h.NetCon(None, syn)
         netcon.weight[0] = weight_us

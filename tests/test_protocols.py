@@ -37,8 +37,9 @@ def test_batched_delta_t_matches_single_protocols():
 
 def test_event_protocols_of_different_lengths_share_a_shape():
     short = event_protocol([[10.0], []], [20.0], duration=100.0, max_uncaging=3, max_current=2)
-    long = event_protocol([[10.0, 30.0, 50.0], [5.0]], [20.0, 40.0], duration=100.0,
-                          max_uncaging=3, max_current=2)
+    long = event_protocol(
+        [[10.0, 30.0, 50.0], [5.0]], [20.0, 40.0], duration=100.0, max_uncaging=3, max_current=2
+    )
     stacked = jax.tree.map(lambda a, b: jnp.stack([a, b]), short, long)
     assert stacked.uncaging_onset.shape == (2, 2, 3)
     edges = np.asarray(short.pulse_edges())

@@ -38,9 +38,15 @@ class CalciumHandling(eqx.Module):
     def __check_init__(self):
         check_range("CalciumHandling.resting_calcium", self.resting_calcium, lower=0.0, unit="uM")
         for field in ("head_buffer_capacity", "dendrite_buffer_capacity"):
-            check_range(f"CalciumHandling.{field}", getattr(self, field), lower=0.0,
-                        lower_inclusive=True)
+            check_range(
+                f"CalciumHandling.{field}", getattr(self, field), lower=0.0, lower_inclusive=True
+            )
         for field in ("head_extrusion_rate", "dendrite_extrusion_rate"):
             check_range(f"CalciumHandling.{field}", getattr(self, field), lower=0.0, unit="1/ms")
-        check_range("CalciumHandling.diffusion_coefficient", self.diffusion_coefficient,
-                    lower=0.0, lower_inclusive=True, unit="um^2/ms")
+        check_range(
+            "CalciumHandling.diffusion_coefficient",
+            self.diffusion_coefficient,
+            lower=0.0,
+            lower_inclusive=True,
+            unit="um^2/ms",
+        )

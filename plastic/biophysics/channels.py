@@ -41,8 +41,13 @@ class VoltageGatedCalciumChannel(eqx.Module):
     def __check_init__(self):
         name = "VoltageGatedCalciumChannel"
         for field in ("density", "dendrite_density"):
-            check_range(f"{name}.{field}", getattr(self, field), lower=0.0, lower_inclusive=True,
-                        unit="nS/um^2")
+            check_range(
+                f"{name}.{field}",
+                getattr(self, field),
+                lower=0.0,
+                lower_inclusive=True,
+                unit="nS/um^2",
+            )
         for field in ("tau_m", "tau_h"):
             check_range(f"{name}.{field}", getattr(self, field), lower=0.0, unit="ms")
         check_range(f"{name}.slope_m", self.slope_m, lower=0.0, unit="mV")
@@ -90,8 +95,13 @@ class SomaticSpike(eqx.Module):
 
     def __check_init__(self):
         for field in ("sodium_conductance", "potassium_conductance"):
-            check_range(f"SomaticSpike.{field}", getattr(self, field), lower=0.0,
-                        lower_inclusive=True, unit="nS")
+            check_range(
+                f"SomaticSpike.{field}",
+                getattr(self, field),
+                lower=0.0,
+                lower_inclusive=True,
+                unit="nS",
+            )
         check_range("SomaticSpike.q10", self.q10, lower=0.0)
 
     def _rates(self, voltage):

@@ -118,7 +118,10 @@ class NMDAReceptor(AbstractGlutamateReceptor):
         check_range("NMDAReceptor.magnesium", self.magnesium, lower=0.0, lower_inclusive=True)
         check_range("NMDAReceptor.mg_block_kd", self.mg_block_kd, lower=0.0, unit="mM")
         check_range(
-            "NMDAReceptor.calcium_fraction", self.calcium_fraction, lower=0.0, upper=1.0,
+            "NMDAReceptor.calcium_fraction",
+            self.calcium_fraction,
+            lower=0.0,
+            upper=1.0,
             lower_inclusive=True,
         )
 
@@ -131,4 +134,3 @@ class NMDAReceptor(AbstractGlutamateReceptor):
     def current(self, gating, voltage, temperature):
         g = self.conductance * self.open_fraction(gating, temperature)
         return g * self.magnesium_block(voltage) * (voltage - self.reversal_potential)
-

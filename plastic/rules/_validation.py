@@ -1,9 +1,11 @@
-"""Parameter checks shared by the rules: clear errors for concrete values, silence under tracing."""
+"""Parameter checks of the rules, in the rules' calling convention (owner, field, closed bounds).
+
+One implementation serves the whole package: this delegates to `plastic._validation.check_range`.
+"""
 
 import math
 
-import jax
-import numpy as np
+from plastic._validation import check_range as _check_range
 
 
 def check_range(
@@ -17,29 +19,17 @@ def check_range(
     upper_open: bool = False,
     units: str = "",
 ) -> None:
-    """Raise `ValueError` unless every element of ``value`` is a number in the allowed range.
+    """Raise `ValueError` unless every element of ``owner.name`` lies in the allowed range.
 
-    Tracers (inside `jax.jit`, `jax.vmap`, `jax.grad`) are skipped: their values are unknown, and a
-    parameter set is checked when it is built from concrete numbers.
-
-    Args:
-        owner: class name, for the message.
-        name: field name, for the message.
-        value: scalar or array.
-        lower, upper: bounds of the allowed range.
-        lower_open, upper_open: whether the bound itself is excluded.
-        units: units shown in the message.
+    Bounds are closed unless ``lower_open`` / ``upper_open``; infinite bounds mean unbounded.
+    NaN is always rejected; tracers are skipped.
     """
-    if isinstance(value, jax.core.Tracer):
-        return
-    array = np.asarray(value, dtype=float)
-    # Infinite bounds are never attained: show them open.
-    left = "(" if lower_open or lower == -math.inf else "["
-    right = ")" if upper_open or upper == math.inf else "]"
-    allowed = f"{left}{lower:g}, {upper:g}{right}" + (f" {units}" if units else "")
-    above = array > lower if lower_open else array >= lower
-    below = array < upper if upper_open else array <= upper
-    # NaN fails both comparisons, so it is rejected here too.
-    if not np.all(above & below):
-        bad = array[~(above & below)] if array.ndim else array
-        raise ValueError(f"{owner}.{name} must be a number in {allowed}; got {bad}")
+    _check_range(
+        f"{owner}.{name}",
+        value,
+        lower=None if lower == -math.inf else lower,
+        upper=None if upper == math.inf else upper,
+        lower_inclusive=not lower_open,
+        upper_inclusive=not upper_open,
+        unit=units,
+    )

@@ -51,8 +51,9 @@ def test_somatic_current_step_attenuation_matches_neuron():
     weights = geo.attachment_weights(jnp.asarray(positions))
     nodes = jnp.concatenate([states.soma_voltage[:, None], states.dendrite_voltage], axis=1)
     ours = np.asarray((nodes @ weights.T).max(0)) - REST
-    reference = run_passive(model, current=(5.0, 10.0, 200.0), record_positions=positions,
-                            t_stop=60.0)
+    reference = run_passive(
+        model, current=(5.0, 10.0, 200.0), record_positions=positions, t_stop=60.0
+    )
     np.testing.assert_allclose(ours, reference["dendrite"], rtol=0.05)
     assert reference["dendrite"][-1] < reference["dendrite"][0]
 
