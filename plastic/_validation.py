@@ -28,7 +28,7 @@ def check_range(
 
     NaN is always rejected. Bounds are open unless marked inclusive; ``None`` means unbounded.
     """
-    if not is_concrete(value):
+    if not is_concrete((value, lower, upper)):
         return
     array = np.asarray(value, dtype=float)
     lo = "-inf" if lower is None else f"{lower:g}"

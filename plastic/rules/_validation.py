@@ -27,9 +27,14 @@ def check_range(
     _check_range(
         f"{owner}.{name}",
         value,
-        lower=None if lower == -math.inf else lower,
-        upper=None if upper == math.inf else upper,
+        lower=None if _is_infinite(lower) else lower,
+        upper=None if _is_infinite(upper) else upper,
         lower_inclusive=not lower_open,
         upper_inclusive=not upper_open,
         unit=units,
     )
+
+
+def _is_infinite(bound) -> bool:
+    # A bound may itself be a (traced) parameter; only a plain number can be infinite here.
+    return isinstance(bound, (int, float)) and math.isinf(bound)
