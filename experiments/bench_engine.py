@@ -54,15 +54,15 @@ def main():
 
     batched = eqx.filter_jit(jax.vmap(run, in_axes=(0, 0, None)))
     delta_t, distance = conditions(args.batch)
-    quiet = args.quiet_min * MINUTE
+    quiet = jnp.asarray(args.quiet_min * MINUTE)  # an array, so the compiled solve takes it as input
 
     began = time.perf_counter()
     compiled = batched.lower(delta_t, distance, quiet).compile()
     compile_s = time.perf_counter() - began
     began = time.perf_counter()
-    calcium, steps = jax.block_until_ready(compiled(delta_t, distance, quiet))
+    _, steps = jax.block_until_ready(compiled(delta_t, distance, quiet))
     wall_s = time.perf_counter() - began
-    _, steps_no_quiet = jax.block_until_ready(compiled(delta_t, distance, 0.0))
+    _, steps_no_quiet = jax.block_until_ready(compiled(delta_t, distance, jnp.zeros(())))
     steps, steps_no_quiet = np.asarray(steps), np.asarray(steps_no_quiet)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
