@@ -54,7 +54,7 @@ def main():
 
     batched = eqx.filter_jit(jax.vmap(run, in_axes=(0, 0, None)))
     delta_t, distance = conditions(args.batch)
-    quiet = jnp.asarray(args.quiet_min * MINUTE)  # an array, so the compiled solve takes it as input
+    quiet = jnp.asarray(args.quiet_min * MINUTE)  # an input of the compiled solve, not a constant
 
     began = time.perf_counter()
     compiled = batched.lower(delta_t, distance, quiet).compile()
