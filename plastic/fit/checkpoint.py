@@ -1,0 +1,79 @@
+"""Checkpoint files: a fit's whole state, written atomically, and refused by a different fit.
+
+A file holds a fingerprint of the fit (32 bytes) followed by the state's leaves, both in
+`equinox.tree_serialise_leaves` format. It is written to a temporary file in the same folder and
+renamed over the old one, so an interruption at any moment leaves either the old or the new
+checkpoint, never a torn one.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import numpy as np
+from jaxtyping import PyTree
+
+_FORMAT = b"plastic.fit checkpoint 1"
+
+
+def fingerprint(*parts: PyTree) -> np.ndarray:
+    """SHA-256 of ``parts``: the bytes, shapes and dtypes of their array leaves and the ``repr``
+    of everything else (their tree structure included), as 32 ``uint8``.
+
+    Memory addresses in a ``repr`` (``<function f at 0x...>``) are left out, so that the same fit
+    has the same fingerprint in another process."""
+    digest = hashlib.sha256(_FORMAT)
+    for part in parts:
+        leaves, structure = jax.tree.flatten(part)
+        digest.update(_stable_repr(structure))
+        for leaf in leaves:
+            if eqx.is_array_like(leaf):
+                array = np.asarray(leaf)
+                digest.update(f"{array.shape}{array.dtype}".encode())
+                digest.update(np.ascontiguousarray(array).tobytes())
+            else:
+                digest.update(_stable_repr(leaf))
+    return np.frombuffer(digest.digest(), dtype=np.uint8).copy()
+
+
+def save_checkpoint(path: str | Path, key: np.ndarray, state: PyTree) -> None:
+    """Write ``state`` with the fit's fingerprint ``key`` to ``path``, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            eqx.tree_serialise_leaves(file, (key, state))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_checkpoint(path: str | Path, key: np.ndarray, like: PyTree) -> PyTree:
+    """The state saved at ``path``, shaped like ``like``.
+
+    Raises:
+        ValueError: if the file was written by a fit with another fingerprint than ``key``
+            (other data, parameters, bounds, starts, seed, number of starts or steps, or
+            optimiser state structure).
+    """
+    with open(path, "rb") as file:
+        saved = eqx.tree_deserialise_leaves(file, np.zeros_like(key))
+        if not np.array_equal(saved, key):
+            raise ValueError(
+                f"checkpoint {str(path)!r} was written by a different fit (other data, "
+                "parameters, bounds, starts, seed, number of starts or steps, or optimiser); "
+                "remove it or pass another checkpoint path"
+            )
+        return eqx.tree_deserialise_leaves(file, like)
+
+
+def _stable_repr(x) -> bytes:
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(x)).encode()

@@ -1,0 +1,93 @@
+"""The SEM-weighted sum of squares (chi-square) between a model's predictions and measurements."""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PyTree
+
+from plastic._validation import check_range
+from plastic.data.measurements import Measurements
+
+
+class Objective(eqx.Module):
+    """``chi2(model) = sum_i ((prediction_i - mean_i) / sem_i)^2`` over the rows of ``data``.
+
+    One model, shared by every row: whatever conditions the rows describe (delta-t, distances,
+    drugs, readouts), ``predict`` maps the model and all rows to one prediction per row. For a
+    correct model and independent Gaussian errors of the given SEMs, chi2 at the fitted
+    parameters is about ``n_rows - n_parameters``.
+
+    Rows without a usable SEM (NaN, or 0, or below ``sem_floor``) are an error unless
+    ``sem_floor`` is given; then each such row is weighted as if its SEM were ``sem_floor``.
+
+    Attributes:
+        predict: ``predict(model, data) -> predictions``, shape ``(n_rows,)``, each in the unit of
+            its row; pure and differentiable in the model's parameters (it runs under `jax.jit`,
+            `jax.vmap` and `jax.grad`).
+        data: the measurements, `Measurements` with ``n_rows`` rows.
+        sem: the SEM each row is weighted with (the data's, or ``sem_floor``), shape ``(n_rows,)``.
+        sem_floor: the smallest SEM used, in the unit of the rows, or None.
+    """
+
+    predict: Callable[[PyTree, Measurements], Float[Array, " n_rows"]]
+    data: Measurements
+    sem: Float[Array, " n_rows"]
+    sem_floor: float | None = eqx.field(static=True)
+
+    def __init__(
+        self,
+        predict: Callable[[PyTree, Measurements], Float[Array, " n_rows"]],
+        data: Measurements,
+        *,
+        sem_floor: float | None = None,
+    ):
+        if not callable(predict):
+            raise ValueError(f"predict must be callable as predict(model, data); got {predict!r}")
+        if not isinstance(data, Measurements) or data.n_rows == 0:
+            raise ValueError(f"data must be Measurements with at least one row; got {data!r}")
+        sem = np.asarray(data.sem, dtype=float)
+        if sem_floor is None:
+            unusable = np.flatnonzero(~(sem > 0))
+            if unusable.size:
+                rows = [f"{i} ({data.condition[i]!r}, {data.readout[i]})" for i in unusable[:5]]
+                raise ValueError(
+                    f"Objective: data rows {', '.join(rows)}{' ...' if unusable.size > 5 else ''} "
+                    "have no usable SEM (NaN or 0); drop them with data.select(...) or give "
+                    "sem_floor, the SEM to weight them with"
+                )
+        else:
+            check_range("sem_floor", sem_floor, lower=0.0, upper=None)
+            sem_floor = float(sem_floor)
+            sem = np.where(sem >= sem_floor, sem, sem_floor)  # NaN compares False: floored too
+        self.predict = predict
+        self.data = data
+        self.sem = jnp.asarray(sem)
+        self.sem_floor = sem_floor
+
+    @property
+    def n_rows(self) -> int:
+        return self.data.n_rows
+
+    def predictions(self, model: PyTree) -> Float[Array, " n_rows"]:
+        """``predict(model, data)``, checked to give one prediction per row."""
+        predicted = jnp.asarray(self.predict(model, self.data))
+        if predicted.shape != (self.n_rows,):
+            raise ValueError(
+                f"predict must return one prediction per data row, shape ({self.n_rows},); "
+                f"got shape {predicted.shape}"
+            )
+        return predicted
+
+    def residuals(self, model: PyTree) -> Float[Array, " n_rows"]:
+        """``(prediction - mean) / sem`` per row, dimensionless."""
+        return (self.predictions(model) - self.data.mean) / self.sem
+
+    def chi_square_per_row(self, model: PyTree) -> Float[Array, " n_rows"]:
+        """Each row's contribution to the objective, ``residual ** 2``."""
+        return self.residuals(model) ** 2
+
+    def __call__(self, model: PyTree) -> Float[Array, ""]:
+        """chi2, the sum of `chi_square_per_row`: the loss a fit minimises."""
+        return jnp.sum(self.chi_square_per_row(model))
