@@ -22,14 +22,20 @@ def solve_with_scipy(
     *,
     method: str = "Radau",
     rtol: float = 1e-10,
-    atol: float = 1e-10,
+    atol=1e-10,
 ) -> tuple[SpineState, dict]:
     """Solve ``protocol`` on ``model`` with scipy; return the states at ``save_times`` (sorted,
     ms) as a `SpineState` with a leading time axis, and solver statistics (``nfev``, ``njev``,
-    ``nlu``, ``n_pieces``)."""
+    ``nlu``, ``n_pieces``).
+
+    ``atol`` is one absolute tolerance for every state, or a `SpineState` of per-state
+    tolerances (e.g. `plastic.simulate.SolverSettings.absolute_tolerances`)."""
     from scipy.integrate import solve_ivp
 
-    y0, unravel = ravel_pytree(model.resting_state())
+    initial = model.resting_state()
+    y0, unravel = ravel_pytree(initial)
+    if isinstance(atol, SpineState):
+        atol = np.asarray(ravel_pytree(atol)[0])
     save_times = np.sort(np.asarray(save_times, dtype=float))
     duration = float(protocol.duration)
 

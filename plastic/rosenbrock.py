@@ -1,0 +1,180 @@
+"""A Rosenbrock (linearly implicit) solver for diffrax: Rodas5.
+
+Why not diffrax's ESDIRK methods (Kvaerno5)? Each of their stages solves a nonlinear system by
+Newton iterations inside a while loop; under `jax.vmap` every condition then pays for the
+slowest one's iterations, and the nested loops make compilation slow. A Rosenbrock method
+replaces the Newton iterations by one linear solve per stage with a fixed matrix: per step one
+Jacobian (forward-mode, together with the time derivative), one LU factorisation and ``s``
+triangular solves, with no inner loop. With the exact Jacobian, Rodas5 is L-stable and of order
+5, with an embedded order-4 solution for the error estimate and a dense output of order 4.
+
+Method (Hairer & Wanner, Solving ODEs II, sec. IV.7, in the transformed variables): with
+``W = I / (h gamma) - J``, for ``i = 1 .. s``:
+
+    U_i = y0 + sum_{j<i} a_ij k_j
+    W k_i = f(t0 + c_i h, U_i) + sum_{j<i} (C_ij / h) k_j + h d_i df/dt
+    y1 = y0 + sum_j b_j k_j,     error = k_s.
+
+Coefficients: Rodas5 of G. Di Marzo (1993), "RODAS5(4): Methodes de Rosenbrock d'ordre 5(4)
+adaptees aux problemes differentiels-algebriques", as tabulated in Hairer & Wanner's codes and
+in OrdinaryDiffEq.jl; dense output coefficients ``H`` from the same tabulation.
+
+The solver works on a flat state vector (``y`` a 1-D array); `plastic.simulate` ravels the
+model state. Only ODE terms are supported.
+"""
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+_GAMMA = 0.19
+_A = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0, 0],
+        [2.0, 0, 0, 0, 0, 0, 0, 0],
+        [3.040894194418781, 1.041747909077569, 0, 0, 0, 0, 0, 0],
+        [2.576417536461461, 1.62208306077664, -0.9089668560264532, 0, 0, 0, 0, 0],
+        [2.760842080225597, 1.446624659844071, -0.3036980084553738, 0.2877498600325443]
+        + [0, 0, 0, 0],
+        [-14.09640773051259, 6.925207756232704, -41.47510893210728, 2.343771018586405]
+        + [24.13215229196062, 0, 0, 0],
+        [-14.09640773051259, 6.925207756232704, -41.47510893210728, 2.343771018586405]
+        + [24.13215229196062, 1, 0, 0],
+        [-14.09640773051259, 6.925207756232704, -41.47510893210728, 2.343771018586405]
+        + [24.13215229196062, 1, 1, 0],
+    ]
+)
+_C = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0],
+        [-10.31323885133993, 0, 0, 0, 0, 0, 0],
+        [-21.04823117650003, -7.234992135176716, 0, 0, 0, 0, 0],
+        [32.22751541853323, -4.943732386540191, 19.44922031041879, 0, 0, 0, 0],
+        [-20.69865579590063, -8.816374604402768, 1.260436877740897, -0.7495647613787146]
+        + [0, 0, 0],
+        [-46.22004352711257, -17.49534862857472, -289.6389582892057, 93.60855400400906]
+        + [318.3822534212147, 0, 0],
+        [34.20013733472935, -14.1553540271769, 57.823356409884, 25.83362985412365]
+        + [1.408950972071624, -6.551835421242162, 0],
+        [42.57076742291101, -13.80770672017997, 93.98938432427124, 18.77919633714503]
+        + [-31.5835918722337, -6.685968952921985, -5.810979938412932],
+    ]
+)
+_c = np.array([0, 0.38, 0.3878509998321533, 0.483971893787384, 0.457047700881958, 1, 1, 1])
+_d = np.array(
+    [
+        0.19,
+        -0.1823079225333714636,
+        -0.319231832186874912,
+        0.3449828624725343,
+        -0.377417564392089818,
+        0,
+        0,
+        0,
+    ]
+)
+_H = np.array(
+    [
+        [27.354592673333357, -6.925207756232857, 26.40037733258859, 0.5635230501052979]
+        + [-4.699151156849391, -1.6008677469422725, -1.5306074446748028, -1.3929872940716344],
+        [44.19024239501722, 1.3677947663381929e-13, 202.93261852171622, -35.5669339789154]
+        + [-181.91095152160645, 3.4116351403665033, 2.5793540257308067, 2.2435122582734066],
+        [-44.0988150021747, -5.755396159656812e-13, -181.26175034586677, 56.99302194811676]
+        + [183.21182741427398, -7.480257918273637, -5.792426076169686, -5.32503859794143],
+    ]
+)
+_B = np.concatenate([_A[-1, :-1], [1.0]])  # y1 = U_s + k_s (stiffly accurate)
+
+
+class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
+    """Dense output of one Rodas5 step, order 4 (theta = (t - t0) / (t1 - t0)):
+
+    ``y(theta) = (1 - theta) y0 + theta (y1 + (1 - theta) (q1 + theta (q2 + theta q3)))``.
+    """
+
+    t0: Float[Array, ""]
+    t1: Float[Array, ""]
+    y0: Float[Array, " n"]
+    y1: Float[Array, " n"]
+    q: Float[Array, "3 n"]
+
+    def evaluate(self, t0, t1=None, left=True):
+        del left
+        if t1 is not None:
+            return self.evaluate(t1) - self.evaluate(t0)
+        theta = (t0 - self.t0) / (self.t1 - self.t0)
+        q1, q2, q3 = self.q
+        return (1 - theta) * self.y0 + theta * (
+            self.y1 + (1 - theta) * (q1 + theta * (q2 + theta * q3))
+        )
+
+
+class Rodas5(diffrax.AbstractAdaptiveSolver):
+    """Rodas5: 8-stage L-stable Rosenbrock method of order 5(4) with order-4 dense output.
+
+    For stiff ODEs of moderate size (tens to a few hundred states) whose Jacobian is cheap to
+    form densely by forward-mode autodiff. The state must be a 1-D array.
+    """
+
+    term_structure: ClassVar = diffrax.AbstractTerm
+    interpolation_cls: ClassVar[Callable[..., RosenbrockInterpolation]] = RosenbrockInterpolation
+
+    def order(self, terms):
+        return 5
+
+    def error_order(self, terms):
+        return 4
+
+    def init(self, terms, t0, t1, y0, args):
+        return None
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        del solver_state, made_jump
+        h = t1 - t0
+
+        def rhs(t, y):
+            return terms.vf(t, y, args)
+
+        # f, J = df/dy and df/dt at (t0, y0) in one batched forward-mode pass.
+        n = y0.shape[0]
+        tangents = jnp.eye(n + 1, dtype=y0.dtype)
+
+        def directional(tangent):
+            return jax.jvp(rhs, (t0, y0), (tangent[0], tangent[1:]))
+
+        f0, derivatives = jax.vmap(directional, out_axes=(None, 0))(tangents)
+        df_dt, jacobian = derivatives[0], derivatives[1:].T
+        # One factorisation, permutation included, for all eight stages.
+        lu, _, permutation = jax.lax.linalg.lu(jnp.eye(n, dtype=y0.dtype) / (h * _GAMMA) - jacobian)
+
+        def solve(right):
+            lower = jax.lax.linalg.triangular_solve(
+                lu, right[permutation, None], left_side=True, lower=True, unit_diagonal=True
+            )
+            return jax.lax.linalg.triangular_solve(lu, lower, left_side=True, lower=False)[:, 0]
+
+        stages = []
+        for i in range(len(_c)):
+            if i == 0:
+                f_stage = f0
+            else:
+                u = y0 + sum(_A[i, j] * stages[j] for j in range(i) if _A[i, j] != 0)
+                f_stage = rhs(t0 + _c[i] * h, u)
+            right = f_stage + sum((_C[i, j] / h) * stages[j] for j in range(i))
+            if _d[i] != 0:
+                right = right + (h * _d[i]) * df_dt
+            stages.append(solve(right))
+
+        y1 = y0 + sum(_B[j] * stages[j] for j in range(len(_B)))
+        y_error = stages[-1]
+        k = jnp.stack(stages)
+        dense_info = dict(y0=y0, y1=y1, q=jnp.asarray(_H) @ k)
+        return y1, y_error, dense_info, None, diffrax.RESULTS.successful
+
+    def func(self, terms, t0, y0, args):
+        return terms.vf(t0, y0, args)

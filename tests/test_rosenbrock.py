@@ -1,0 +1,110 @@
+"""Rodas5: convergence order of the step and of the dense output, a stiff problem against scipy,
+and gradients through the solve against finite differences."""
+
+import diffrax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import plastic  # noqa: F401  (float64)
+from plastic.rosenbrock import Rodas5
+
+RATES = jnp.array([1.0, 0.1, 2.5])
+
+
+def _forced_decay(t, y, args):
+    # Non-autonomous, so the df/dt term of the method is exercised.
+    return -RATES * (y - jnp.sin(t)) + jnp.cos(t)
+
+
+def _exact(t):
+    return jnp.sin(t) + jnp.exp(-RATES * t)
+
+
+def _fixed_step_errors(n_steps):
+    step = 2.0 / n_steps
+    probe = 1.0 + 0.5 * step  # the middle of a step: where the interpolant is weakest
+    solution = diffrax.diffeqsolve(
+        diffrax.ODETerm(_forced_decay),
+        Rodas5(),
+        0.0,
+        2.0,
+        step,
+        _exact(0.0),
+        saveat=diffrax.SaveAt(ts=jnp.array([probe, 2.0])),
+        stepsize_controller=diffrax.ConstantStepSize(),
+    )
+    errors = np.abs(np.asarray(solution.ys) - np.asarray(jax.vmap(_exact)(solution.ts)))
+    return errors.max(axis=1)
+
+
+def test_step_is_fifth_order_and_dense_output_at_least_fourth():
+    counts = [8, 16, 32]
+    errors = np.array([_fixed_step_errors(n) for n in counts])  # (count, [dense, end])
+    orders = np.log2(errors[:-1] / errors[1:])
+    assert np.all(orders[:, 1] > 4.7), orders  # the step: order 5
+    assert np.all(orders[:, 0] > 3.8), orders  # dense output: order 4
+
+
+def _robertson(t, y, args):
+    a, b, c = y
+    return jnp.stack(
+        [-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2]
+    )
+
+
+def test_stiff_robertson_matches_scipy_radau():
+    y0 = jnp.array([1.0, 0.0, 0.0])
+    times = np.array([0.4, 40.0, 400.0, 4e4])
+    ours = diffrax.diffeqsolve(
+        diffrax.ODETerm(_robertson),
+        Rodas5(),
+        0.0,
+        4e4,
+        1e-6,
+        y0,
+        saveat=diffrax.SaveAt(ts=jnp.asarray(times)),
+        stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-13),
+        max_steps=100_000,
+    )
+    def robertson_numpy(t, y):
+        a, b, c = y
+        return [-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2]
+
+    reference = solve_ivp(
+        robertson_numpy,
+        (0.0, 4e4),
+        np.asarray(y0),
+        method="Radau",
+        rtol=1e-12,
+        atol=1e-16,
+        t_eval=times,
+    )
+    np.testing.assert_allclose(np.asarray(ours.ys), reference.y.T, rtol=1e-6, atol=1e-14)
+    # A stiff problem in few steps: an explicit method would need ~1e6 here.
+    assert int(ours.stats["num_steps"]) < 2000
+
+
+def test_gradient_through_adaptive_solve_matches_finite_differences():
+    def final_value(rate):
+        def field(t, y, args):
+            return -rate * y**2 + jnp.cos(t)
+
+        solution = diffrax.diffeqsolve(
+            diffrax.ODETerm(field),
+            Rodas5(),
+            0.0,
+            3.0,
+            0.01,
+            jnp.array([1.0]),
+            stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-10),
+        )
+        return solution.ys[-1, 0]
+
+    rate, step = 0.7, 1e-5
+    gradient = jax.grad(final_value)(rate)
+    evaluate = jax.jit(final_value)
+    finite_difference = (evaluate(rate + step) - evaluate(rate - step)) / (2 * step)
+    assert float(gradient) == pytest.approx(float(finite_difference), rel=1e-6)
