@@ -178,9 +178,11 @@ def test_published_sets_build_with_units():
     assert published("cortical_slices")[1].delay == 4.6098
 
 
-def _scipy_rho(name, delta_t, n_pairings):
-    """Independent reference: calcium summed in numpy, crossings by brentq, DOP853 per piece."""
-    p = GRAUPNER_BRUNEL_PARAMETER_SETS[name]
+def _scipy_rho(p, delta_t, n_pairings):
+    """Independent reference: calcium summed in numpy, crossings by brentq, DOP853 per piece.
+
+    ``p``: a parameter mapping like the entries of `GRAUPNER_BRUNEL_PARAMETER_SETS`.
+    """
     jumps = []
     for k in range(n_pairings):
         pre = k * PERIOD + max(0.0, -delta_t)
@@ -217,18 +219,105 @@ def _scipy_rho(name, delta_t, n_pairings):
     return rho
 
 
+def _padded_pairs(delta_t, n_pairings):
+    """Pair spike times padded with +inf to the 60-pairing shape (reusing the compiled solve)."""
+    pre, post = pair_spike_times(delta_t, PERIOD, n_pairings)
+    padding = jnp.full(N_PAIRINGS - n_pairings, jnp.inf)
+    return jnp.concatenate([pre, padding]), jnp.concatenate([post, padding])
+
+
 @pytest.mark.parametrize("delta_t", [10.0, -20.0])
 def test_ode_matches_independent_scipy_solution(delta_t):
     rule, calcium = published("DP")
     n_pairings = 8
-    pre, post = pair_spike_times(delta_t, PERIOD, n_pairings)
-    # Padded with +inf to the 60-pairing shape (which also reuses the compiled solve).
-    padding = jnp.full(N_PAIRINGS - n_pairings, jnp.inf)
-    pre, post = jnp.concatenate([pre, padding]), jnp.concatenate([post, padding])
-    rho = solve_rho(rule, calcium_segments(rule, calcium, pre, post, n_pairings * PERIOD))
+    pre, post = _padded_pairs(delta_t, n_pairings)
+    solution = solve_rho(rule, calcium_segments(rule, calcium, pre, post, n_pairings * PERIOD))
+    rho = [solution.rho.rho_down, solution.rho.rho_up]
     np.testing.assert_allclose(
-        [rho.rho_down, rho.rho_up], _scipy_rho("DP", delta_t, n_pairings), atol=1e-9
+        rho, _scipy_rho(GRAUPNER_BRUNEL_PARAMETER_SETS["DP"], delta_t, n_pairings), atol=1e-9
     )
+    # One Tsit5 step per segment: the embedded estimate (4th-order error) stays far below 1e-6.
+    assert solution.error_estimate < 1e-8
+
+
+def test_error_estimate_flags_too_few_steps():
+    """A rule 20 times faster (gamma/tau ~ 0.07 /ms, h L ~ 1 over a 14 ms segment): one step per
+    segment errs visibly, the estimate says so and bounds the error, and more steps converge."""
+    p = dict(
+        GRAUPNER_BRUNEL_PARAMETER_SETS["DP"], tau=GRAUPNER_BRUNEL_PARAMETER_SETS["DP"]["tau"] / 20
+    )
+    rule = GraupnerBrunel(**{f: p[f] for f in RULE_FIELDS})
+    calcium = GraupnerBrunelCalcium.from_published("DP")
+    n_pairings = 4
+    segments = calcium_segments(rule, calcium, *_padded_pairs(10.0, n_pairings), 4 * PERIOD)
+    expected = _scipy_rho(p, 10.0, n_pairings)
+    errors, estimates = [], []
+    for steps in (1, 16):
+        solution = solve_rho(rule, segments, steps_per_segment=steps)
+        rho = np.array([solution.rho.rho_down, solution.rho.rho_up])
+        errors.append(np.max(np.abs(rho - expected)))
+        estimates.append(float(solution.error_estimate))
+    assert errors[0] > 1e-6 and estimates[0] >= errors[0]
+    assert errors[1] < 1e-9 and estimates[1] < 1e-8
+    with pytest.raises(ValueError, match="steps_per_segment must be an integer >= 1"):
+        solve_rho(rule, segments, steps_per_segment=0)
+
+
+def test_vmap_over_delta_t_equals_loop():
+    rule, calcium = published("DP")
+    delta_ts = jnp.array([-60.0, -13.7, 0.0, 5.0, 40.0])
+
+    def final_rho(delta_t):
+        pre, post = pair_spike_times(delta_t, PERIOD, N_PAIRINGS)
+        rho = solve_rho(rule, calcium_segments(rule, calcium, pre, post, N_PAIRINGS * PERIOD)).rho
+        return jnp.stack([rho.rho_down, rho.rho_up])
+
+    batched = jax.jit(jax.vmap(final_rho))(delta_ts)
+    looped = [final_rho(delta_t) for delta_t in delta_ts]
+    np.testing.assert_allclose(batched, looped, rtol=1e-13, atol=1e-15)
+
+
+def test_segments_of_interleaved_trains_with_ties():
+    """Irregular trains whose jumps interleave in any order (ties included, padding of different
+    lengths): segments tile [0, t_end] in order and the time above each threshold matches a
+    densely sampled trace."""
+    rule, calcium = published("DP")  # delay 13.7 ms
+    rng = np.random.default_rng(7)
+    pre = np.sort(rng.uniform(0.0, 400.0, 14))
+    post = np.sort(np.concatenate([rng.uniform(0.0, 400.0, 10), pre[3:5] + 13.7]))  # two ties
+    t_end = 450.0
+    segments = calcium_segments(
+        rule,
+        calcium,
+        jnp.asarray(np.concatenate([pre, np.full(3, np.inf)])),
+        jnp.asarray(np.concatenate([post, np.full(5, np.inf)])),
+        t_end,
+    )
+    assert np.all(np.diff(segments.t0) >= 0.0) and np.all(segments.t1 >= segments.t0)
+    np.testing.assert_array_equal(segments.t1[:-1], segments.t0[1:])
+    assert segments.t0[0] == 0.0 and segments.t1[-1] == t_end
+    t = np.linspace(0.0, t_end, 400_001)
+    c = sum(np.where(t >= s, 1.0 * np.exp(-np.maximum(t - s, 0) / 20.0), 0.0) for s in pre + 13.7)
+    c = c + sum(np.where(t >= s, 2.0 * np.exp(-np.maximum(t - s, 0) / 20.0), 0.0) for s in post)
+    # Each threshold is crossed at most twice per jump (up at it, down in the decay): at most 52
+    # boundaries, each off by at most one grid cell (1.125e-3 ms), so at most 0.059 ms in all.
+    time_d, time_p = segments.time_above()
+    np.testing.assert_allclose(time_d, np.mean(c >= 1.0) * t_end, atol=0.06)
+    np.testing.assert_allclose(time_p, np.mean(c >= 1.3) * t_end, atol=0.06)
+
+
+@pytest.mark.parametrize(
+    ("pre", "post", "match"),
+    [
+        ([0.0, 20.0, 10.0], [5.0], "pre_times must be sorted ascending"),
+        ([0.0], [-1.0, 5.0], r"post_times must be a number in \[0, inf\) ms"),
+        ([0.0, float("nan")], [5.0], "pre_times must be a number"),
+    ],
+)
+def test_invalid_spike_trains_raise(pre, post, match):
+    rule, calcium = published("DP")
+    with pytest.raises(ValueError, match=match):
+        calcium_segments(rule, calcium, jnp.array(pre), jnp.array(post), 100.0)
 
 
 @pytest.mark.parametrize("delta_t", [10.0, -20.0])
@@ -255,7 +344,8 @@ def test_ode_matches_analytic_mean(delta_t):
     averaging = 1.5 * rho_bar * float(rule.gamma_d) * depression_only / (2 * float(rule.tau))
     cubic = 0.0481 / total
     for test_rule, tolerance in ((rule, cubic + averaging), (slowed(rule, 1000.0), averaging)):
-        rho = solve_rho(test_rule, calcium_segments(test_rule, calcium, pre, post, duration))
+        segments = calcium_segments(test_rule, calcium, pre, post, duration)
+        rho = solve_rho(test_rule, segments).rho
         np.testing.assert_allclose([rho.rho_down, rho.rho_up], expected, atol=tolerance)
 
 
@@ -341,7 +431,7 @@ def test_ode_gradients_match_finite_differences():
     def efficacy(rule, calcium):
         pre, post = pair_spike_times(10.0, PERIOD, n_pairings)
         return rule.efficacy(
-            solve_rho(rule, calcium_segments(rule, calcium, pre, post, n_pairings * PERIOD))
+            solve_rho(rule, calcium_segments(rule, calcium, pre, post, n_pairings * PERIOD)).rho
         )
 
     grad_rule, grad_calcium = jax.jit(jax.grad(efficacy, argnums=(0, 1)))(rule, calcium)
