@@ -2,10 +2,14 @@
 
 State layout (`SpineState`), per spine where marked:
 soma voltage and its Na/K gates; dendritic voltage and free calcium per compartment; per spine
-head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h) and the rule's
-state. Electrical coupling: soma - dendritic compartments (cable) - spine necks - heads. Calcium
-coupling: heads - necks - dendritic compartments (1-D diffusion); the soma is a calcium sink at
-rest.
+head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h), the rule's
+state and the expression state. Electrical coupling: soma - dendritic compartments (cable) -
+spine necks - heads. Calcium coupling: heads - necks - dendritic compartments (1-D diffusion);
+the soma is a calcium sink at rest.
+
+With an expression model, each spine's AMPA conductance is scaled by its PSD receptor content
+and its neck length and head volume by the structural states, so plasticity feeds back into the
+electrics and the calcium exchange (`plastic.expression`). Drugs scale the blocked pathways.
 """
 
 import equinox as eqx
@@ -22,6 +26,7 @@ from plastic.biophysics import (
     SomaticSpike,
     VoltageGatedCalciumChannel,
 )
+from plastic.expression import AbstractExpression, Drugs, ExpressionState
 from plastic.geometry import Geometry
 from plastic.protocols import Drive, Protocol
 from plastic.rules.base import AbstractRule, SynapseSignals
@@ -36,6 +41,7 @@ class SpineState(eqx.Module):
     ampa, nmda: (n_spines, 2); receptor (rise, decay) states.
     vgcc: (n_spines, 2); m, h.
     rule: the rule's state with a leading (n_spines,) axis, or None.
+    expression: `ExpressionState` with a leading (n_spines,) axis, or None.
     """
 
     soma_voltage: Float[Array, ""]
@@ -48,6 +54,7 @@ class SpineState(eqx.Module):
     nmda: Float[Array, "n_spines 2"]
     vgcc: Float[Array, "n_spines 2"]
     rule: PyTree[Float[Array, " n_spines"]] | None
+    expression: ExpressionState | None = None
 
 
 class SpineModel(eqx.Module):
@@ -61,6 +68,9 @@ class SpineModel(eqx.Module):
         spike: somatic Na/K spike currents.
         calcium: buffering, extrusion and diffusion of calcium.
         rule: plasticity rule run at every spine, or None for biophysics only.
+        expression: how the rule's drives change receptors and spine structure, or None (needs
+            a rule).
+        drugs: blocked fractions of NMDA receptors, AMPAR insertion and actin remodelling.
         temperature: degC (the seed experiments ran at 20-22 degC).
     """
 
@@ -71,10 +81,38 @@ class SpineModel(eqx.Module):
     spike: SomaticSpike = SomaticSpike()
     calcium: CalciumHandling = CalciumHandling()
     rule: AbstractRule | None = None
+    expression: AbstractExpression | None = None
+    drugs: Drugs = Drugs()
     temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
 
     def __check_init__(self):
         check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0, unit="degC")
+        if self.expression is not None and self.rule is None:
+            raise ValueError("SpineModel.expression needs a rule to drive it; got rule=None")
+
+    def expressed(self, state: SpineState) -> "SpineModel":
+        """The biophysics as ``state``'s expression leaves it: per-spine AMPA conductance scaled
+        by the PSD content, neck length and head volume by the structural states; AP5 applied.
+        Without expression only the drugs apply."""
+        model = eqx.tree_at(
+            lambda m: m.nmda.conductance, self, self.nmda.conductance * (1.0 - self.drugs.ap5)
+        )
+        if state.expression is None:
+            return model
+        spines = self.geometry.spines
+        return eqx.tree_at(
+            lambda m: (
+                m.ampa.conductance,
+                m.geometry.spines.neck_length,
+                m.geometry.spines.head_volume,
+            ),
+            model,
+            (
+                self.ampa.conductance * state.expression.psd,
+                spines.neck_length * state.expression.neck,
+                spines.head_volume * state.expression.head,
+            ),
+        )
 
     @property
     def n_spines(self) -> int:
@@ -82,6 +120,10 @@ class SpineModel(eqx.Module):
 
     def derivative(self, state: SpineState, drive: Drive) -> SpineState:
         """d(state)/dt per ms, given the protocol's inputs ``drive`` at this instant."""
+        return self.expressed(state)._derivative(state, drive)
+
+    def _derivative(self, state: SpineState, drive: Drive) -> SpineState:
+        # The biophysics of an already expressed model (see `expressed`).
         geo = self.geometry
         temperature = self.temperature
         rest = geo.dendrite.resting_potential
@@ -148,6 +190,7 @@ class SpineModel(eqx.Module):
             + compartment_flux / geo.compartment_volume
         ) / (1.0 + ca.dendrite_buffer_capacity)
 
+        d_expression = None
         if self.rule is None:
             d_rule = None
         else:
@@ -160,6 +203,11 @@ class SpineModel(eqx.Module):
             d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
                 jnp.zeros(()), state.rule, signals
             )
+            if self.expression is not None:
+                potentiation, depression = jax.vmap(self.rule.plasticity_drives)(state.rule)
+                d_expression = jax.vmap(self.expression.vector_field, in_axes=(0, 0, 0, None))(
+                    state.expression, potentiation, depression, self.drugs
+                )
 
         return SpineState(
             soma_voltage=d_soma_voltage,
@@ -174,6 +222,7 @@ class SpineModel(eqx.Module):
             nmda=self.nmda.gating_derivative(state.nmda, drive.glutamate, temperature),
             vgcc=self.vgcc.gating_derivative(state.vgcc, state.head_voltage, temperature),
             rule=d_rule,
+            expression=d_expression,
         )
 
     def neck_current(self, state: SpineState) -> Float[Array, " n_spines"]:
@@ -224,16 +273,26 @@ class SpineModel(eqx.Module):
         )
         flat, unravel = ravel_pytree(guess)
         no_input = Drive(glutamate=jnp.zeros(n_spines), soma_current=jnp.zeros(()))
+        # At baseline the rule and expression do not act on the biophysics.
+        biophysics = eqx.tree_at(
+            lambda m: (m.rule, m.expression), self, (None, None), is_leaf=lambda x: x is None
+        )
 
         def residual(y):
-            return ravel_pytree(self.derivative(unravel(y), no_input))[0]
+            return ravel_pytree(biophysics.derivative(unravel(y), no_input))[0]
 
         def newton(y, _):
             return y - jnp.linalg.solve(jax.jacfwd(residual)(y), residual(y)), None
 
         flat, _ = jax.lax.scan(newton, flat, None, length=newton_steps)
         state = unravel(flat)
+        per_spine = jnp.arange(n_spines)
         if self.rule is not None:
-            rule_state = jax.vmap(lambda _: self.rule.initial_state())(jnp.arange(n_spines))
+            rule_state = jax.vmap(lambda _: self.rule.initial_state())(per_spine)
             state = eqx.tree_at(lambda s: s.rule, state, rule_state, is_leaf=lambda x: x is None)
+        if self.expression is not None:
+            expression = jax.vmap(lambda _: self.expression.initial_state())(per_spine)
+            state = eqx.tree_at(
+                lambda s: s.expression, state, expression, is_leaf=lambda x: x is None
+            )
         return state

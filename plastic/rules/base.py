@@ -10,6 +10,7 @@ trains (see `plastic.rules.standalone`). Swapping rules never touches the biophy
 import abc
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Float, PyTree
 
 
@@ -49,3 +50,16 @@ class AbstractRule(eqx.Module):
     @abc.abstractmethod
     def efficacy(self, state: PyTree[Float[Array, ""]]) -> Float[Array, ""]:
         """Relative synaptic efficacy implied by ``state``: 1 means no change."""
+
+    def plasticity_drives(
+        self, state: PyTree[Float[Array, ""]]
+    ) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """(potentiation, depression) drives in [0, 1] that `plastic.expression` turns into
+        receptor trafficking and remodelling.
+
+        Default: the efficacy's departure from 1, clipped to [0, 1]. Mechanistic rules override
+        it with their own signals (e.g. kinase competition: GluN2B-bound CaMKII, PP1 at
+        DAPK1-held sites).
+        """
+        change = self.efficacy(state) - 1.0
+        return jnp.clip(change, 0.0, 1.0), jnp.clip(-change, 0.0, 1.0)

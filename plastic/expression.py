@@ -1,0 +1,157 @@
+"""Expression of plasticity at a spine: AMPAR trafficking and actin-driven remodelling, and the
+drugs of the seed experiments.
+
+The rule (inside the spine model) turns calcium into two slow signals in [0, 1], a potentiation
+drive and a depression drive (`plastic.rules.AbstractRule.plasticity_drives`). Expression turns
+them into what the experiment measures, per spine:
+
+- ``psd``: AMPA receptors in the postsynaptic density relative to baseline; the spine's AMPA
+  conductance is scaled by it. Receptors move between a reserve pool and the PSD: insertion
+  (basal + potentiation-driven, blocked by PEP1-TGL, which stops GluR1 insertion) and removal
+  (basal + depression-driven); the reserve is slowly resupplied from the dendrite.
+- ``neck``: neck length relative to baseline. Potentiation drives actin remodelling that shortens
+  the neck (blocked by latrunculin-A, which stops actin polymerisation); it relaxes back slowly.
+  The neck length feeds back into the electrics (neck resistance) and into calcium exchange.
+- ``head``: head volume relative to baseline, grown by the same actin pathway, relaxing back.
+
+At baseline (no drive) every state is 1 and stays 1. Time in ms; every rate per ms.
+
+Drugs are parameters of the preparation (`Drugs`): AP5 blocks NMDA receptors, PEP1-TGL blocks
+insertion, latrunculin-A blocks remodelling; each as the blocked fraction in [0, 1].
+"""
+
+import abc
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from plastic._validation import check_range
+
+_Scalar = Float[Array, ""]
+
+
+def _field(default):
+    return eqx.field(converter=jnp.asarray, default=default)
+
+
+class Drugs(eqx.Module):
+    """Blocked fractions (dimensionless, in [0, 1]; 0 = no drug, 1 = full block).
+
+    Attributes:
+        ap5: of NMDA receptor conductance (D-AP5, 50 uM in seed 000).
+        pep1_tgl: of activity-driven AMPAR (GluR1) insertion (PEP1-TGL, seed 000).
+        latrunculin: of actin remodelling of neck and head (latrunculin-A, seed 000).
+    """
+
+    ap5: _Scalar = _field(0.0)
+    pep1_tgl: _Scalar = _field(0.0)
+    latrunculin: _Scalar = _field(0.0)
+
+    def __check_init__(self):
+        for name in ("ap5", "pep1_tgl", "latrunculin"):
+            check_range(
+                f"Drugs.{name}",
+                getattr(self, name),
+                lower=0.0,
+                upper=1.0,
+                lower_inclusive=True,
+                upper_inclusive=True,
+            )
+
+
+class ExpressionState(eqx.Module):
+    """Per-spine expression state (scalars, dimensionless, 1 at baseline).
+
+    Attributes:
+        psd: AMPARs in the PSD. reserve: AMPARs in the reserve pool (in units of the baseline
+            PSD content). neck: neck length. head: head volume.
+    """
+
+    psd: _Scalar
+    reserve: _Scalar
+    neck: _Scalar
+    head: _Scalar
+
+
+class AbstractExpression(eqx.Module):
+    """Maps the rule's (potentiation, depression) drives to receptor and structural changes."""
+
+    @abc.abstractmethod
+    def initial_state(self) -> ExpressionState:
+        """The baseline state (a fixed point without drive)."""
+
+    @abc.abstractmethod
+    def vector_field(
+        self, state: ExpressionState, potentiation: _Scalar, depression: _Scalar, drugs: Drugs
+    ) -> ExpressionState:
+        """d(state)/dt per ms given the drives in [0, 1] and the drugs."""
+
+
+class TraffickingAndRemodelling(AbstractExpression):
+    """Reserve-PSD AMPAR exchange plus actin remodelling of neck and head.
+
+    Equations (P, D the potentiation and depression drives; rates per ms)::
+
+        insertion = (k_basal + k_insert (1 - pep1_tgl) P) reserve
+        removal   = (k_basal + k_remove D) psd
+        psd'      = insertion - removal
+        reserve'  = removal - insertion + k_supply (1 - reserve)
+        remodel   = (1 - latrunculin) P
+        neck'     = -k_neck remodel (neck - neck_min) + k_relax (1 - neck)
+        head'     = k_head remodel (head_max - head) - k_relax (head - 1)
+
+    Attributes:
+        k_basal: constitutive AMPAR cycling, per ms [choice: 1/(30 min), receptor recycling
+            time constants of tens of minutes].
+        k_insert: activity-driven insertion at full drive, per ms [choice: 1/(2 min)].
+        k_remove: activity-driven removal at full drive, per ms [choice: 1/(2 min)].
+        k_supply: resupply of the reserve from the dendrite, per ms [choice: 1/(60 min)].
+        k_neck, neck_min: neck shortening at full drive, per ms, and the shortest neck relative
+            to baseline [choice: 1/(5 min); 0.5, the seed's largest shrinkage is ~35 %].
+        k_head, head_max: head growth at full drive, per ms, and the largest head relative to
+            baseline [choice: 1/(20 min); 2].
+        k_relax: structural relaxation to baseline, per ms [choice: 1/(60 min)].
+    """
+
+    k_basal: _Scalar = _field(1.0 / 1.8e6)
+    k_insert: _Scalar = _field(1.0 / 1.2e5)
+    k_remove: _Scalar = _field(1.0 / 1.2e5)
+    k_supply: _Scalar = _field(1.0 / 3.6e6)
+    k_neck: _Scalar = _field(1.0 / 3e5)
+    neck_min: _Scalar = _field(0.5)
+    k_head: _Scalar = _field(1.0 / 1.2e6)
+    head_max: _Scalar = _field(2.0)
+    k_relax: _Scalar = _field(1.0 / 3.6e6)
+
+    def __check_init__(self):
+        for name in ("k_basal", "k_insert", "k_remove", "k_supply", "k_neck", "k_head"):
+            check_range(
+                f"TraffickingAndRemodelling.{name}",
+                getattr(self, name),
+                lower=0.0,
+                lower_inclusive=True,
+                unit="1/ms",
+            )
+        check_range("TraffickingAndRemodelling.k_relax", self.k_relax, lower=0.0, unit="1/ms")
+        check_range("TraffickingAndRemodelling.neck_min", self.neck_min, lower=0.0, upper=1.0)
+        check_range("TraffickingAndRemodelling.head_max", self.head_max, lower=1.0)
+
+    def initial_state(self) -> ExpressionState:
+        one = jnp.ones(())
+        return ExpressionState(psd=one, reserve=one, neck=one, head=one)
+
+    def vector_field(self, state, potentiation, depression, drugs):
+        insertion = (
+            self.k_basal + self.k_insert * (1.0 - drugs.pep1_tgl) * potentiation
+        ) * state.reserve
+        removal = (self.k_basal + self.k_remove * depression) * state.psd
+        remodel = (1.0 - drugs.latrunculin) * potentiation
+        return ExpressionState(
+            psd=insertion - removal,
+            reserve=removal - insertion + self.k_supply * (1.0 - state.reserve),
+            neck=-self.k_neck * remodel * (state.neck - self.neck_min)
+            + self.k_relax * (1.0 - state.neck),
+            head=self.k_head * remodel * (self.head_max - state.head)
+            - self.k_relax * (state.head - 1.0),
+        )

@@ -1,0 +1,147 @@
+"""Expression: baseline fixed point, drugs, the trafficking ODE against scipy, and its feedback
+into the spine model's electrics."""
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import plastic.protocols
+from plastic.expression import Drugs, ExpressionState, TraffickingAndRemodelling
+from plastic.model import SpineModel
+from plastic.rules import KinaseCompetition
+
+EXPRESSION = TraffickingAndRemodelling()
+
+
+def test_baseline_is_a_fixed_point_without_drive():
+    derivative = EXPRESSION.vector_field(EXPRESSION.initial_state(), 0.0, 0.0, Drugs())
+    for leaf in jax.tree.leaves(derivative):
+        assert abs(float(leaf)) < 1e-18
+
+
+@jax.jit
+def _solve_jit(potentiation, depression, drugs, minutes):
+    def field(t, y, args):
+        state = ExpressionState(*y)
+        d = EXPRESSION.vector_field(state, potentiation, depression, drugs)
+        return jnp.stack([d.psd, d.reserve, d.neck, d.head])
+
+    solution = diffrax.diffeqsolve(
+        diffrax.ODETerm(field),
+        diffrax.Tsit5(),
+        0.0,
+        minutes * 60_000.0,
+        100.0,
+        jnp.ones(4),
+        stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-12),
+        max_steps=100_000,
+    )
+    return solution.ys[-1]
+
+
+def _solve(potentiation, depression, drugs, minutes=30.0):
+    return np.asarray(_solve_jit(potentiation, depression, drugs, minutes))
+
+
+def _solve_scipy(potentiation, depression, drugs, minutes=30.0):
+    # The equations of the docstring, written out independently.
+    e, p, d = EXPRESSION, potentiation, depression
+    k_basal, k_insert, k_remove = float(e.k_basal), float(e.k_insert), float(e.k_remove)
+
+    def field(t, y):
+        psd, reserve, neck, head = y
+        insertion = (k_basal + k_insert * (1 - drugs["pep1_tgl"]) * p) * reserve
+        removal = (k_basal + k_remove * d) * psd
+        remodel = (1 - drugs["latrunculin"]) * p
+        return [
+            insertion - removal,
+            removal - insertion + float(e.k_supply) * (1 - reserve),
+            -float(e.k_neck) * remodel * (neck - float(e.neck_min)) + float(e.k_relax) * (1 - neck),
+            float(e.k_head) * remodel * (float(e.head_max) - head) - float(e.k_relax) * (head - 1),
+        ]
+
+    solution = solve_ivp(
+        field, (0.0, minutes * 60_000.0), [1.0] * 4, method="Radau", rtol=1e-11, atol=1e-13
+    )
+    return solution.y[:, -1]
+
+
+@pytest.mark.parametrize(
+    "potentiation, depression, drugs",
+    [
+        (0.6, 0.0, {}),
+        (0.0, 0.5, {}),
+        (0.6, 0.0, {"pep1_tgl": 1.0}),
+        (0.6, 0.1, {"latrunculin": 1.0}),
+    ],
+)
+def test_trafficking_matches_scipy(potentiation, depression, drugs):
+    full = {"ap5": 0.0, "pep1_tgl": 0.0, "latrunculin": 0.0, **drugs}
+    ours = _solve(potentiation, depression, Drugs(**full))
+    reference = _solve_scipy(potentiation, depression, full)
+    np.testing.assert_allclose(ours, reference, rtol=1e-7)
+
+
+def test_drugs_block_their_pathways():
+    potentiation = 0.8
+    plain = _solve(potentiation, 0.0, Drugs())
+    pep1 = _solve(potentiation, 0.0, Drugs(pep1_tgl=1.0))
+    latrunculin = _solve(potentiation, 0.0, Drugs(latrunculin=1.0))
+    psd, neck, head = 0, 2, 3
+    assert plain[psd] > 1.2 and plain[neck] < 0.8 and plain[head] > 1.05
+    # PEP1-TGL: no receptor gain, neck still shrinks (the seed's Fig. 4).
+    assert abs(pep1[psd] - 1.0) < 1e-9 and pep1[neck] == pytest.approx(plain[neck])
+    # Latrunculin-A: no structural change, receptor gain untouched.
+    assert latrunculin[neck] == pytest.approx(1.0) and latrunculin[head] == pytest.approx(1.0)
+    assert latrunculin[psd] == pytest.approx(plain[psd])
+
+
+@pytest.mark.parametrize(
+    "field, value", [("ap5", 1.5), ("pep1_tgl", -0.1), ("latrunculin", float("nan"))]
+)
+def test_bad_drug_fraction_is_rejected(field, value):
+    with pytest.raises(ValueError, match=f"Drugs.{field}"):
+        Drugs(**{field: value})
+
+
+def test_expression_needs_a_rule():
+    with pytest.raises(ValueError, match="expression needs a rule"):
+        SpineModel(expression=EXPRESSION)
+
+
+def test_expression_feeds_back_into_electrics_and_drugs_into_receptors():
+    model = SpineModel(rule=KinaseCompetition(), expression=EXPRESSION, drugs=Drugs(ap5=1.0))
+    state = model.resting_state()
+    changed = eqx.tree_at(
+        lambda s: (s.expression.psd, s.expression.neck, s.expression.head),
+        state,
+        (jnp.array([1.5, 1.0]), jnp.array([0.5, 1.0]), jnp.array([1.0, 2.0])),
+    )
+    expressed = model.expressed(changed)
+    geometry, original = expressed.geometry, model.geometry
+    # Neck resistance is proportional to length: half the length, twice the conductance.
+    np.testing.assert_allclose(
+        np.asarray(geometry.neck_conductance),
+        np.asarray(original.neck_conductance) * np.array([2.0, 1.0]),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        np.asarray(geometry.spines.head_volume),
+        np.asarray(original.spines.head_volume) * np.array([1.0, 2.0]),
+    )
+    np.testing.assert_allclose(np.asarray(expressed.ampa.conductance), 0.3 * np.array([1.5, 1.0]))
+    assert float(expressed.nmda.conductance) == 0.0
+    # At rest the state is (nearly) a fixed point: the rule's resting drives are tiny but not
+    # zero, so allow a drift below 1e-4 of baseline per hour.
+    derivative = model.derivative(
+        state,
+        plastic.protocols.Drive(glutamate=jnp.zeros(2), soma_current=jnp.zeros(())),
+    )
+    assert (
+        max(np.abs(np.asarray(x)).max() for x in jax.tree.leaves(derivative.expression))
+        < 1e-4 / 3.6e6
+    )
