@@ -1,15 +1,21 @@
 """The `plastic` command."""
 
 import argparse
+import math
 import os
+import sys
 import time
+
+import numpy as np
+
+_VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
+_SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
 
 
 def _simulate(args) -> None:
     import equinox as eqx
     import jax
     import jax.numpy as jnp
-    import numpy as np
 
     from plastic.geometry import Geometry, Spines
     from plastic.model import SpineModel
@@ -54,6 +60,104 @@ def _simulate(args) -> None:
     print(f"wrote {path}")
 
 
+def parse_values(text: str) -> np.ndarray:
+    """``START:STOP:STEP`` (STOP included when it lies on the grid), ``a,b,c`` or one number."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(part) for part in text.split(":"))
+            if not step > 0 or stop < start:
+                raise argparse.ArgumentTypeError(
+                    f"range {text!r} needs STEP > 0 and STOP >= START (START:STOP:STEP)"
+                )
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            # Rounding keeps labels such as 0.3 from printing as 0.30000000000000004.
+            return np.round(start + step * np.arange(count), 12)
+        return np.array([float(part) for part in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not START:STOP:STEP, a comma-separated list or a number"
+        ) from None
+
+
+def _named_values(text: str) -> tuple[str, np.ndarray]:
+    name, equals, values = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"--axis takes NAME=VALUES; got {text!r}")
+    return name, parse_values(values)
+
+
+def build_sweep(args):
+    """The `Sweep` that ``plastic sweep`` runs: options with several values become axes (in the
+    order --dt, --distance, --axis ...), options with one value set the base model or protocol."""
+    import diffrax
+
+    from plastic.geometry import Geometry, Spines
+    from plastic.model import SpineModel
+    from plastic.protocols import MINUTE
+    from plastic.rosenbrock import Rodas5
+    from plastic.rules import KinaseCompetition
+    from plastic.simulate import SolverSettings
+    from plastic.sweep import READOUTS, Axis, Sweep, target
+
+    spines = Spines(position=(args.position, args.position + 2.0))
+    rule = KinaseCompetition() if args.rule == "kinase_competition" else None
+    geometry = Geometry(spines=spines, n_compartments=args.compartments)
+    model = SpineModel(geometry=geometry, rule=rule)
+    arguments = dict(
+        n_pairings=args.n_pairings,
+        period=args.period,
+        first_pairing=args.first_pairing,
+        quiet=args.quiet_min * MINUTE,
+        current_amplitude=args.current,
+        uncaged_spines=(0, 1) if args.two_spines else (0,),
+    )
+    specs = [("delta_t", args.dt), ("distance", args.distance), *args.axis]
+    axes = []
+    for name, values in specs:
+        where = target(name)
+        if len(values) > 1:
+            axes.append(Axis(where, values))
+        else:
+            where.check(model)
+            model, arguments = where.apply(model, arguments, float(values[0]))
+    # Options not given keep the engine's defaults (its solver, per-state tolerances).
+    chosen = dict(rtol=args.rtol, atol=args.atol)
+    if args.solver is not None:
+        chosen["solver"] = Rodas5() if args.solver == "Rodas5" else getattr(diffrax, args.solver)()
+    settings = SolverSettings(**{k: v for k, v in chosen.items() if v is not None})
+    readouts = [READOUTS[name]() for name in dict.fromkeys(args.readout or ["head_calcium_after"])]
+    return Sweep(axes, readouts, model, arguments, settings)
+
+
+def _sweep(args) -> None:
+    from plastic.plot import plot_sweep
+    from plastic.sweep import run_sweep
+
+    began = time.perf_counter()
+    limit = None if args.memory_limit_gib is None else int(args.memory_limit_gib * 2**30)
+    try:
+        sweep = build_sweep(args)
+        dataset = run_sweep(
+            sweep,
+            args.out,
+            chunk_size=args.chunk_size,
+            batch_size=args.batch_size,
+            memory_limit=limit,
+            overwrite=args.overwrite,
+        )
+    except (ValueError, FileExistsError) as error:  # bad input, too large, or occupied
+        sys.exit(f"plastic sweep: error: {error}")
+    print(f"sweep done in {time.perf_counter() - began:.1f} s")
+    readout = sweep.readouts[0].name
+    plot = args.plot or os.path.splitext(args.out)[0] + ".png"
+    try:
+        plot_sweep(dataset, readout, plot)
+    except ValueError as error:
+        print(f"no plot: {error}")
+    else:
+        print(f"wrote {plot} ({readout})")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="plastic", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +176,72 @@ def main(argv=None) -> None:
     sim.add_argument("--two-spines", action="store_true", help="uncage both spines")
     sim.add_argument("--out", default="out", help="output folder for the plot")
     sim.set_defaults(run=_simulate)
+
+    from plastic.sweep import READOUTS
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="run the pairing protocol over a grid of conditions",
+        description="Options given several values (START:STOP:STEP, a,b,c) become the grid's "
+        "axes; one value sets the condition. Writes a NetCDF file and a plot of the first "
+        "readout (lines for one axis, a heatmap for two).",
+    )
+    sweep.add_argument(
+        "--dt",
+        "--delta-t",
+        type=parse_values,
+        default=np.array([13.0]),
+        help="current onset minus uncaging onset, ms, e.g. --dt -50:50:1 (default 13)",
+    )
+    sweep.add_argument(
+        "--distance",
+        type=parse_values,
+        default=np.array([2.0]),
+        help="spine 1 minus spine 0 position, um, e.g. --distance 0:100:1 (default 2)",
+    )
+    sweep.add_argument(
+        "--axis",
+        type=_named_values,
+        action="append",
+        default=[],
+        metavar="NAME=VALUES",
+        help="any other axis: a protocol argument or a model path, e.g. "
+        "nmda.conductance=0.5:2:0.5 or spines.neck_length[0]=0.2:2:0.2 (repeatable)",
+    )
+    sweep.add_argument(
+        "--readout",
+        action="append",
+        choices=sorted(READOUTS),
+        help="what to keep (repeatable; default head_calcium_after); the first is plotted",
+    )
+    sweep.add_argument("--n-pairings", type=int, default=40)
+    sweep.add_argument("--period", type=float, default=2000.0, help="between pairings, ms")
+    sweep.add_argument("--first-pairing", type=float, default=100.0, help="its onset, ms")
+    sweep.add_argument("--quiet-min", type=float, default=25.0, help="quiet after pairing, min")
+    sweep.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
+    sweep.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
+    sweep.add_argument("--two-spines", action="store_true", help="uncage both spines")
+    sweep.add_argument("--compartments", type=int, default=20, help="dendrite compartments")
+    sweep.add_argument("--rule", choices=("none", "kinase_competition"), default="none")
+    sweep.add_argument("--solver", choices=_SOLVERS, help="default: the engine's (Rodas5)")
+    sweep.add_argument("--rtol", type=float, help="relative tolerance (default: the engine's)")
+    sweep.add_argument(
+        "--atol", type=float, help="one absolute tolerance for every state (default: per state)"
+    )
+    sweep.add_argument("--chunk-size", type=int, default=64, help="conditions per compiled call")
+    sweep.add_argument("--batch-size", type=int, help="conditions vmapped at once per device")
+    sweep.add_argument("--memory-limit-gib", type=float, help="per device (default: 80%% free)")
+    sweep.add_argument("--out", default="sweep.nc", help="NetCDF output file")
+    sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
+    sweep.set_defaults(run=_sweep)
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A range that starts with a minus sign (--dt -50:50:1) would read as an option: attach it.
+    for i in range(len(argv) - 2, -1, -1):
+        following = argv[i + 1]
+        if argv[i] in _VALUE_OPTIONS and following[:1] == "-" and following[1:2].isdigit():
+            argv[i : i + 2] = [f"{argv[i]}={following}"]
     args = parser.parse_args(argv)
     import plastic  # noqa: F401  (float64)
 
