@@ -24,9 +24,16 @@ each rule:
   after each post spike (the post spike opens the 50 ms plus phase that ends an Axon trial),
   summed over the 60 pairs; both the average of products and the product of averages.
 
+Then (not with ``--quick``) the kinase-competition rule on the spine model's own calcium: the
+default `SpineModel` (no rule) runs one pairing of the seed protocol (0.5 Hz) for each single-spine
+condition of seed 000 (delta_t = +13, +7, -15, -23 ms); the uncaged spine's head calcium over the
+2 s cycle is compared with the rule's half-activation levels and replayed 40 times, and the rule
+is read 25 min later (with a no-pairing control at the model's resting calcium).
+
 Outputs under ``--out``: ``stdp_windows.png`` (one panel per rule family),
 ``kinase_plateau_map.png`` (efficacy change over calcium amplitude x duration, read 25 min after
-the plateau) and ``summary.json``; the key numbers (peak LTP, peak LTD, zero crossings) are printed.
+the plateau), ``spine_model_kinase.png`` (head calcium transients and the rule's response) and
+``summary.json``; the key numbers (peak LTP, peak LTD, zero crossings) are printed.
 """
 
 import argparse
@@ -45,6 +52,8 @@ import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
 import plastic  # noqa: E402, F401  (float64)
+from plastic.model import SpineModel  # noqa: E402
+from plastic.protocols import pairing_protocol  # noqa: E402
 from plastic.rules import (  # noqa: E402
     KinaseCascade,
     KinaseCompetition,
@@ -54,6 +63,7 @@ from plastic.rules import (  # noqa: E402
     spike_weight_changes,
 )
 from plastic.rules.standalone import MINUTE  # noqa: E402
+from plastic.simulate import simulate  # noqa: E402
 
 N_PAIRS = 60
 PERIOD = 1000.0  # ms
@@ -129,16 +139,19 @@ class ShouvalSpineCalcium(eqx.Module):
 
 
 class PairedCalcium(eqx.Module):
-    """``rest + waveform(t mod period)`` for ``N_PAIRS`` periods, ``rest`` afterwards (uM)."""
+    """``rest + waveform(t mod period)`` for ``n_pairs`` periods, ``rest`` afterwards (uM; t, ts
+    and period in ms; the waveform is calcium above rest, linearly interpolated)."""
 
     ts: jax.Array
     values: jax.Array
     rest: float = REST
+    period: float = PERIOD
+    n_pairs: int = eqx.field(static=True, default=N_PAIRS)
 
     def __call__(self, t):
-        during = t < N_PAIRS * PERIOD
+        during = t < self.n_pairs * self.period
         return self.rest + jnp.where(
-            during, jnp.interp(jnp.mod(t, PERIOD), self.ts, self.values), 0.0
+            during, jnp.interp(jnp.mod(t, self.period), self.ts, self.values), 0.0
         )
 
 
@@ -151,11 +164,13 @@ def pair_times(delta_t):
 SPINE_CALCIUM = ShouvalSpineCalcium()
 
 
-def calcium_rule_window(rule, delta_ts, readout_delay, model=SPINE_CALCIUM):
-    """Efficacy change of a calcium-reading rule for each delta_t (ms), read ``readout_delay`` ms
-    after the protocol ends."""
+def calcium_rule_window(rule, delta_ts, readout_delay, gains=(1.0,)):
+    """Efficacy change of a calcium-reading rule, read ``readout_delay`` ms after the protocol
+    ends, shape ``(len(gains), len(delta_ts))``: the NMDA calcium flux of `SPINE_CALCIUM` scaled
+    by each gain, for each delta_t (ms). All gains share one compilation."""
 
-    def change(delta_t):
+    def change(gain, delta_t):
+        model = eqx.tree_at(lambda m: m.p0, SPINE_CALCIUM, SPINE_CALCIUM.p0 * gain)
         ts, values = model.pair_waveform(delta_t)
         pre, post = pair_times(delta_t)
         edges = jnp.sort(jnp.concatenate([pre, post + model.bap_delay]))
@@ -171,7 +186,8 @@ def calcium_rule_window(rule, delta_ts, readout_delay, model=SPINE_CALCIUM):
         )
         return solution.efficacy - 1.0
 
-    return np.asarray(jax.jit(jax.vmap(change))(jnp.asarray(delta_ts)))
+    grid = jax.jit(jax.vmap(jax.vmap(change, (None, 0)), (0, None)))
+    return np.asarray(grid(jnp.asarray(gains), jnp.asarray(delta_ts)))
 
 
 def peak_calcium(delta_ts, model=SPINE_CALCIUM):
@@ -179,15 +195,24 @@ def peak_calcium(delta_ts, model=SPINE_CALCIUM):
     return np.asarray(jax.jit(jax.vmap(lambda d: model.pair_waveform(d)[1].max()))(delta_ts))
 
 
-def kinase_cascade_window(delta_ts, mode):
+CASCADE_MODES = ("average_of_products", "product_of_averages")
+
+
+def kinase_cascade_windows(delta_ts):
+    """Summed commits of the kinase cascade, shape ``(len(CASCADE_MODES), len(delta_ts))``."""
     rule, calcium = KinaseCascade(), SpikeCalcium()
 
     def change(delta_t):
         pre, post = pair_times(delta_t)
-        commits = spike_weight_changes(rule, calcium, pre, post, post + 50.0, mode=mode)
-        return jnp.sum(commits)
+        return jnp.stack(
+            [
+                jnp.sum(spike_weight_changes(rule, calcium, pre, post, post + 50.0, mode=mode))
+                for mode in CASCADE_MODES
+            ]
+        )
 
-    return np.asarray(jax.jit(jax.vmap(change))(jnp.asarray(delta_ts)))
+    # One compilation for both modes.
+    return np.asarray(jax.jit(jax.vmap(change, out_axes=1))(jnp.asarray(delta_ts)))
 
 
 def spike_rule_window(rule, delta_ts):
@@ -245,28 +270,21 @@ def windows(delta_ts):
                 "additive",
             ),
         }
+    kinase = calcium_rule_window(KinaseCompetition(), delta_ts, 25 * MINUTE, KINASE_CALCIUM_GAINS)
     calcium_rules = {
-        f"kinase competition, calcium x{gain:g} (+25 min)": (
-            calcium_rule_window(
-                KinaseCompetition(), delta_ts, 25 * MINUTE, ShouvalSpineCalcium(p0=0.5 * gain)
-            ),
-            "relative change",
-        )
-        for gain in KINASE_CALCIUM_GAINS
+        f"kinase competition, calcium x{gain:g} (+25 min)": (changes, "relative change")
+        for gain, changes in zip(KINASE_CALCIUM_GAINS, kinase, strict=True)
     }
     if hasattr(rules, "ShouvalBearCooper"):
         shouval = rules.ShouvalBearCooper.from_published("2002", calcium_rest=REST)
         calcium_rules["Shouval-Bear-Cooper 2002"] = (
-            calcium_rule_window(shouval, delta_ts, 1000.0),
+            calcium_rule_window(shouval, delta_ts, 1000.0)[0],
             "relative change",
         )
     out["Calcium rules, Shouval NMDA x bAP spine calcium"] = calcium_rules
     out["Kinase cascade (own spike drive, commit 50 ms after post)"] = {
-        f"kinase cascade, {mode.replace('_', ' ')}": (
-            kinase_cascade_window(delta_ts, mode),
-            "sum of CaP - CaD",
-        )
-        for mode in ("average_of_products", "product_of_averages")
+        f"kinase cascade, {mode.replace('_', ' ')}": (changes, "sum of CaP - CaD")
+        for mode, changes in zip(CASCADE_MODES, kinase_cascade_windows(delta_ts), strict=True)
     }
     return out
 
@@ -285,14 +303,23 @@ def zero_crossings(delta_ts, changes):
 
 
 def key_numbers(delta_ts, changes):
+    """Peak LTP (largest positive change), peak LTD (most negative change), each None if the
+    window never goes that way (as in `zero_crossings`, values below 1e-6 of the largest count as
+    zero), with their delta_t (ms), and the zero crossings (ms)."""
     i, j = int(np.argmax(changes)), int(np.argmin(changes))
+    tiny = 1e-6 * np.max(np.abs(changes))
+    ltp, ltd = changes[i] > tiny, changes[j] < -tiny
     return dict(
-        peak_ltp=float(changes[i]),
-        peak_ltp_delta_t=float(delta_ts[i]),
-        peak_ltd=float(changes[j]),
-        peak_ltd_delta_t=float(delta_ts[j]),
+        peak_ltp=float(changes[i]) if ltp else None,
+        peak_ltp_delta_t=float(delta_ts[i]) if ltp else None,
+        peak_ltd=float(changes[j]) if ltd else None,
+        peak_ltd_delta_t=float(delta_ts[j]) if ltd else None,
         zero_crossings=zero_crossings(delta_ts, changes),
     )
+
+
+def describe(peak, at):
+    return "none" if peak is None else f"{peak:+.4g} at {at:+.1f} ms"
 
 
 def plot_windows(delta_ts, families, peaks, path):
@@ -361,11 +388,123 @@ def plot_plateau_map(amplitudes, durations, changes, path):
     plt.close(fig)
 
 
-def main():
+SEED_DELTA_TS = (13.0, 7.0, -15.0, -23.0)  # ms, the single-spine conditions of seed 000
+SEED_PERIOD, SEED_PAIRINGS = 2000.0, 40  # 40 pairings at 0.5 Hz
+
+
+def spine_model_transients(delta_ts, dt=0.025, dense=400.0, sparse=5.0):
+    """Head calcium (uM) of the uncaged spine of the default `SpineModel` over one seed pairing
+    cycle (``SEED_PERIOD`` ms, the pairing at its start), every ``dt`` ms over the first
+    ``dense`` ms and every ``sparse`` ms after. Returns ``(times, calcium, resting calcium)`` with
+    calcium of shape ``(len(delta_ts), n_times)``."""
+    model = SpineModel()
+    times = np.concatenate(
+        [np.arange(0.0, dense, dt), np.arange(dense, SEED_PERIOD + sparse / 2, sparse)]
+    )
+    run = eqx.filter_jit(simulate)
+    traces = []
+    for delta_t in delta_ts:
+        protocol = pairing_protocol(
+            delta_t, n_pairings=1, period=SEED_PERIOD, first_pairing=0.0, quiet=0.0
+        )
+        traces.append(
+            np.asarray(run(model, protocol, jnp.asarray(times)).states.head_calcium[:, 0])
+        )
+    return times, np.stack(traces), float(model.calcium.resting_calcium)
+
+
+def kinase_on_spine_model(times, calcium, rest):
+    """Efficacy change of the default kinase-competition rule, 25 min after ``SEED_PAIRINGS``
+    repeats (every ``SEED_PERIOD`` ms) of each head-calcium cycle; one row of ``calcium`` (uM) per
+    condition, shape ``(n,)`` in, ``(n,)`` out."""
+
+    def change(values):
+        trace = PairedCalcium(
+            jnp.asarray(times), values - rest, rest=rest, period=SEED_PERIOD, n_pairs=SEED_PAIRINGS
+        )
+        solution = solve_rule(
+            KinaseCompetition(),
+            trace,
+            0.0,
+            SEED_PAIRINGS * SEED_PERIOD + 25 * MINUTE,
+            rtol=1e-6,
+            atol=1e-9,
+            max_steps=65_536,
+        )
+        return solution.efficacy - 1.0
+
+    return np.asarray(jax.jit(jax.vmap(change))(jnp.asarray(calcium)))
+
+
+def plot_spine_model(times, calcium, rest, changes, thresholds, path):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12.0, 4.4))
+    shown = times <= 250.0
+    for delta_t, trace in zip(SEED_DELTA_TS, calcium, strict=True):
+        left.plot(times[shown], trace[shown], label=f"delta_t {delta_t:+g} ms")
+    for name, level in thresholds.items():
+        left.axhline(level, color="k", ls=":", lw=0.8)
+        left.annotate(
+            f"{name} half-activation", (250.0, level), ha="right", va="bottom", fontsize=7
+        )
+    left.axhline(rest, color="0.6", lw=0.6)
+    left.set_xlabel("time from the pairing's first onset (ms)")
+    left.set_ylabel("head calcium (uM)")
+    left.set_title("Default spine model, one pairing: uncaged spine's head calcium", fontsize=9)
+    left.legend(fontsize=7)
+    labels = [f"{d:+g}" for d in SEED_DELTA_TS] + ["no pairing"]
+    right.bar(labels, 100 * changes, color=["C0", "C1", "C2", "C3", "0.6"])
+    right.axhline(0.0, color="k", lw=0.5)
+    right.set_xlabel("delta_t (ms)")
+    right.set_ylabel("efficacy change (%)")
+    right.set_title(
+        f"Kinase competition (default), {SEED_PAIRINGS} cycles at 0.5 Hz, read 25 min later",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def report_spine_model(out):
+    """The kinase-competition rule on the spine model's own calcium: peaks against thresholds."""
+    start = time.time()
+    times, calcium, rest = spine_model_transients(SEED_DELTA_TS)
+    camkii, can, pka = (float(x) for x in KinaseCompetition().half_activation_calcium())
+    thresholds = {"CaMKII (LTP)": camkii, "PKA (neutral)": pka, "CaN (LTD)": can}
+    control = np.full((1, calcium.shape[1]), rest)
+    changes = kinase_on_spine_model(times, np.concatenate([calcium, control]), rest)
+    plot_spine_model(times, calcium, rest, changes, thresholds, out / "spine_model_kinase.png")
+    step = np.diff(times, append=times[-1])
+    print(
+        f"Kinase competition on the default spine model's head calcium ({time.time() - start:.0f}"
+        f" s); half-activation calcium: CaN {can:.3f}, PKA {pka:.3f}, CaMKII {camkii:.3f} uM;"
+        f" rest {rest:.3f} uM:"
+    )
+    rows = {}
+    for delta_t, trace, change in zip(SEED_DELTA_TS, calcium, changes[:-1], strict=True):
+        above = {name: float(np.sum(step * (trace >= level))) for name, level in thresholds.items()}
+        rows[f"{delta_t:+g}"] = dict(
+            peak_uM=float(trace.max()),
+            ms_above=above,
+            change=float(change),
+            end_uM=float(trace[-1]),
+        )
+        print(
+            f"  delta_t {delta_t:+5.1f} ms: peak {trace.max():.3f} uM, time above CaN/PKA/CaMKII"
+            f" half-activation {above['CaN (LTD)']:.1f}/{above['PKA (neutral)']:.1f}/"
+            f"{above['CaMKII (LTP)']:.1f} ms, calcium at the end of the cycle {trace[-1]:.4f} uM;"
+            f" efficacy change after {SEED_PAIRINGS} cycles + 25 min {100 * change:+.3f} %"
+        )
+    print(f"  no pairing (rest only): efficacy change {100 * changes[-1]:+.3f} %")
+    return dict(thresholds_uM=thresholds, rest_uM=rest, conditions=rows, control=float(changes[-1]))
+
+
+def main(argv=None):
+    """Run the experiment; ``argv`` are the command-line arguments (default ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/rule_windows"))
     parser.add_argument("--quick", action="store_true", help="tiny grids, for a smoke test")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.quick:
         delta_ts = np.array([-100.0, -20.0, -10.0, 10.0, 20.0, 100.0])
@@ -386,10 +525,10 @@ def main():
             numbers = key_numbers(delta_ts, changes)
             summary["rules"][label] = dict(units=units, changes=changes.tolist(), **numbers)
             crossings = ", ".join(f"{x:+.1f}" for x in numbers["zero_crossings"]) or "none"
-            ltp, ltd = numbers["peak_ltp"], numbers["peak_ltd"]
+            ltp = describe(numbers["peak_ltp"], numbers["peak_ltp_delta_t"])
+            ltd = describe(numbers["peak_ltd"], numbers["peak_ltd_delta_t"])
             print(
-                f"  {label:50s} peak LTP {ltp:+.4g} at {numbers['peak_ltp_delta_t']:+.1f} ms,"
-                f" peak LTD {ltd:+.4g} at {numbers['peak_ltd_delta_t']:+.1f} ms,"
+                f"  {label:50s} peak LTP {ltp}, peak LTD {ltd},"
                 f" zero crossings (ms): {crossings}  [{units}]"
             )
     print(f"  Shouval spine calcium, peak per pair: {peaks.min():.3f} to {peaks.max():.3f} uM")
@@ -404,8 +543,12 @@ def main():
         f"Kinase-competition plateau map ({time.time() - start:.0f} s): change from"
         f" {100 * changes.min():+.1f} % to {100 * changes.max():+.1f} %"
     )
+    written = ["stdp_windows.png", "kinase_plateau_map.png"]
+    if not args.quick:  # one spine-model compilation: too slow for the smoke test
+        summary["spine_model_kinase"] = report_spine_model(args.out)
+        written.append("spine_model_kinase.png")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"Wrote stdp_windows.png, kinase_plateau_map.png and summary.json to {args.out}")
+    print(f"Wrote {', '.join(written)} and summary.json to {args.out}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from plastic.rules.kinase_competition import KinaseCompetitionState as KinaseCom
 from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SETS
 from plastic.rules.shouval import ShouvalBearCooper as ShouvalBearCooper
 from plastic.rules.standalone import CalciumPlateau as CalciumPlateau
+from plastic.rules.standalone import HermiteSignals as HermiteSignals
 from plastic.rules.standalone import InterpolatedCalcium as InterpolatedCalcium
 from plastic.rules.standalone import RuleSolution as RuleSolution
 from plastic.rules.standalone import plateau_efficacy as plateau_efficacy

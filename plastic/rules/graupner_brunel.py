@@ -17,6 +17,7 @@ Parameter sets are those of the authors' code (`mgraupe/CalciumBasedPlasticityMo
 import types
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -120,6 +121,13 @@ class GraupnerBrunel(AbstractRule):
         b: ratio of UP to DOWN weight.
         calcium_scale: uM of spine calcium per unit of the model's dimensionless calcium: the rule
             compares ``signals.calcium / calcium_scale`` with the thresholds.
+        threshold_width: width of the thresholds, in units of ``calcium_scale``. 0 (the default,
+            the published rule) gives the Heaviside Theta; a positive width replaces it by the
+            logistic ``sigmoid((c - theta) / threshold_width)`` in `vector_field`, which makes the
+            vector field smooth: then stiff solvers resolve the crossings to their tolerance and
+            gradients with respect to ``theta_d``, ``theta_p`` and ``calcium_scale`` exist (with
+            the Heaviside they are zero almost everywhere). The spike-driven solvers and the
+            analytic reduction, which locate crossings exactly, always use sharp thresholds.
 
     Efficacy: with ``w(rho) = (1 - rho) + b rho`` (DOWN = 1, UP = b, linear in between),
 
@@ -140,6 +148,7 @@ class GraupnerBrunel(AbstractRule):
     beta: _Scalar = eqx.field(converter=jnp.asarray)
     b: _Scalar = eqx.field(converter=jnp.asarray)
     calcium_scale: _Scalar = eqx.field(converter=jnp.asarray, default=1.0)
+    threshold_width: _Scalar = eqx.field(converter=jnp.asarray, default=0.0)
 
     def __check_init__(self):
         name = type(self).__name__
@@ -155,12 +164,19 @@ class GraupnerBrunel(AbstractRule):
         check_range(
             name, "calcium_scale", self.calcium_scale, lower=0.0, lower_open=True, units="uM"
         )
+        check_range(name, "threshold_width", self.threshold_width, lower=0.0)
 
     @classmethod
-    def from_published(cls, name: str, calcium_scale: float = 1.0) -> "GraupnerBrunel":
+    def from_published(
+        cls, name: str, calcium_scale: float = 1.0, threshold_width: float = 0.0
+    ) -> "GraupnerBrunel":
         """The rule of the published set ``name`` (a key of `GRAUPNER_BRUNEL_PARAMETER_SETS`)."""
         p = GRAUPNER_BRUNEL_PARAMETER_SETS[name]
-        return cls(**{f: p[f] for f in _RULE_FIELDS}, calcium_scale=calcium_scale)
+        return cls(
+            **{f: p[f] for f in _RULE_FIELDS},
+            calcium_scale=calcium_scale,
+            threshold_width=threshold_width,
+        )
 
     def initial_state(self) -> GraupnerBrunelState:
         zero = jnp.zeros_like(self.tau)
@@ -180,9 +196,18 @@ class GraupnerBrunel(AbstractRule):
         return jnp.where(count > 0, self.sigma * jnp.sqrt(safe / self.tau), 0.0)
 
     def thresholds_crossed(self, calcium_uM):
-        """Heaviside indicators (Theta(0) = 1) of spine calcium (uM) above theta_d and theta_p."""
+        """Indicators of spine calcium (uM) above theta_d and theta_p: Heaviside (Theta(0) = 1)
+        for ``threshold_width = 0``, logistic of that width otherwise."""
         c = calcium_uM / self.calcium_scale
-        return (c >= self.theta_d).astype(c.dtype), (c >= self.theta_p).astype(c.dtype)
+        smooth = self.threshold_width > 0
+        # Double where: the logistic's gradient stays finite when the width is 0.
+        width = jnp.where(smooth, self.threshold_width, 1.0)
+
+        def indicator(theta):
+            sharp = (c >= theta).astype(c.dtype)
+            return jnp.where(smooth, jax.nn.sigmoid((c - theta) / width), sharp)
+
+        return indicator(self.theta_d), indicator(self.theta_p)
 
     def vector_field(self, t, state: GraupnerBrunelState, signals: SynapseSignals):
         above_d, above_p = self.thresholds_crossed(signals.calcium)

@@ -229,6 +229,16 @@ class KinaseCompetition(AbstractRule):
         """Active (Ca4) fraction of calmodulin at ``calcium`` (uM), in rapid equilibrium."""
         return hill(calcium, self.cam_half, self.cam_hill)
 
+    def half_activation_calcium(self) -> tuple[_Scalar, _Scalar, _Scalar]:
+        """Calcium (uM) at which CaMKII, CaN and PKA activation are half-maximal, in that order:
+        where ``h(cam(Ca); half, n) = 1/2``, i.e. ``cam(Ca) = half``. CaN's sets the onset of LTD,
+        PKA's the neutral band, CaMKII's the onset of LTP (each for sustained calcium)."""
+
+        def calcium(half):
+            return self.cam_half * (half / (1.0 - half)) ** (1.0 / self.cam_hill)
+
+        return calcium(self.camkii_half), calcium(self.can_half), calcium(self.pka_half)
+
     def _activation_rates(self, cam):
         # Activation rates (per ms) of CaMKII, CaN and PKA at Ca-CaM fraction ``cam``.
         return (

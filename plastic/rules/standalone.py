@@ -1,9 +1,15 @@
-"""Drive any `AbstractRule` on its own with a prescribed calcium trace, outside the spine model.
+"""Drive any `AbstractRule` on its own with prescribed signals, outside the spine model.
 
-The rule's vector field reads `SynapseSignals` whose calcium is the prescribed trace (uM) at time
-``t`` (ms); the voltages are held at a constant resting value and glutamate at 0, so rules that
-read only calcium see exactly the trace. The solve is a plain diffrax solve: pure, jittable,
-vmappable and differentiable with respect to the rule and the trace.
+The drive is a callable of the time ``t`` (ms) that returns either
+- calcium (uM), e.g. `CalciumPlateau` or `InterpolatedCalcium`: the rule reads `SynapseSignals`
+  with that calcium, both voltages held at a constant resting value and glutamate at 0, so rules
+  that read only calcium see exactly the trace; or
+- a full `SynapseSignals`, e.g. `HermiteSignals` (calcium, spine-head voltage, glutamate and soma
+  voltage, such as a recording from the spine model): then any rule, including those that read
+  voltage, glutamate or spikes, sees the same signals as inside the model.
+
+The solve is a plain diffrax solve: pure, jittable, vmappable and differentiable with respect to
+the rule and the trace.
 """
 
 import diffrax
@@ -12,6 +18,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PyTree
 
+from plastic._validation import is_concrete
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 
@@ -35,6 +42,94 @@ class InterpolatedCalcium(eqx.Module):
 
     def __call__(self, t):
         return jnp.interp(t, self.ts, self.values)
+
+
+class HermiteSignals(eqx.Module):
+    """`SynapseSignals` on ``[ts[0], ts[-1]]`` (ms), piecewise cubic Hermite in time.
+
+    On interval ``i``, ``[ts[i], ts[i + 1]]``, each signal is the cubic with the given values and
+    time derivatives at the two ends. The ends are given per interval, so a signal may jump or
+    kink at a node (a glutamate pulse, the onset of a current): put every such edge on a node and
+    give the one-sided limits there. With exact derivatives the error is O(h^4) on each smooth
+    interval of length h, against O(h^2) for linear interpolation. Outside ``[ts[0], ts[-1]]`` the
+    end values are held. An interval of zero length (a repeated time) is never used inside the
+    range, so traces of different lengths can be padded to one shape (`pad_to`) and batched with
+    `jax.vmap`.
+
+    Pass the jumps and kinks to `solve_rule` as ``jump_ts``. The pieces join with a jump in the
+    second derivative at every node; for gradients with respect to the trace's values, pass all
+    of ``ts`` as ``jump_ts``: a step that straddles a node would not resolve the perturbation.
+
+    Attributes:
+        ts: node times, ms, shape ``(n,)``, non-decreasing.
+        start, end: the signals (calcium uM, voltage mV, glutamate dimensionless, soma voltage
+            mV) at the start of each interval (the limit from the right at ``ts[i]``) and at its
+            end (the limit from the left at ``ts[i + 1]``); every leaf has shape ``(n - 1,)``.
+        start_slope, end_slope: their time derivatives (units per ms) at the same points, every
+            leaf of shape ``(n - 1,)``.
+    """
+
+    ts: Float[Array, " n"] = eqx.field(converter=jnp.asarray)
+    start: SynapseSignals
+    end: SynapseSignals
+    start_slope: SynapseSignals
+    end_slope: SynapseSignals
+
+    def __check_init__(self):
+        n = jnp.shape(self.ts)[-1]
+        if n < 2:
+            raise ValueError(f"HermiteSignals.ts needs at least 2 times; got {n}")
+        for name in ("start", "end", "start_slope", "end_slope"):
+            for field in SynapseSignals.__dataclass_fields__:
+                shape = jnp.shape(getattr(getattr(self, name), field))
+                if shape[-1:] != (n - 1,):
+                    raise ValueError(
+                        f"HermiteSignals.{name}.{field} must have shape (n - 1,) = ({n - 1},) "
+                        f"for n = {n} times; got {shape}"
+                    )
+        if is_concrete(self.ts) and bool(jnp.any(jnp.diff(self.ts) < 0)):
+            raise ValueError("HermiteSignals.ts must be non-decreasing")
+
+    def __call__(self, t) -> SynapseSignals:
+        n_intervals = self.ts.shape[-1] - 1
+        i = jnp.clip(jnp.searchsorted(self.ts, t, side="right") - 1, 0, n_intervals - 1)
+        width = self.ts[i + 1] - self.ts[i]
+        # A zero-length (padding) interval is only reached at the last time: hold the value there.
+        s = jnp.clip((t - self.ts[i]) / jnp.where(width > 0, width, 1.0), 0.0, 1.0)
+        weights = (
+            (1.0 + 2.0 * s) * (1.0 - s) ** 2,
+            width * s * (1.0 - s) ** 2,
+            s**2 * (3.0 - 2.0 * s),
+            width * s**2 * (s - 1.0),
+        )
+
+        def cubic(y0, m0, y1, m1):
+            return sum(w * x[i] for w, x in zip(weights, (y0, m0, y1, m1), strict=True))
+
+        return jax.tree.map(cubic, self.start, self.start_slope, self.end, self.end_slope)
+
+    def pad_to(self, n: int) -> "HermiteSignals":
+        """The same trace over ``n`` times: the last time repeated, the last value held."""
+        extra = n - self.ts.shape[-1]
+        if extra < 0:
+            raise ValueError(f"pad_to: n must be >= {self.ts.shape[-1]} (the length); got {n}")
+
+        def hold_last(x):
+            return jnp.concatenate([x, jnp.repeat(x[-1:], extra)])
+
+        def flat(m):
+            return jnp.concatenate([m, jnp.zeros(extra, m.dtype)])
+
+        last = jax.tree.map(lambda y: y[-1:], self.end)
+        return HermiteSignals(
+            ts=hold_last(self.ts),
+            start=jax.tree.map(
+                lambda y, y_last: jnp.concatenate([y, jnp.repeat(y_last, extra)]), self.start, last
+            ),
+            end=jax.tree.map(hold_last, self.end),
+            start_slope=jax.tree.map(flat, self.start_slope),
+            end_slope=jax.tree.map(flat, self.end_slope),
+        )
 
 
 class CalciumPlateau(eqx.Module):
@@ -86,7 +181,7 @@ class RuleSolution(eqx.Module):
 
 def solve_rule(
     rule: AbstractRule,
-    calcium,
+    signals,
     t0,
     t1,
     *,
@@ -100,13 +195,13 @@ def solve_rule(
     max_steps: int = 16_384,
     voltage: float = -65.0,
 ) -> RuleSolution:
-    """Integrate ``rule`` from ``t0`` to ``t1`` (ms) driven by ``calcium(t)`` (uM).
+    """Integrate ``rule`` from ``t0`` to ``t1`` (ms) driven by ``signals(t)``.
 
     Args:
         rule: any `AbstractRule`.
-        calcium: a callable of ``t`` (ms) returning calcium (uM), e.g. `CalciumPlateau` or
-            `InterpolatedCalcium`; make it an `eqx.Module` to pass it through `jax.jit` or
-            `jax.vmap` as an argument.
+        signals: a callable of ``t`` (ms) returning either calcium (uM), e.g. `CalciumPlateau` or
+            `InterpolatedCalcium`, or a `SynapseSignals`, e.g. `HermiteSignals`; make it an
+            `eqx.Module` to pass it through `jax.jit` or `jax.vmap` as an argument.
         t0, t1: start and end times, ms.
         initial_state: the rule's state at ``t0``; default ``rule.initial_state()``.
         jump_ts: times (ms) where the trace jumps (plateau edges, pulse edges): the step-size
@@ -117,7 +212,8 @@ def solve_rule(
         rtol, atol: tolerances of the PID step-size controller.
         dt0: first step, ms; default chosen by the controller.
         max_steps: cap on the number of steps.
-        voltage: the constant spine and soma voltage handed to the rule, mV.
+        voltage: the constant spine and soma voltage handed to the rule when ``signals``
+            returns calcium only, mV.
 
     Returns:
         A `RuleSolution`.
@@ -129,13 +225,17 @@ def solve_rule(
     zero = jnp.zeros((), dtype)
 
     def vector_field(t, state, args):
-        signals = SynapseSignals(
-            calcium=jnp.asarray(calcium(t), dtype),
-            voltage=voltage,
-            glutamate=zero,
-            soma_voltage=voltage,
-        )
-        return rule.vector_field(t, state, signals)
+        value = signals(t)
+        if isinstance(value, SynapseSignals):
+            local = jax.tree.map(lambda x: jnp.asarray(x, dtype), value)
+        else:
+            local = SynapseSignals(
+                calcium=jnp.asarray(value, dtype),
+                voltage=voltage,
+                glutamate=zero,
+                soma_voltage=voltage,
+            )
+        return rule.vector_field(t, state, local)
 
     controller = diffrax.PIDController(rtol=rtol, atol=atol)
     if jump_ts is not None:

@@ -197,6 +197,45 @@ def test_gradient_of_the_weight_change_matches_finite_differences():
     _finite_difference_check(change, params)
 
 
+def test_spike_driven_gradients_match_finite_differences():
+    """Both spike drives, with respect to the cascade's and the spike calcium's parameters (the
+    spike drive rests at 0, so ``calcium_rest`` plays no part there)."""
+    pre = jnp.array([0.0, 20.0, 100.0, jnp.inf])
+    post = jnp.array([5.0, 30.0, 95.0, jnp.inf])
+    commits = jnp.array([60.0, 160.0])
+
+    @jax.jit
+    def changes(p):
+        rule = KinaseCascade(
+            tau_m=p["tau_m"], tau_p=p["tau_p"], tau_d=p["tau_d"], learning_rate=p["learning_rate"]
+        )
+        calcium = SpikeCalcium(
+            spike_gain=p["spike_gain"], tau_syn=p["tau_syn"], synapse_gain=p["synapse_gain"]
+        )
+        return jnp.stack(
+            [
+                jnp.sum(spike_weight_changes(rule, calcium, pre, post, commits, mode=mode))
+                for mode in ("average_of_products", "product_of_averages")
+            ]
+        )
+
+    params = dict(
+        tau_m=5.0,
+        tau_p=40.0,
+        tau_d=45.0,
+        learning_rate=0.8,
+        spike_gain=8.0,
+        tau_syn=30.0,
+        synapse_gain=8.0,
+    )
+    jacobian = jax.jit(jax.jacrev(changes))(params)
+    assert np.all(np.abs(changes(params)) > 1e-3)  # both drives change the weight
+    for name, value in params.items():
+        h = 1e-5 * value
+        fd = (changes({**params, name: value + h}) - changes({**params, name: value - h})) / (2 * h)
+        np.testing.assert_allclose(jacobian[name], fd, rtol=1e-4, atol=1e-9, err_msg=name)
+
+
 def test_vmap_over_parameter_sets_matches_loop():
     drive = Oscillation(jnp.asarray(0.4), jnp.asarray(150.0))
     rules = [

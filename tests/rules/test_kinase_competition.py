@@ -81,6 +81,18 @@ def test_duration_dependence(plateau_map):
     assert np.all(np.diff(ltd) < 0) and ltd[-1] < -0.25, ltd
 
 
+def test_half_activation_calcium():
+    rule = KinaseCompetition()
+    camkii, can, pka = rule.half_activation_calcium()
+    # By hand from the defaults: 2 uM (h / (1 - h))^(1/4) for h = 0.2, 8e-4 and 0.04.
+    np.testing.assert_allclose(
+        [camkii, can, pka], [2 * 0.25**0.25, 2 * (8e-4 / (1 - 8e-4)) ** 0.25, 2 / 24**0.25]
+    )
+    # The branch's Hill function of Ca-CaM is one half there (whatever its coefficient).
+    for level, half in ((camkii, rule.camkii_half), (can, rule.can_half), (pka, rule.pka_half)):
+        assert float(hill(rule.calmodulin(level), half, 3.0)) == pytest.approx(0.5)
+
+
 def test_hill_function():
     # x^n / (x^n + K^n) by hand: 0.5 at x = K, 1/17 at x = K/2 with n = 4, 0 at x = 0.
     assert float(hill(2.0, 2.0, 4.0)) == pytest.approx(0.5)

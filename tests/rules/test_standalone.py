@@ -1,10 +1,12 @@
-"""Standalone drive of a rule by prescribed calcium, checked on a linear rule with closed forms.
+"""Standalone drive of a rule by prescribed signals, checked on linear rules with closed forms.
 
-The test rule is a leaky integrator of calcium above rest: tau dx/dt = (Ca - rest) - x, efficacy
-1 + x. For a plateau of height A over [0, T] followed by rest:
+The calcium test rule is a leaky integrator of calcium above rest: tau dx/dt = (Ca - rest) - x,
+efficacy 1 + x. For a plateau of height A over [0, T] followed by rest:
   x(t) = A (1 - exp(-t/tau))                     for t <= T
   x(t) = A (1 - exp(-T/tau)) exp(-(t - T)/tau)    for t > T
 and for a ramp Ca - rest = a t: x(t) = a (t - tau (1 - exp(-t/tau))).
+The full-signals drive (`HermiteSignals`) is checked with `SignalIntegrals`, whose state is the
+integral of every signal: for polynomial pieces the integrals are exact polynomials.
 """
 
 import diffrax
@@ -16,13 +18,15 @@ import pytest
 from jaxtyping import Array, Float
 
 import plastic  # noqa: F401  (float64)
-from plastic.rules.base import AbstractRule
+from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.standalone import (
     CalciumPlateau,
+    HermiteSignals,
     InterpolatedCalcium,
     plateau_efficacy,
     solve_rule,
 )
+from tests.rules.probes import SignalIntegrals
 
 
 class LeakyIntegrator(AbstractRule):
@@ -149,3 +153,142 @@ def test_vmap_over_plateaus_matches_loop():
 def test_invalid_plateau(kwargs, match):
     with pytest.raises(ValueError, match=match):
         CalciumPlateau(**kwargs)
+
+
+# Piecewise-polynomial signals on [0, 6] ms with nodes NODES (the zero-length interval at 3 ms is
+# never used). Calcium (uM) is one cubic throughout; the head voltage (mV) is continuous with a
+# kink at 2 ms; glutamate is a pulse on [1, 3) ms; the soma voltage (mV) jumps at 3 ms.
+NODES = np.array([0.0, 1.0, 2.0, 3.0, 3.0, 4.5, 6.0])
+HERMITE_DATA = ("start", "end", "start_slope", "end_slope")
+
+
+def _pieces(t, left=False):
+    """The four signals at times ``t`` (numpy): limits from the left or from the right."""
+    t = np.asarray(t, dtype=float)
+    before = (t <= 2.0) if left else (t < 2.0)
+    before_jump = (t <= 3.0) if left else (t < 3.0)
+    calcium = 0.1 + 0.3 * t - 0.08 * t**2 + 0.006 * t**3
+    voltage = np.where(before, -70.0 + 4.0 * t**2, -54.0 + 16.0 * (t - 2) - 3.0 * (t - 2) ** 3)
+    pulse_on = (t > 1.0) if left else (t >= 1.0)
+    glutamate = (pulse_on & before_jump).astype(float)
+    soma_voltage = np.where(before_jump, -65.0 + t**3, -40.0 - 2.0 * (t - 3) ** 2)
+    return calcium, voltage, glutamate, soma_voltage
+
+
+def _slopes(t, left=False):
+    """Time derivatives of `_pieces`, per ms, from the left or from the right."""
+    t = np.asarray(t, dtype=float)
+    before = (t <= 2.0) if left else (t < 2.0)
+    before_jump = (t <= 3.0) if left else (t < 3.0)
+    calcium = 0.3 - 0.16 * t + 0.018 * t**2
+    voltage = np.where(before, 8.0 * t, 16.0 - 9.0 * (t - 2) ** 2)
+    soma_voltage = np.where(before_jump, 3.0 * t**2, -4.0 * (t - 3))
+    return calcium, voltage, np.zeros_like(t), soma_voltage
+
+
+def _signals(values):
+    return SynapseSignals(*(jnp.asarray(v) for v in values))
+
+
+def _trace(nodes=NODES):
+    starts, ends = nodes[:-1], nodes[1:]
+    return HermiteSignals(
+        nodes,
+        start=_signals(_pieces(starts)),
+        end=_signals(_pieces(ends, left=True)),
+        start_slope=_signals(_slopes(starts)),
+        end_slope=_signals(_slopes(ends, left=True)),
+    )
+
+
+def test_hermite_signals_are_exact_for_cubic_pieces():
+    trace = _trace()
+    t = np.concatenate([np.linspace(0.0, 6.0, 241), NODES, [-1.0, 7.0]])
+    got = jax.vmap(trace)(jnp.asarray(t))
+    expected = _pieces(np.clip(t, 0.0, 6.0))
+    for name, want in zip(SynapseSignals.__dataclass_fields__, expected, strict=True):
+        np.testing.assert_allclose(getattr(got, name), want, rtol=1e-13, atol=1e-12, err_msg=name)
+
+
+def _integrals_closed_form(t1):
+    """The exact integrals of `_pieces` over [0, t1], t1 >= 3."""
+    calcium = 0.1 * t1 + 0.15 * t1**2 - 0.08 / 3 * t1**3 + 0.0015 * t1**4
+    voltage = (-140.0 + 32.0 / 3) + (-54.0 * (t1 - 2) + 8.0 * (t1 - 2) ** 2 - 0.75 * (t1 - 2) ** 4)
+    glutamate = 2.0
+    soma = (-195.0 + 81.0 / 4) + (-40.0 * (t1 - 3) - 2.0 / 3 * (t1 - 3) ** 3)
+    return calcium, voltage, glutamate, soma
+
+
+@jax.jit
+def _integrate(trace):
+    # Steps end on every node, so each lies within one cubic piece (Tsit5 integrates it exactly,
+    # and the gradient with respect to the trace is that of the exact integral).
+    solution = solve_rule(
+        SignalIntegrals(), trace, 0.0, 6.0, jump_ts=trace.ts, rtol=1e-12, atol=1e-12
+    )
+    return solution.final_state
+
+
+def test_hermite_signals_drive_a_rule_with_every_signal():
+    got = _integrate(_trace())
+    for name, want in zip(
+        SynapseSignals.__dataclass_fields__, _integrals_closed_form(6.0), strict=True
+    ):
+        assert float(getattr(got, name)) == pytest.approx(want, rel=1e-10), name
+    # A calcium-only drive holds both voltages at ``voltage`` and glutamate at 0.
+    calcium_only = solve_rule(
+        SignalIntegrals(), InterpolatedCalcium([0.0, 6.0], [0.2, 0.2]), 0.0, 6.0, voltage=-61.0
+    ).final_state
+    np.testing.assert_allclose(
+        [calcium_only.calcium, calcium_only.voltage, calcium_only.glutamate],
+        [1.2, -366.0, 0.0],
+        rtol=1e-12,
+    )
+    assert float(calcium_only.soma_voltage) == pytest.approx(-366.0, rel=1e-12)
+
+
+def test_gradient_with_respect_to_the_trace():
+    # The integral of a cubic Hermite piece of width h is h (y0 + y1) / 2 + h^2 (m0 - m1) / 12.
+    def calcium_integral(trace):
+        return _integrate(trace).calcium
+
+    grads = jax.jit(jax.grad(calcium_integral))(_trace())
+    widths = np.diff(NODES)
+    np.testing.assert_allclose(grads.start.calcium, widths / 2, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(grads.end_slope.calcium, -(widths**2) / 12, rtol=1e-8, atol=1e-12)
+
+
+def test_padded_traces_batch_under_vmap():
+    trace = _trace()
+    # The first three intervals, [0, 3] ms: past 3 ms the end values (left limits) are held.
+    short = HermiteSignals(
+        NODES[:4], *(jax.tree.map(lambda y: y[:3], getattr(trace, f)) for f in HERMITE_DATA)
+    )
+    padded = short.pad_to(len(NODES))
+    for t in (2.5, 3.0, 5.0):
+        for name in SynapseSignals.__dataclass_fields__:
+            np.testing.assert_allclose(
+                getattr(padded(jnp.asarray(t)), name), getattr(short(jnp.asarray(t)), name)
+            )
+    np.testing.assert_allclose(padded(jnp.asarray(5.0)).glutamate, 1.0)
+    batched = jax.vmap(_integrate)(jax.tree.map(lambda *x: jnp.stack(x), trace, padded))
+    for i, expected in enumerate([_integrate(trace), _integrate(padded)]):
+        for name in SynapseSignals.__dataclass_fields__:
+            np.testing.assert_allclose(
+                getattr(batched, name)[i], getattr(expected, name), rtol=1e-12, err_msg=name
+            )
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(ts=np.array([0.0])), r"HermiteSignals\.ts needs at least 2 times"),
+        (dict(ts=NODES[::-1].copy()), r"HermiteSignals\.ts must be non-decreasing"),
+        (dict(ts=np.linspace(0.0, 6.0, 5)), r"HermiteSignals\.start\.calcium must have shape"),
+    ],
+)
+def test_invalid_hermite_signals(change, match):
+    trace = _trace()
+    fields = {f: getattr(trace, f) for f in ("ts",) + HERMITE_DATA}
+    with pytest.raises(ValueError, match=match):
+        HermiteSignals(**{**fields, **change})

@@ -180,6 +180,26 @@ def test_vmap_over_parameter_sets_equals_loop():
     np.testing.assert_allclose(batched, looped, rtol=1e-14)
 
 
+def test_vmap_over_pair_and_nearest_parameter_sets_equals_loop():
+    pre, post = pairing(30, 50.0, -6.0)
+    pair = [
+        PairSTDP.song_miller_abbott(),
+        PairSTDP.bi_poo(),
+        PairSTDP(a_plus=0.8, a_minus=0.3, tau_plus=10.0, tau_minus=25.0),
+    ]
+    nearest = [
+        TripletSTDP.from_published(name)
+        for name, p in TRIPLET_STDP_PARAMETER_SETS.items()
+        if p["interaction"] == "nearest"
+    ]
+    for rules in (pair, nearest):
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *rules)
+        batched = jax.vmap(lambda r: r.weight_change(pre, post))(stacked)
+        looped = [rule.weight_change(pre, post) for rule in rules]
+        np.testing.assert_allclose(batched, looped, rtol=1e-14)
+        assert len(set(np.asarray(looped).round(12))) == len(rules)
+
+
 def _finite_difference(f, module, field, relative_step=1e-6):
     value = getattr(module, field)
     step = relative_step * abs(float(value))
