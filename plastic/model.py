@@ -165,11 +165,12 @@ class SpineModel(eqx.Module):
             / geo.spines.neck_length
             * (state.head_calcium - weights @ node_calcium)
         )
-        head_influx = -CALCIUM_FLUX_PER_PA_PER_FL * (
-            self.nmda.calcium_fraction * nmda_current + head_vgcc
+        nmda_calcium = self.nmda.calcium_current(state.nmda, state.head_voltage, temperature)
+        head_influx = (  # uM / ms of free + bound calcium
+            -CALCIUM_FLUX_PER_PA_PER_FL * (nmda_calcium + head_vgcc) / geo.spines.head_volume
         )
         d_head_calcium = (
-            head_influx * 1.0
+            head_influx
             - ca.head_extrusion_rate * (state.head_calcium - ca_rest)
             - neck_flux / geo.spines.head_volume
         ) / (1.0 + ca.head_buffer_capacity)

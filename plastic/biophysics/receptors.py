@@ -96,8 +96,15 @@ class NMDAReceptor(AbstractGlutamateReceptor):
 
     ``B(V) = 1 / (1 + exp(-mg_block_slope V) [Mg]o / mg_block_kd)``. The default [Mg]o is the seed
     experiment's 2 mM. ``calcium_fraction`` is the fraction of the NMDA current carried by
-    calcium: 0.6 * 4[Ca]o / (4[Ca]o + 120/1.38 mM) = 0.051 at [Ca]o = 2 mM (GluSynapse, after
-    Schneggenburger 1993 [CODE]). AP5 is modelled by setting ``conductance`` to 0.
+    calcium at ``calcium_reference_potential`` (-70 mV): 0.6 * 4[Ca]o / (4[Ca]o + 120/1.38 mM) =
+    0.051 at [Ca]o = 2 mM (GluSynapse, after Schneggenburger 1993 [CODE]).
+
+    The calcium current has its own driving force, ``V - calcium_reversal_potential`` (+130 mV,
+    as the VGCC's), scaled to carry ``calcium_fraction`` of the total at the reference potential:
+    calcium keeps flowing in when a back-propagating spike depolarises the head past the NMDA
+    reversal (0 mV), while the total NMDA current turns outward. A fixed fraction of the total
+    would instead pump calcium out during the spike, wrongly.
+    AP5 is modelled by `plastic.expression.Drugs`.
     """
 
     conductance: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=0.6)
@@ -113,6 +120,8 @@ class NMDAReceptor(AbstractGlutamateReceptor):
     calcium_fraction: Float[Array, ""] = eqx.field(
         converter=jnp.asarray, default=0.6 * 8.0 / (8.0 + 120.0 / 1.38)
     )
+    calcium_reversal_potential: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=130.0)
+    calcium_reference_potential: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=-70.0)
 
     def __check_init__(self):
         check_range("NMDAReceptor.magnesium", self.magnesium, lower=0.0, lower_inclusive=True)
@@ -134,3 +143,15 @@ class NMDAReceptor(AbstractGlutamateReceptor):
     def current(self, gating, voltage, temperature):
         g = self.conductance * self.open_fraction(gating, temperature)
         return g * self.magnesium_block(voltage) * (voltage - self.reversal_potential)
+
+    def calcium_current(self, gating, voltage, temperature):
+        """The part of the NMDA current carried by calcium, pA (negative = inward)."""
+        scale = (
+            self.calcium_fraction
+            * (self.calcium_reference_potential - self.reversal_potential)
+            / (self.calcium_reference_potential - self.calcium_reversal_potential)
+        )
+        g = self.conductance * self.open_fraction(gating, temperature)
+        return (
+            scale * g * self.magnesium_block(voltage) * (voltage - self.calcium_reversal_potential)
+        )
