@@ -1,4 +1,7 @@
-"""plastic: differentiable mechanistic models of synaptic plasticity at dendritic spines."""
+"""plastic: differentiable mechanistic models of synaptic plasticity at dendritic spines.
+
+Units everywhere: ms, um, mV, nS, pA, pF, uM, fL (see `plastic.units`).
+"""
 
 import jax
 
@@ -6,4 +9,29 @@ import jax
 # finite differences. Float32 is opt-in where a test shows it holds its tolerance.
 jax.config.update("jax_enable_x64", True)
 
+from plastic import biophysics as biophysics  # noqa: E402
+from plastic import data as data  # noqa: E402
+from plastic import fit as fit  # noqa: E402
+from plastic import readouts as readouts  # noqa: E402
 from plastic import rules as rules  # noqa: E402
+from plastic import sweep as sweep  # noqa: E402
+from plastic import tazerart as tazerart  # noqa: E402
+from plastic.expression import AbstractExpression as AbstractExpression  # noqa: E402
+from plastic.expression import Drugs as Drugs  # noqa: E402
+from plastic.expression import ExpressionState as ExpressionState  # noqa: E402
+from plastic.expression import (  # noqa: E402
+    TraffickingAndRemodelling as TraffickingAndRemodelling,
+)
+from plastic.geometry import Dendrite as Dendrite  # noqa: E402
+from plastic.geometry import Geometry as Geometry  # noqa: E402
+from plastic.geometry import Soma as Soma  # noqa: E402
+from plastic.geometry import Spines as Spines  # noqa: E402
+from plastic.model import SpineModel as SpineModel  # noqa: E402
+from plastic.model import SpineState as SpineState  # noqa: E402
+from plastic.protocols import Protocol as Protocol  # noqa: E402
+from plastic.protocols import event_protocol as event_protocol  # noqa: E402
+from plastic.protocols import pairing_protocol as pairing_protocol  # noqa: E402
+from plastic.rosenbrock import Rodas5 as Rodas5  # noqa: E402
+from plastic.simulate import Simulation as Simulation  # noqa: E402
+from plastic.simulate import SolverSettings as SolverSettings  # noqa: E402
+from plastic.simulate import simulate as simulate  # noqa: E402

@@ -158,6 +158,61 @@ def _sweep(args) -> None:
         print(f"wrote {plot} ({readout})")
 
 
+def _selection(items):
+    """``["readout=uepsp,neck_length", "delta_t=13,-15"]`` -> `Measurements.select` keywords."""
+    selection = {}
+    for item in items:
+        column, _, values = item.partition("=")
+        if not values:
+            raise SystemExit(f"--select needs COLUMN=VALUE[,VALUE...]; got {item!r}")
+        parsed = []
+        for value in values.split(","):
+            try:
+                parsed.append(float(value))
+            except ValueError:
+                parsed.append(value)
+        selection[column] = tuple(parsed)
+    return selection
+
+
+def _fit(args) -> None:
+    from plastic.data import load_csv, load_tazerart2020
+    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
+    from plastic.tazerart import TazerartPredictor, tazerart_model
+
+    data = load_tazerart2020() if args.data == "tazerart2020" else load_csv(args.data)
+    selection = {"readout": ("uepsp", "neck_length", "head_volume"), **_selection(args.select)}
+    data = data.select(**selection)
+    predictor = TazerartPredictor.from_data(
+        data, n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0
+    )
+    objective = Objective(predictor, data, sem_floor=args.sem_floor)
+    parameters = FitParameters(tazerart_model(), [Parameter.from_spec(s) for s in args.parameter])
+    os.makedirs(args.out, exist_ok=True)
+    checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
+    print(
+        f"fitting {len(parameters.parameters)} parameters to {data.n_rows} rows "
+        f"({len(predictor.conditions.delta_t)} conditions), {args.n_starts} starts x "
+        f"{args.n_steps} steps, checkpoint {checkpoint}; compiling ...",
+        flush=True,
+    )
+    result = fit(
+        objective,
+        parameters,
+        optimiser=default_optimiser(args.n_steps, learning_rate=args.learning_rate),
+        n_starts=args.n_starts,
+        n_steps=args.n_steps,
+        seed=args.seed,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
+        progress_every=1,
+    )
+    paths = write_fit(result, args.out)
+    for name, value in result.best_values.items():
+        print(f"{name} = {value}")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="plastic", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +290,38 @@ def main(argv=None) -> None:
     sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
     sweep.set_defaults(run=_sweep)
+
+    fit = commands.add_parser(
+        "fit",
+        help="fit model parameters to the Tazerart 2020 data (or a CSV with the same columns)",
+    )
+    fit.add_argument("--data", default="tazerart2020", help="'tazerart2020' or a measurements CSV")
+    fit.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE[,VALUE...]",
+        help="keep rows whose COLUMN is one of the values (repeatable; default: every uEPSP, "
+        "neck and head row)",
+    )
+    fit.add_argument(
+        "--parameter",
+        action="append",
+        required=True,
+        metavar="PATH[:LOWER:UPPER[:log]]",
+        help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable)",
+    )
+    fit.add_argument("--n-starts", type=int, default=4)
+    fit.add_argument("--n-steps", type=int, default=100)
+    fit.add_argument("--learning-rate", type=float, default=0.05, help="Adam peak rate")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")
+    fit.add_argument("--n-pairings", type=int, default=40)
+    fit.add_argument("--readout-min", type=float, default=20.0, help="quiet before readouts, min")
+    fit.add_argument("--checkpoint", default=None, help="default OUT/fit.ckpt; resumes if present")
+    fit.add_argument("--checkpoint-every", type=int, default=5)
+    fit.add_argument("--out", default="out/fit")
+    fit.set_defaults(run=_fit)
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # A range that starts with a minus sign (--dt -50:50:1) would read as an option: attach it.

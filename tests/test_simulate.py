@@ -99,7 +99,7 @@ PARAMETERS = {
 def test_gradient_of_calcium_readout_matches_finite_differences(default_model):
     protocol = pairing_protocol(10.0, n_pairings=1, first_pairing=5.0, quiet=0.0, period=40.0)
     # Tight tolerances make the solution smooth in the parameters to far below the FD error.
-    settings = SolverSettings(rtol=1e-9, atol=1e-9, max_steps=16384)
+    settings = SolverSettings(rtol=1e-9, atol=1e-9, max_steps=2048)
     getters = list(PARAMETERS.values())
 
     def with_parameters(values):
