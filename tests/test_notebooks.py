@@ -1,0 +1,42 @@
+"""Every notebook in ``notebooks/`` runs top to bottom without error (nbclient, a fresh kernel).
+
+The kernel is this interpreter's (``sys.executable``): its directory goes first on ``PATH``, so
+that the ``python3`` kernel spec starts the same environment, with ``plastic`` importable.
+"""
+
+import os
+import pathlib
+import sys
+import time
+
+import nbclient
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+TIME_LIMIT = 120.0  # s per notebook, on 2 cores
+
+
+def test_notebooks_are_found():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path, monkeypatch):
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    # Matplotlib must not try to open windows in the kernel.
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(path, as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
+        f"{path.name} is committed with outputs: clear them"
+    )
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=int(TIME_LIMIT),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    began = time.perf_counter()
+    client.execute()
+    elapsed = time.perf_counter() - began
+    assert elapsed < TIME_LIMIT, f"{path.name} took {elapsed:.0f} s"
