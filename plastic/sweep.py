@@ -29,7 +29,6 @@ axes followed by the readout's own dims, and the partial folder is removed.
 import abc
 import dataclasses
 import functools
-import hashlib
 import inspect
 import itertools
 import json
@@ -51,6 +50,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Float
 
+from plastic._fingerprint import tree_digest
 from plastic._validation import check_range
 from plastic.model import SpineModel
 from plastic.protocols import Protocol, pairing_protocol
@@ -587,19 +587,8 @@ def device_memory_limit(devices: Sequence[jax.Device]) -> int:
 
 
 def _fingerprint(*trees) -> str:
-    """A hash of values and structure, stable across processes (addresses are scrubbed)."""
-    digest = hashlib.sha256()
-    for tree in trees:
-        leaves, treedef = jax.tree_util.tree_flatten(tree)
-        digest.update(re.sub(r" at 0x[0-9a-fA-F]+", "", str(treedef)).encode())
-        for leaf in leaves:
-            if eqx.is_array(leaf):
-                array = np.asarray(leaf)
-                digest.update(f"{array.dtype.str}{array.shape}".encode())
-                digest.update(np.ascontiguousarray(array).tobytes())
-            else:
-                digest.update(repr(leaf).encode())
-    return digest.hexdigest()
+    """A hash of values and structure, stable across processes."""
+    return tree_digest(*trees).hex()
 
 
 def _chunk_file(folder: str, index: int) -> str:

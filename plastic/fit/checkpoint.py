@@ -6,38 +6,23 @@ renamed over the old one, so an interruption at any moment leaves either the old
 checkpoint, never a torn one.
 """
 
-import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 
 import equinox as eqx
-import jax
 import numpy as np
 from jaxtyping import PyTree
+
+from plastic._fingerprint import tree_digest
 
 _FORMAT = b"plastic.fit checkpoint 1"
 
 
 def fingerprint(*parts: PyTree) -> np.ndarray:
-    """SHA-256 of ``parts``: the bytes, shapes and dtypes of their array leaves and the ``repr``
-    of everything else (their tree structure included), as 32 ``uint8``.
-
-    Memory addresses in a ``repr`` (``<function f at 0x...>``) are left out, so that the same fit
+    """SHA-256 of ``parts`` (`plastic._fingerprint.tree_digest`) as 32 ``uint8``: the same fit
     has the same fingerprint in another process."""
-    digest = hashlib.sha256(_FORMAT)
-    for part in parts:
-        leaves, structure = jax.tree.flatten(part)
-        digest.update(_stable_repr(structure))
-        for leaf in leaves:
-            if eqx.is_array_like(leaf):
-                array = np.asarray(leaf)
-                digest.update(f"{array.shape}{array.dtype}".encode())
-                digest.update(np.ascontiguousarray(array).tobytes())
-            else:
-                digest.update(_stable_repr(leaf))
-    return np.frombuffer(digest.digest(), dtype=np.uint8).copy()
+    return np.frombuffer(tree_digest(*parts, salt=_FORMAT), dtype=np.uint8).copy()
 
 
 def save_checkpoint(path: str | Path, key: np.ndarray, state: PyTree) -> None:
@@ -73,7 +58,3 @@ def load_checkpoint(path: str | Path, key: np.ndarray, like: PyTree) -> PyTree:
                 "remove it or pass another checkpoint path"
             )
         return eqx.tree_deserialise_leaves(file, like)
-
-
-def _stable_repr(x) -> bytes:
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(x)).encode()

@@ -66,7 +66,7 @@ def default_optimiser(
     schedule = optax.warmup_cosine_decay_schedule(
         init_value=0.0,
         peak_value=learning_rate,
-        warmup_steps=max(1, round(warmup_fraction * n_steps)),
+        warmup_steps=min(max(1, round(warmup_fraction * n_steps)), n_steps - 1),
         decay_steps=n_steps,
         end_value=final_fraction * learning_rate,
     )

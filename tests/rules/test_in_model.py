@@ -79,9 +79,9 @@ MODEL = SpineModel(
     rule=SideBySide(
         (
             KinaseCompetition(),
-            # Thresholds at 0.4 and 0.52 uM: the head calcium (peak ~0.8 uM) crosses both.
-            GraupnerBrunel.from_published("DP", calcium_scale=0.4),
-            GraupnerBrunel.from_published("DP", calcium_scale=0.4, threshold_width=0.02),
+            # Thresholds at 4 and 5.2 uM: the head calcium (peaks ~10-18 uM) crosses both.
+            GraupnerBrunel.from_published("DP", calcium_scale=4.0),
+            GraupnerBrunel.from_published("DP", calcium_scale=4.0, threshold_width=0.02),
             ShouvalBearCooper.from_published("2002", calcium_rest=RESTING_CALCIUM),
             KinaseCascade(calcium_rest=RESTING_CALCIUM),
             TripletSTDP.from_published("hippocampal_all_to_all_full"),

@@ -1,0 +1,203 @@
+"""The README's examples stay true: its commands run and write what it promises, its files exist.
+
+Every command line in a fenced block of ``README.md`` that starts with ``plastic `` (and the
+``plastic ...`` part of a ``... && plastic ...`` line) is run through `plastic.cli.main` in a
+temporary folder, with its own options but small values: 1 pairing, no quiet, each sweep range cut
+to its two ends. The outputs the README promises are then checked: ``pairing.png`` in the
+``--out`` folder of ``plastic simulate``; the NetCDF file of ``plastic sweep`` (its axes and
+readout) and the PNG beside it.
+
+``plastic fit`` is not run: one start of two steps at 1 pairing compiles a gradient through the
+whole spine model and took 8 minutes on the 2 test cores. Instead its command line goes through
+the real argparse parser of `plastic.cli.main` (the fit itself replaced by a recorder), every
+``--parameter`` path is bound to `plastic.tazerart.tazerart_model()` as the command does (the leaf
+exists, is a float and lies inside the given bounds), and every ``--select`` value picks rows of
+the Tazerart 2020 data.
+
+The ``python experiments/X.py`` examples are checked by their ``--help``: the script exists and
+accepts every option the README gives it. Every ``notebooks/``, ``experiments/``, ``plastic/`` or
+``tests/`` path the README names exists.
+"""
+
+import os
+import pathlib
+import re
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from plastic import cli
+from plastic.data import load_tazerart2020
+from plastic.fit import FitParameters, Parameter
+from plastic.tazerart import tazerart_model
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+BLOCKS = re.findall(r"^```[^\n]*\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL)
+
+# Small values for the options that set the cost; an option the README line lacks is added.
+SMALL = {
+    "simulate": {"--n-pairings": "1", "--quiet-min": "0"},
+    "sweep": {"--n-pairings": "1", "--quiet-min": "0"},
+}
+SWEEP_AXES = {"--dt": "delta_t", "--delta-t": "delta_t", "--distance": "distance"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def commands(program: str) -> list[list[str]]:
+    """The argument lists of every ``program ...`` command in the README's fenced blocks."""
+    found = []
+    for block in BLOCKS:
+        for line in block.splitlines():
+            for part in line.split("&&"):
+                words = shlex.split(part)
+                if words[:1] == [program]:
+                    found.append(words[1:])
+    return found
+
+
+PLASTIC = commands("plastic")
+RUN = [argv for argv in PLASTIC if argv[0] != "fit"]
+FIT = [argv for argv in PLASTIC if argv[0] == "fit"]
+EXPERIMENTS = [argv for argv in commands("python") if argv[0].startswith("experiments/")]
+# The examples list in prose: `python experiments/X.py --out ...`, one a bullet.
+EXPERIMENTS += [
+    shlex.split(example)[1:] for example in re.findall(r"`(python3? experiments/[^`]+)`", README)
+]
+
+
+def _split_equals(argv: list[str]) -> list[str]:
+    """``--name=value`` as two words, so that options are found in one form."""
+    words = []
+    for word in argv:
+        name, equals, value = word.partition("=")
+        words += [name, value] if word.startswith("--") and equals else [word]
+    return words
+
+
+def option(argv: list[str], name: str, default: str) -> str:
+    return argv[argv.index(name) + 1] if name in argv else default
+
+
+def with_option(argv: list[str], name: str, value: str) -> list[str]:
+    if name in argv:
+        i = argv.index(name)
+        return argv[: i + 1] + [value] + argv[i + 2 :]
+    return argv + [name, value]
+
+
+def coarse(values: str) -> str:
+    """A range or list cut to its two ends: the grid keeps its extent and both axes, 2 points."""
+    if ":" in values:
+        start, stop, _ = (float(v) for v in values.split(":"))
+        return f"{start:g}:{stop:g}:{stop - start:g}"
+    parts = values.split(",")
+    return ",".join(dict.fromkeys([parts[0], parts[-1]]))
+
+
+def small(argv: list[str]) -> list[str]:
+    argv = _split_equals(argv)
+    for name, value in SMALL[argv[0]].items():
+        argv = with_option(argv, name, value)
+    if argv[0] == "sweep":
+        for i, word in enumerate(argv[:-1]):
+            if word in SWEEP_AXES:
+                argv[i + 1] = coarse(argv[i + 1])
+            elif word == "--axis":
+                name, _, values = argv[i + 1].partition("=")
+                argv[i + 1] = f"{name}={coarse(values)}"
+    return argv
+
+
+def assert_png(path: pathlib.Path) -> None:
+    assert path.is_file(), f"{path} was not written"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+
+
+def test_readme_has_the_commands():
+    """The parsing finds the examples, so that the tests below do not pass on nothing."""
+    assert {argv[0] for argv in PLASTIC} == {"simulate", "sweep", "fit"}
+    assert ["simulate", "--n-pairings", "3", "--quiet-min", "1", "--out", "out"] in PLASTIC
+    assert len(EXPERIMENTS) >= 3
+
+
+def test_small_settings():
+    argv = small(["sweep", "--dt=-50:50:5", "--distance", "1,2,3", "--axis", "rule.tau=1:9:2"])
+    assert argv[:7] == [
+        "sweep",
+        "--dt",
+        "-50:50:100",
+        "--distance",
+        "1,3",
+        "--axis",
+        "rule.tau=1:9:8",
+    ]
+    assert option(argv, "--n-pairings", "") == "1" and option(argv, "--quiet-min", "") == "0"
+
+
+@pytest.mark.parametrize("argv", RUN, ids=[f"{a[0]}-{i}" for i, a in enumerate(RUN)])
+def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = small(argv)
+    cli.main(argv)
+    printed = capsys.readouterr().out
+    if argv[0] == "simulate":
+        # The README's set-up line promises `out/pairing.png` for `--out out`.
+        path = pathlib.Path(option(argv, "--out", "out"), "pairing.png")
+        assert_png(path)
+        assert f"wrote {path}" in printed
+    elif argv[0] == "sweep":
+        result = pathlib.Path(option(argv, "--out", "sweep.nc"))
+        assert_png(pathlib.Path(option(argv, "--plot", os.path.splitext(result)[0] + ".png")))
+        dataset = xr.load_dataset(result, engine="scipy")
+        readout = option(argv, "--readout", "head_calcium_after")
+        assert readout in dataset.data_vars
+        for name, dim in SWEEP_AXES.items():
+            if name in argv:
+                expected = cli.parse_values(option(argv, name, ""))
+                np.testing.assert_allclose(dataset[dim].values, expected)
+        values = dataset[readout].values
+        assert np.all(np.isfinite(values)) and np.all(values > 0), values
+    else:
+        pytest.fail(f"no output check for `plastic {argv[0]}`: add one here")
+
+
+@pytest.mark.parametrize("argv", FIT, ids=[f"fit-{i}" for i in range(len(FIT))])
+def test_fit_command_parses(argv, monkeypatch):
+    """Parsed by the real parser, not run (8 minutes at the smallest settings; see the module
+    docstring): the parameter paths exist on `tazerart_model()`, the selection picks rows."""
+    parsed = []
+    # `main` binds the subcommand to `cli._fit` when it builds the parser: record instead of fit.
+    monkeypatch.setattr(cli, "_fit", parsed.append)
+    cli.main(argv)
+    (args,) = parsed
+    FitParameters(tazerart_model(), [Parameter.from_spec(spec) for spec in args.parameter])
+    data = load_tazerart2020()
+    for column, values in cli._selection(args.select).items():
+        for value in values:
+            n_rows = data.select(**{column: value}).n_rows
+            assert n_rows > 0, f"--select {column}={value!r} picks no row of the data"
+
+
+@pytest.mark.parametrize("argv", EXPERIMENTS, ids=[a[0] for a in EXPERIMENTS])
+def test_experiment_accepts_its_options(argv):
+    script = ROOT / argv[0]
+    assert script.is_file(), f"{argv[0]} does not exist"
+    help_text = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for word in _split_equals(argv[1:]):
+        if word.startswith("--"):
+            pattern = rf"(?<![\w-]){re.escape(word)}(?![\w-])"
+            assert re.search(pattern, help_text), f"{argv[0]} has no option {word}"
+
+
+def test_named_files_exist():
+    named = set(re.findall(r"\b((?:notebooks|experiments|plastic|tests)/[\w./-]*\w)", README))
+    assert {"notebooks/01_simulate_pairing.ipynb", "experiments/rule_windows.py"} <= named
+    missing = sorted(path for path in named if not (ROOT / path).exists())
+    assert not missing, f"the README names files that do not exist: {missing}"
