@@ -50,9 +50,7 @@ def test_step_is_fifth_order_and_dense_output_at_least_fourth():
 
 def _robertson(t, y, args):
     a, b, c = y
-    return jnp.stack(
-        [-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2]
-    )
+    return jnp.stack([-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2])
 
 
 def test_stiff_robertson_matches_scipy_radau():
@@ -69,6 +67,7 @@ def test_stiff_robertson_matches_scipy_radau():
         stepsize_controller=diffrax.PIDController(rtol=1e-9, atol=1e-13),
         max_steps=100_000,
     )
+
     def robertson_numpy(t, y):
         a, b, c = y
         return [-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2]
