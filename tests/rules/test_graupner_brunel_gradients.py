@@ -22,6 +22,7 @@ from jaxtyping import Array, Float
 import plastic  # noqa: F401  (float64)
 from plastic.rules import GraupnerBrunel
 from plastic.rules.standalone import solve_rule
+from tests.rules.gb_reference import rho_between_crossings
 
 FIELDS = (
     "theta_d",
@@ -108,24 +109,7 @@ def _exact_heaviside_efficacy(rule):
         for a, b in ((0.0, RISE), (RISE, T_END))
     ]
     breaks = [0.0, *sorted(crossings), T_END]
-    tau, gamma_d, gamma_p, rho_star = (
-        float(rule.tau),
-        float(rule.gamma_d),
-        float(rule.gamma_p),
-        float(rule.rho_star),
-    )
-
-    def drift(t, rho, above_d, above_p):
-        cubic = -rho * (1 - rho) * (rho_star - rho)
-        return (cubic + gamma_p * (1 - rho) * above_p - gamma_d * rho * above_d) / tau
-
-    rho = np.array([0.0, 1.0])
-    for a, b in zip(breaks[:-1], breaks[1:]):
-        middle = calcium(0.5 * (a + b))
-        args = (float(middle >= levels[0]), float(middle >= levels[1]))
-        rho = scipy.integrate.solve_ivp(
-            drift, (a, b), rho, method="DOP853", args=args, rtol=1e-13, atol=1e-15
-        ).y[:, -1]
+    rho = rho_between_crossings(rule, calcium, breaks, levels)
     beta, b = float(rule.beta), float(rule.b)
     weights = (1 - rho) + b * rho
     return (beta * weights[0] + (1 - beta) * weights[1]) / (beta + (1 - beta) * b)

@@ -54,6 +54,7 @@ from plastic.rules import (
     solve_rule,
 )
 from plastic.simulate import SolverSettings, simulate
+from tests.rules.gb_reference import rho_between_crossings
 from tests.rules.probes import SideBySide, SignalIntegrals
 
 H = 1.0 / 32.0  # ms; a binary fraction, so the protocol's pulse edges (whole ms) are nodes
@@ -220,20 +221,7 @@ def _rho_with_exact_crossings(rule, signals, duration):
                 )
             )
     breaks = sorted(breaks)
-    tau, gamma_d, gamma_p = float(rule.tau), float(rule.gamma_d), float(rule.gamma_p)
-    rho_star = float(rule.rho_star)
-
-    def drift(t, rho, above_d, above_p):
-        cubic = -rho * (1 - rho) * (rho_star - rho)
-        return (cubic + gamma_p * (1 - rho) * above_p - gamma_d * rho * above_d) / tau
-
-    rho = np.array([0.0, 1.0])
-    for a, b in zip(breaks[:-1], breaks[1:]):
-        middle = calcium(0.5 * (a + b))
-        args = (float(middle >= theta[0]), float(middle >= theta[1]))
-        rho = scipy.integrate.solve_ivp(
-            drift, (a, b), rho, method="DOP853", args=args, rtol=1e-13, atol=1e-15
-        ).y[:, -1]
+    rho = rho_between_crossings(rule, calcium, breaks, theta)
     return rho, len(breaks) - 2
 
 
