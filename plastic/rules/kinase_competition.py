@@ -48,7 +48,9 @@ def hill(x, half, coefficient):
     finite at small ``x``; ``x`` is floored at a tiny positive number (concentrations can dip
     below zero by solver round-off).
     """
-    x = jnp.maximum(x, jnp.finfo(jnp.result_type(x, float)).tiny)
+    # Not finfo.tiny: the solver's Jacobian differentiates this twice, and 1 / x**2 must stay
+    # finite at the floor (or reverse mode through the Jacobian gives inf * 0 = NaN).
+    x = jnp.maximum(x, 1e-100)
     return jax.nn.sigmoid(coefficient * (jnp.log(x) - jnp.log(half)))
 
 

@@ -181,3 +181,11 @@ def test_validation_is_skipped_under_tracing():
     assert isinstance(
         eqx.filter_jit(lambda k: KinaseCompetition(k_remove=k))(1e-5), KinaseCompetition
     )
+
+
+def test_hill_second_derivatives_stay_finite_at_and_below_zero():
+    # The Rosenbrock solver differentiates the vector field, and reverse mode differentiates that
+    # Jacobian again: second derivatives must be finite where round-off makes a fraction <= 0.
+    for x in (0.0, -1e-12, 1e-200, 1e-5):
+        second = jax.hessian(hill, argnums=(0, 1, 2))(jnp.asarray(x), 0.3, 3.0)
+        assert all(np.all(np.isfinite(np.asarray(leaf))) for leaf in jax.tree.leaves(second))
