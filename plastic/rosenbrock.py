@@ -107,7 +107,10 @@ class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
         del left
         if t1 is not None:
             return self.evaluate(t1) - self.evaluate(t0)
-        theta = (t0 - self.t0) / (self.t1 - self.t0)
+        # A zero-length step (a finished condition under vmap) must not give 0/0: its
+        # discarded output would still turn zero cotangents into NaN.
+        span = self.t1 - self.t0
+        theta = (t0 - self.t0) / jnp.where(span == 0, 1.0, span)
         q1, q2, q3 = self.q
         return (1 - theta) * self.y0 + theta * (
             self.y1 + (1 - theta) * (q1 + theta * (q2 + theta * q3))
@@ -135,7 +138,11 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
 
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         del solver_state, made_jump
-        h = t1 - t0
+        # Under vmap a finished condition keeps taking zero-length steps whose results are
+        # discarded; take them with a unit step (finite, never used) so that reverse mode does
+        # not meet 1/0 and return NaN, and return y0 unchanged.
+        zero_step = t1 == t0
+        h = jnp.where(zero_step, 1.0, t1 - t0)
 
         def rhs(t, y):
             return terms.vf(t, y, args)
@@ -170,8 +177,8 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
                 right = right + (h * _d[i]) * df_dt
             stages.append(solve(right))
 
-        y1 = y0 + sum(_B[j] * stages[j] for j in range(len(_B)))
-        y_error = stages[-1]
+        y1 = jnp.where(zero_step, y0, y0 + sum(_B[j] * stages[j] for j in range(len(_B))))
+        y_error = jnp.where(zero_step, 0.0, stages[-1])
         k = jnp.stack(stages)
         dense_info = dict(y0=y0, y1=y1, q=jnp.asarray(_H) @ k)
         return y1, y_error, dense_info, None, diffrax.RESULTS.successful

@@ -107,3 +107,29 @@ def test_gradient_through_adaptive_solve_matches_finite_differences():
     evaluate = jax.jit(final_value)
     finite_difference = (evaluate(rate + step) - evaluate(rate - step)) / (2 * step)
     assert float(gradient) == pytest.approx(float(finite_difference), rel=1e-6)
+
+
+def test_vmapped_gradient_with_conditions_finishing_at_different_times_is_finite():
+    # Under vmap the condition that finishes first keeps taking zero-length steps; their
+    # discarded results must not turn its gradient into NaN.
+    def final_value(rate, t_end):
+        def field(t, y, args):
+            return -rate * y**2 + jnp.cos(t)
+
+        solution = diffrax.diffeqsolve(
+            diffrax.ODETerm(field),
+            Rodas5(),
+            0.0,
+            t_end,
+            0.01,
+            jnp.array([1.0]),
+            saveat=diffrax.SaveAt(t1=True, ts=jnp.array([0.5])),
+            stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-8),
+        )
+        return solution.ys[-1, 0] + solution.ys[0, 0]
+
+    ends = jnp.array([1.0, 3.0])
+    batched = jax.vmap(jax.grad(final_value), in_axes=(None, 0))(0.7, ends)
+    looped = [jax.grad(final_value)(0.7, end) for end in ends]
+    assert np.all(np.isfinite(np.asarray(batched)))
+    np.testing.assert_allclose(np.asarray(batched), np.asarray(looped), rtol=1e-8)
