@@ -90,6 +90,12 @@ class SpineModel(eqx.Module):
         if self.expression is not None and self.rule is None:
             raise ValueError("SpineModel.expression needs a rule to drive it; got rule=None")
 
+    def without_plasticity(self) -> "SpineModel":
+        """The same biophysics (drugs included) with no rule and no expression."""
+        return eqx.tree_at(
+            lambda m: (m.rule, m.expression), self, (None, None), is_leaf=lambda x: x is None
+        )
+
     def expressed(self, state: SpineState) -> "SpineModel":
         """The biophysics as ``state``'s expression leaves it: per-spine AMPA conductance scaled
         by the PSD content, neck length and head volume by the structural states; AP5 applied.
@@ -275,9 +281,7 @@ class SpineModel(eqx.Module):
         flat, unravel = ravel_pytree(guess)
         no_input = Drive(glutamate=jnp.zeros(n_spines), soma_current=jnp.zeros(()))
         # At baseline the rule and expression do not act on the biophysics.
-        biophysics = eqx.tree_at(
-            lambda m: (m.rule, m.expression), self, (None, None), is_leaf=lambda x: x is None
-        )
+        biophysics = self.without_plasticity()
 
         def residual(y):
             return ravel_pytree(biophysics.derivative(unravel(y), no_input))[0]

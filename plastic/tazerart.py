@@ -110,9 +110,7 @@ def uepsp_amplitude(
     """Peak somatic depolarisation (mV) after a 2 ms test uncaging of the first spine (and of
     the second, 2.1 ms later, when ``two_spines`` is 1), from rest. ``model`` is used as given:
     pass `SpineModel.expressed` of a state for the expressed synapse."""
-    biophysics = eqx.tree_at(
-        lambda m: (m.rule, m.expression), model, (None, None), is_leaf=lambda x: x is None
-    )
+    biophysics = model.without_plasticity()
     protocol = pairing_protocol(
         0.0,
         n_pairings=1,
