@@ -14,6 +14,7 @@ from plastic import data as data  # noqa: E402
 from plastic import fit as fit  # noqa: E402
 from plastic import network as network  # noqa: E402
 from plastic import readouts as readouts  # noqa: E402
+from plastic import replay as replay  # noqa: E402
 from plastic import rules as rules  # noqa: E402
 from plastic import sweep as sweep  # noqa: E402
 from plastic import tazerart as tazerart  # noqa: E402

@@ -97,13 +97,17 @@ class SpineModel(eqx.Module):
         )
 
     def expressed(self, state: SpineState) -> "SpineModel":
-        """The biophysics as ``state``'s expression leaves it: per-spine AMPA conductance scaled
-        by the PSD content, neck length and head volume by the structural states; AP5 applied.
-        Without expression only the drugs apply."""
+        """The biophysics as ``state``'s expression leaves it (`with_expression`)."""
+        return self.with_expression(state.expression)
+
+    def with_expression(self, expression: ExpressionState | None) -> "SpineModel":
+        """The biophysics with per-spine ``expression`` states (leaves ``(n_spines,)``): AMPA
+        conductance scaled by the PSD content, neck length and head volume by the structural
+        states; AP5 applied. With ``None`` only the drugs apply."""
         model = eqx.tree_at(
             lambda m: m.nmda.conductance, self, self.nmda.conductance * (1.0 - self.drugs.ap5)
         )
-        if state.expression is None:
+        if expression is None:
             return model
         spines = self.geometry.spines
         return eqx.tree_at(
@@ -114,9 +118,9 @@ class SpineModel(eqx.Module):
             ),
             model,
             (
-                self.ampa.conductance * state.expression.psd,
-                spines.neck_length * state.expression.neck,
-                spines.head_volume * state.expression.head,
+                self.ampa.conductance * expression.psd,
+                spines.neck_length * expression.neck,
+                spines.head_volume * expression.head,
             ),
         )
 
