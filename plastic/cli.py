@@ -178,20 +178,36 @@ def _selection(items):
 def _fit(args) -> None:
     from plastic.data import load_csv, load_tazerart2020
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
-    from plastic.tazerart import TazerartPredictor, tazerart_model
+    from plastic.tazerart import (
+        ReplayPredictor,
+        TazerartPredictor,
+        check_replay_parameters,
+        default_fit_parameters,
+        tazerart_model,
+    )
 
     data = load_tazerart2020() if args.data == "tazerart2020" else load_csv(args.data)
     selection = {"readout": ("uepsp", "neck_length", "head_volume"), **_selection(args.select)}
     data = data.select(**selection)
-    predictor = TazerartPredictor.from_data(
-        data, n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0
-    )
+    if args.parameter:
+        fitted = [Parameter.from_spec(s) for s in args.parameter]
+    else:
+        fitted = default_fit_parameters()
+    model = tazerart_model()
+    timing = dict(n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0)
+    started = time.perf_counter()
+    if args.mode == "replay":
+        check_replay_parameters([p.path for p in fitted])
+        print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)
+        predictor = ReplayPredictor.from_data(data, model, **timing)
+    else:
+        predictor = TazerartPredictor.from_data(data, **timing)
     objective = Objective(predictor, data, sem_floor=args.sem_floor)
-    parameters = FitParameters(tazerart_model(), [Parameter.from_spec(s) for s in args.parameter])
+    parameters = FitParameters(model, fitted)
     os.makedirs(args.out, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
     print(
-        f"fitting {len(parameters.parameters)} parameters to {data.n_rows} rows "
+        f"fitting {len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
         f"({len(predictor.conditions.delta_t)} conditions), {args.n_starts} starts x "
         f"{args.n_steps} steps, checkpoint {checkpoint}; compiling ...",
         flush=True,
@@ -210,6 +226,7 @@ def _fit(args) -> None:
     paths = write_fit(result, args.out)
     for name, value in result.best_values.items():
         print(f"{name} = {value}")
+    print(f"fit took {time.perf_counter() - started:.1f} s")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
@@ -307,13 +324,21 @@ def main(argv=None) -> None:
     fit.add_argument(
         "--parameter",
         action="append",
-        required=True,
+        default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
-        help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable)",
+        help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
+        "plastic.tazerart.default_fit_parameters, 13 rule and expression parameters)",
+    )
+    fit.add_argument(
+        "--mode",
+        choices=("replay", "coupled"),
+        default="replay",
+        help="replay: rule and expression on biophysics recorded once (rule.* and expression.* "
+        "parameters only; fast); coupled: the full model at every step (any parameter; slow)",
     )
     fit.add_argument("--n-starts", type=int, default=4)
-    fit.add_argument("--n-steps", type=int, default=100)
-    fit.add_argument("--learning-rate", type=float, default=0.05, help="Adam peak rate")
+    fit.add_argument("--n-steps", type=int, default=60)
+    fit.add_argument("--learning-rate", type=float, default=0.1, help="Adam peak rate")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")
     fit.add_argument("--n-pairings", type=int, default=40)

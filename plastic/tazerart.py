@@ -23,6 +23,8 @@ open range, and `NEIGHBOUR_DISTANCE` for single-spine conditions (where the seco
 unstimulated neighbour).
 """
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -31,11 +33,13 @@ from jaxtyping import Array, Float
 
 from plastic.data.measurements import Measurements
 from plastic.expression import Drugs, TraffickingAndRemodelling
+from plastic.fit.parameters import Parameter
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
-from plastic.rules import KinaseCompetition
+from plastic.replay import RepeatedSignals, pairing_nodes, record_signals, replay
+from plastic.rules import HermiteSignals, KinaseCompetition
 from plastic.simulate import SolverSettings, simulate
 
 FIRST_SPINE_POSITION = 40.0
@@ -134,14 +138,15 @@ class ConditionReadouts(eqx.Module):
         uepsp_initial: baseline uEPSP amplitude, mV.
         uepsp: uEPSP after induction, % of baseline.
         neck_length, head_volume: ``(n_spines,)``, % of baseline.
-        final_state: the model state at the readout time.
+        final_state: the model state at the readout time (None for a replay, which has no
+            biophysical state).
     """
 
     uepsp_initial: Float[Array, ""]
     uepsp: Float[Array, ""]
     neck_length: Float[Array, " n_spines"]
     head_volume: Float[Array, " n_spines"]
-    final_state: SpineState
+    final_state: SpineState | None
 
 
 def run_condition(
@@ -165,20 +170,35 @@ def run_condition(
     )
     protocol = _mask_second_spine(protocol, condition.two_spines)
     final = simulate(model, protocol, settings=settings).final_state
-    baseline_model = model.expressed(model.resting_state())
-    after_model = model.expressed(final)
-    # expressed() already applied the drugs; the test recordings must not apply them twice.
-    baseline_model, after_model = (
-        eqx.tree_at(lambda m: m.drugs, m, Drugs()) for m in (baseline_model, after_model)
-    )
-    before = uepsp_amplitude(baseline_model, condition.two_spines, settings)
-    after = uepsp_amplitude(after_model, condition.two_spines, settings)
+    before = baseline_uepsp(model, condition, settings)
+    return _measure(model, condition, final.expression, before, settings, final)
+
+
+def _test_model(model: SpineModel, expression) -> SpineModel:
+    # with_expression applies the drugs; the test recording must not apply them twice.
+    return eqx.tree_at(lambda m: m.drugs, model.with_expression(expression), Drugs())
+
+
+def baseline_uepsp(
+    model: SpineModel, condition: Condition, settings: SolverSettings | None = None
+) -> Float[Array, ""]:
+    """The uEPSP (mV) of ``condition``'s test uncaging before induction (``model`` already in
+    the condition)."""
+    return uepsp_amplitude(_test_model(model, None), condition.two_spines, settings)
+
+
+def _measure(model, condition, expression, before, settings, final_state=None, uepsp=True):
+    if uepsp:
+        after = uepsp_amplitude(_test_model(model, expression), condition.two_spines, settings)
+        change = percent_change(after, before)
+    else:  # not asked for: skip the stiff test recording
+        change = jnp.full_like(before, jnp.nan)
     return ConditionReadouts(
         uepsp_initial=before,
-        uepsp=percent_change(after, before),
-        neck_length=100.0 * final.expression.neck,
-        head_volume=100.0 * final.expression.head,
-        final_state=final,
+        uepsp=change,
+        neck_length=100.0 * expression.neck,
+        head_volume=100.0 * expression.head,
+        final_state=final_state,
     )
 
 
@@ -244,12 +264,10 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
     return conditions, np.asarray(index)
 
 
-class TazerartPredictor(eqx.Module):
+class AbstractTazerartPredictor(eqx.Module):
     """``predictor(model, data) -> (n_rows,)`` predictions for the rows it was built from, in
     each row's unit (% of baseline, or mV for ``uepsp_initial``): the ``predict`` of
     `plastic.fit.Objective`. Each distinct condition is simulated once (vmapped).
-
-    Build it with `TazerartPredictor.from_data` on concrete data, outside `jax.jit`.
 
     Attributes:
         conditions: the distinct conditions, batched.
@@ -258,35 +276,20 @@ class TazerartPredictor(eqx.Module):
         row_readout: per row, the readout name (static).
         n_pairings: pairings of the induction protocol (40 in the paper).
         readout_delay: ms of quiet before the readouts.
-        settings: the solver settings.
+        settings: the solver settings of the biophysics.
     """
 
-    conditions: Condition
-    row_condition: tuple[int, ...] = eqx.field(static=True)
-    row_spine: tuple[int, ...] = eqx.field(static=True)
-    row_readout: tuple[str, ...] = eqx.field(static=True)
-    n_pairings: int = eqx.field(static=True, default=40)
-    readout_delay: Float[Array, ""] = READOUT_DELAY
-    settings: SolverSettings | None = None
+    conditions: eqx.AbstractVar[Condition]
+    row_condition: eqx.AbstractVar[tuple[int, ...]]
+    row_spine: eqx.AbstractVar[tuple[int, ...]]
+    row_readout: eqx.AbstractVar[tuple[str, ...]]
+    n_pairings: eqx.AbstractVar[int]
+    readout_delay: eqx.AbstractVar[Float[Array, ""]]
+    settings: eqx.AbstractVar[SolverSettings | None]
 
-    @classmethod
-    def from_data(cls, data: Measurements, **kwargs) -> "TazerartPredictor":
-        conditions, index = conditions_of(data)
-        spine = tuple(1 if site == "neighbour" else 0 for site in data.site)
-        readout = tuple(str(name) for name in data.readout)
-        return cls(conditions, tuple(int(i) for i in index), spine, readout, **kwargs)
-
+    @abc.abstractmethod
     def readouts(self, model: SpineModel) -> ConditionReadouts:
         """The readouts of every distinct condition (leading axis: condition)."""
-        return jax.vmap(
-            lambda condition: run_condition(
-                model,
-                condition,
-                n_pairings=self.n_pairings,
-                readout_delay=self.readout_delay,
-                settings=self.settings,
-            )
-        )(self.conditions)
 
     def __call__(self, model: SpineModel, data: Measurements | None = None):
         del data  # the rows were fixed at construction
@@ -303,6 +306,203 @@ class TazerartPredictor(eqx.Module):
         for kind, values in table.items():
             prediction = jnp.where(kinds == kind, values, prediction)
         return prediction
+
+
+def _rows(data: Measurements):
+    conditions, index = conditions_of(data)
+    spine = tuple(1 if site == "neighbour" else 0 for site in data.site)
+    readout = tuple(str(name) for name in data.readout)
+    return conditions, tuple(int(i) for i in index), spine, readout
+
+
+class TazerartPredictor(AbstractTazerartPredictor):
+    """The predictor on the full coupled model: biophysics, rule and expression solved together
+    (`run_condition`), so any model parameter can be fitted. Build it with `from_data` on
+    concrete data, outside `jax.jit`."""
+
+    conditions: Condition
+    row_condition: tuple[int, ...] = eqx.field(static=True)
+    row_spine: tuple[int, ...] = eqx.field(static=True)
+    row_readout: tuple[str, ...] = eqx.field(static=True)
+    n_pairings: int = eqx.field(static=True, default=40)
+    readout_delay: Float[Array, ""] = READOUT_DELAY
+    settings: SolverSettings | None = None
+
+    @classmethod
+    def from_data(cls, data: Measurements, **kwargs) -> "TazerartPredictor":
+        return cls(*_rows(data), **kwargs)
+
+    def readouts(self, model: SpineModel) -> ConditionReadouts:
+        return jax.vmap(
+            lambda condition: run_condition(
+                model,
+                condition,
+                n_pairings=self.n_pairings,
+                readout_delay=self.readout_delay,
+                settings=self.settings,
+            )
+        )(self.conditions)
+
+
+PERIOD = 2000.0
+"""ms between pairings (0.5 Hz)."""
+FIRST_PAIRING = 100.0
+"""ms of rest before the first pairing (`pairing_protocol`'s default)."""
+
+
+def _one_pairing(model: SpineModel, condition: Condition):
+    # The first pairing period of the induction protocol, as `run_condition` runs it.
+    protocol = pairing_protocol(
+        condition.delta_t,
+        n_pairings=1,
+        period=PERIOD,
+        uncaged_spines=(0, 1),
+        n_spines=model.n_spines,
+        first_pairing=FIRST_PAIRING,
+        quiet=0.0,
+    )
+    return _mask_second_spine(protocol, condition.two_spines)
+
+
+class ReplayPredictor(AbstractTazerartPredictor):
+    """The predictor with the induction replayed on recorded biophysics (`plastic.replay`):
+    for fits of ``rule.*`` and ``expression.*`` parameters only, at a small fraction of the
+    cost of `TazerartPredictor`.
+
+    `from_data` runs the biophysics of ``model`` (without plasticity) once per condition over
+    one pairing period and records each spine's signals; a call replays the rule and
+    expression of the model it is given through ``n_pairings`` repetitions of that period and
+    the quiet, then measures the uEPSP on the full biophysics as the expression leaves it. The
+    baseline uEPSPs are measured at construction; the uEPSP after induction only when a row
+    asks for it (a fit of neck and head rows skips that stiff solve). What it neglects: the
+    expression acting back on the calcium during the 80 s of induction (see `plastic.replay`);
+    compare with `TazerartPredictor` on the fitted model.
+
+    Attributes (beyond those of `AbstractTazerartPredictor`):
+        signals: the recorded period, `HermiteSignals` with leading ``(n_conditions,
+            n_spines)`` axes.
+        pulse_edges: ``(n_conditions, n_edges)`` pulse edges of the whole induction, ms.
+        uepsp_before: ``(n_conditions,)`` baseline uEPSP, mV.
+        rtol, atol: tolerances of the replay (rule and expression states are fractions).
+    """
+
+    conditions: Condition
+    row_condition: tuple[int, ...] = eqx.field(static=True)
+    row_spine: tuple[int, ...] = eqx.field(static=True)
+    row_readout: tuple[str, ...] = eqx.field(static=True)
+    signals: HermiteSignals
+    pulse_edges: Float[Array, "n_conditions n_edges"]
+    uepsp_before: Float[Array, " n_conditions"]
+    n_pairings: int = eqx.field(static=True, default=40)
+    readout_delay: Float[Array, ""] = READOUT_DELAY
+    settings: SolverSettings | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+
+    @classmethod
+    def from_data(
+        cls,
+        data: Measurements,
+        model: SpineModel,
+        *,
+        n_pairings: int = 40,
+        settings: SolverSettings | None = None,
+        **kwargs,
+    ) -> "ReplayPredictor":
+        """Record ``model``'s biophysics for the conditions of ``data`` (concrete)."""
+        conditions, *rows = _rows(data)
+        biophysics = model.without_plasticity()
+
+        @jax.jit
+        def record(condition):
+            in_condition = _in_condition(biophysics, condition)
+            protocol = _one_pairing(in_condition, condition)
+            edges = protocol.pulse_edges()
+            nodes = pairing_nodes(edges, PERIOD)
+            signals, _ = record_signals(in_condition, protocol, nodes, settings)
+            every_pairing = edges[None, :] + PERIOD * jnp.arange(n_pairings)[:, None]
+            before = baseline_uepsp(in_condition, condition, settings)
+            return signals, every_pairing.ravel(), before
+
+        signals, edges, before = jax.lax.map(record, conditions)
+        return cls(
+            conditions,
+            *rows,
+            signals=signals,
+            pulse_edges=edges,
+            uepsp_before=before,
+            n_pairings=n_pairings,
+            settings=settings,
+            **kwargs,
+        )
+
+    def readouts(self, model: SpineModel) -> ConditionReadouts:
+        if model.rule is None or model.expression is None:
+            raise ValueError("ReplayPredictor needs a model with a rule and an expression model")
+        duration = FIRST_PAIRING + self.n_pairings * PERIOD + self.readout_delay
+
+        def one(condition, signals, edges, before):
+            in_condition = _in_condition(model, condition)
+
+            def spine(spine_signals):
+                repeated = RepeatedSignals(spine_signals, jnp.asarray(PERIOD), self.n_pairings)
+                return replay(
+                    model.rule,
+                    model.expression,
+                    in_condition.drugs,
+                    repeated,
+                    duration,
+                    jump_ts=edges,
+                    rtol=self.rtol,
+                    atol=self.atol,
+                ).expression
+
+            expression = jax.vmap(spine)(signals)
+            uepsp = "uepsp" in self.row_readout
+            return _measure(in_condition, condition, expression, before, self.settings, None, uepsp)
+
+        return jax.vmap(one)(self.conditions, self.signals, self.pulse_edges, self.uepsp_before)
+
+
+def default_fit_parameters() -> list[Parameter]:
+    """The rule and expression parameters `plastic fit` moves by default, with their bounds:
+    the calcium sensitivities of Ca-CaM, CaMKII, CaN and PKA (where LTD starts, the neutral
+    band, where LTP starts), the slow LTD branch (PP1 release, DAPK1 dephosphorylation), the
+    GluN2B occupancies at which insertion and removal are half-driven, and the expression's
+    trafficking and remodelling rates. (The rule's own ``k_insert``/``k_remove`` move only its
+    ``weight``, which the expression does not read.)
+    Every default value of `tazerart_model` lies inside its bounds."""
+    rates = dict(log=True, unit="1/ms")
+    return [
+        Parameter("rule.cam_half", 0.5, 20.0, log=True, unit="uM"),
+        Parameter("rule.camkii_half", 0.01, 0.9, log=True),
+        Parameter("rule.can_half", 1e-5, 0.1, log=True),
+        Parameter("rule.pka_half", 1e-3, 0.5, log=True),
+        Parameter("rule.k_pp1_act", 1e-6, 1e-3, **rates),
+        Parameter("rule.k_dapk1_dephos", 1e-6, 1e-2, **rates),
+        Parameter("rule.insert_half", 0.01, 0.99, log=True),
+        Parameter("rule.remove_half", 0.01, 0.99, log=True),
+        Parameter("expression.k_insert", 1e-7, 1e-3, **rates),
+        Parameter("expression.k_remove", 1e-7, 1e-3, **rates),
+        Parameter("expression.k_neck", 1e-8, 1e-3, **rates),
+        Parameter("expression.neck_min", 0.2, 0.99),
+        Parameter("expression.k_head", 1e-9, 1e-4, **rates),
+    ]
+
+
+REPLAY_FITTABLE = ("rule.", "expression.")
+"""Path prefixes of the parameters a `ReplayPredictor` fit may move (the biophysics is fixed by
+its recording)."""
+
+
+def check_replay_parameters(paths) -> None:
+    """Raise a ValueError naming any path a replay fit cannot move (see `REPLAY_FITTABLE`)."""
+    bad = [path for path in paths if not path.startswith(REPLAY_FITTABLE)]
+    if bad:
+        raise ValueError(
+            f"a replay fit moves only rule.* and expression.* parameters (the biophysics is "
+            f"recorded once); got {bad}: use --mode coupled to fit them"
+        )
 
 
 def predict(model: SpineModel, data: Measurements, **kwargs) -> Float[Array, " n_rows"]:

@@ -7,12 +7,13 @@ to its two ends. The outputs the README promises are then checked: ``pairing.png
 ``--out`` folder of ``plastic simulate``; the NetCDF file of ``plastic sweep`` (its axes and
 readout) and the PNG beside it.
 
-``plastic fit`` is not run: one start of two steps at 1 pairing compiles a gradient through the
-whole spine model and took 8 minutes on the 2 test cores. Instead its command line goes through
-the real argparse parser of `plastic.cli.main` (the fit itself replaced by a recorder), every
-``--parameter`` path is bound to `plastic.tazerart.tazerart_model()` as the command does (the leaf
-exists, is a float and lies inside the given bounds), and every ``--select`` value picks rows of
-the Tazerart 2020 data.
+``plastic fit`` is not run here: even one step compiles a gradient through the spine model's
+uEPSP test recording (minutes on the 2 test cores; `tests/test_tazerart.py` runs a short fit).
+Instead its command line goes through the real argparse parser of `plastic.cli.main` (the fit
+itself replaced by a recorder), every ``--parameter`` path (or the default set) is bound to
+`plastic.tazerart.tazerart_model()` as the command does (the leaf exists, is a float and lies
+inside the given bounds, and a replay fit may move it), and every ``--select`` value picks rows
+of the Tazerart 2020 data.
 
 The ``python experiments/X.py`` examples are checked by their ``--help``: the script exists and
 accepts every option the README gives it. Every ``notebooks/``, ``experiments/``, ``plastic/`` or
@@ -33,7 +34,7 @@ import xarray as xr
 from plastic import cli
 from plastic.data import load_tazerart2020
 from plastic.fit import FitParameters, Parameter
-from plastic.tazerart import tazerart_model
+from plastic.tazerart import check_replay_parameters, default_fit_parameters, tazerart_model
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -168,14 +169,18 @@ def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize("argv", FIT, ids=[f"fit-{i}" for i in range(len(FIT))])
 def test_fit_command_parses(argv, monkeypatch):
-    """Parsed by the real parser, not run (8 minutes at the smallest settings; see the module
-    docstring): the parameter paths exist on `tazerart_model()`, the selection picks rows."""
+    """Parsed by the real parser, not run (minutes even at the smallest settings;
+    `tests/test_tazerart.py` runs a short fit): the parameter paths exist on
+    `tazerart_model()` and a replay fit may move them, the selection picks rows."""
     parsed = []
     # `main` binds the subcommand to `cli._fit` when it builds the parser: record instead of fit.
     monkeypatch.setattr(cli, "_fit", parsed.append)
     cli.main(argv)
     (args,) = parsed
-    FitParameters(tazerart_model(), [Parameter.from_spec(spec) for spec in args.parameter])
+    fitted = [Parameter.from_spec(spec) for spec in args.parameter] or default_fit_parameters()
+    FitParameters(tazerart_model(), fitted)
+    if args.mode == "replay":
+        check_replay_parameters([p.path for p in fitted])
     data = load_tazerart2020()
     for column, values in cli._selection(args.select).items():
         for value in values:
