@@ -327,7 +327,7 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters, 13 rule and expression parameters)",
+        "plastic.tazerart.default_fit_parameters, 14 rule and expression parameters)",
     )
     fit.add_argument(
         "--mode",

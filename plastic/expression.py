@@ -93,7 +93,8 @@ class TraffickingAndRemodelling(AbstractExpression):
 
     Equations (P, D the potentiation and depression drives; rates per ms)::
 
-        insertion = (k_basal + k_insert (1 - pep1_tgl) P) reserve
+        insertion = (k_basal + k_insert (1 - pep1_tgl) (1 - actin_dependence latrunculin) P)
+                    reserve
         removal   = (k_basal + k_remove D) psd
         psd'      = insertion - removal
         reserve'  = removal - insertion + k_supply (1 - reserve)
@@ -112,6 +113,10 @@ class TraffickingAndRemodelling(AbstractExpression):
         k_head, head_max: head growth at full drive, per ms, and the largest head relative to
             baseline [choice: 1/(20 min); 2].
         k_relax: structural relaxation to baseline, per ms [choice: 1/(60 min)].
+        actin_dependence: fraction of activity-driven insertion that needs actin
+            polymerisation, dimensionless in [0, 1] [choice: 0, insertion independent of actin;
+            LTP expression needs F-actin (Kim & Lisman 1999; Okamoto et al. 2004), and seed 000
+            finds that latrunculin-A turns t-LTP into depression: `tazerart_model` fits it].
     """
 
     k_basal: _Scalar = _field(1.0 / 1.8e6)
@@ -123,6 +128,7 @@ class TraffickingAndRemodelling(AbstractExpression):
     k_head: _Scalar = _field(1.0 / 1.2e6)
     head_max: _Scalar = _field(2.0)
     k_relax: _Scalar = _field(1.0 / 3.6e6)
+    actin_dependence: _Scalar = _field(0.0)
 
     def __check_init__(self):
         for name in ("k_basal", "k_insert", "k_remove", "k_supply", "k_neck", "k_head"):
@@ -136,15 +142,22 @@ class TraffickingAndRemodelling(AbstractExpression):
         check_range("TraffickingAndRemodelling.k_relax", self.k_relax, lower=0.0, unit="1/ms")
         check_range("TraffickingAndRemodelling.neck_min", self.neck_min, lower=0.0, upper=1.0)
         check_range("TraffickingAndRemodelling.head_max", self.head_max, lower=1.0)
+        check_range(
+            "TraffickingAndRemodelling.actin_dependence",
+            self.actin_dependence,
+            lower=0.0,
+            upper=1.0,
+            lower_inclusive=True,
+            upper_inclusive=True,
+        )
 
     def initial_state(self) -> ExpressionState:
         one = jnp.ones(())
         return ExpressionState(psd=one, reserve=one, neck=one, head=one)
 
     def vector_field(self, state, potentiation, depression, drugs):
-        insertion = (
-            self.k_basal + self.k_insert * (1.0 - drugs.pep1_tgl) * potentiation
-        ) * state.reserve
+        blocked = (1.0 - drugs.pep1_tgl) * (1.0 - self.actin_dependence * drugs.latrunculin)
+        insertion = (self.k_basal + self.k_insert * blocked * potentiation) * state.reserve
         removal = (self.k_basal + self.k_remove * depression) * state.psd
         remodel = (1.0 - drugs.latrunculin) * potentiation
         return ExpressionState(

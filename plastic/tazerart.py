@@ -77,12 +77,13 @@ class Condition(eqx.Module):
 
 def tazerart_model() -> SpineModel:
     """The default spine model of the seed experiments: two spines, kinase competition rule,
-    AMPAR trafficking and actin remodelling."""
+    AMPAR trafficking and actin remodelling (half of activity-driven insertion needing actin)."""
     positions = (FIRST_SPINE_POSITION, FIRST_SPINE_POSITION + NEIGHBOUR_DISTANCE)
     return SpineModel(
         geometry=Geometry(spines=Spines(position=positions)),
         rule=KinaseCompetition(),
-        expression=TraffickingAndRemodelling(),
+        # Half of activity-driven insertion needs actin: a start for the fit, which moves it.
+        expression=TraffickingAndRemodelling(actin_dependence=0.5),
     )
 
 
@@ -469,9 +470,9 @@ def default_fit_parameters() -> list[Parameter]:
     the calcium sensitivities of Ca-CaM, CaMKII, CaN and PKA (where LTD starts, the neutral
     band, where LTP starts), the slow LTD branch (PP1 release, DAPK1 dephosphorylation), the
     GluN2B occupancies at which insertion and removal are half-driven, and the expression's
-    trafficking and remodelling rates. (The rule's own ``k_insert``/``k_remove`` move only its
-    ``weight``, which the expression does not read.)
-    Every default value of `tazerart_model` lies inside its bounds."""
+    trafficking and remodelling rates and how much insertion needs actin (latrunculin-A). The
+    rule's own ``k_insert``/``k_remove`` are left out: they move only its ``weight``, which the
+    expression does not read. Every default value of `tazerart_model` lies inside its bounds."""
     rates = dict(log=True, unit="1/ms")
     return [
         Parameter("rule.cam_half", 0.5, 20.0, log=True, unit="uM"),
@@ -487,6 +488,7 @@ def default_fit_parameters() -> list[Parameter]:
         Parameter("expression.k_neck", 1e-8, 1e-3, **rates),
         Parameter("expression.neck_min", 0.2, 0.99),
         Parameter("expression.k_head", 1e-9, 1e-4, **rates),
+        Parameter("expression.actin_dependence", 0.0, 1.0),
     ]
 
 

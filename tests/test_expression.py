@@ -23,11 +23,11 @@ def test_baseline_is_a_fixed_point_without_drive():
         assert abs(float(leaf)) < 1e-18
 
 
-@jax.jit
-def _solve_jit(potentiation, depression, drugs, minutes):
+@eqx.filter_jit
+def _solve_jit(expression, potentiation, depression, drugs, minutes):
     def field(t, y, args):
         state = ExpressionState(*y)
-        d = EXPRESSION.vector_field(state, potentiation, depression, drugs)
+        d = expression.vector_field(state, potentiation, depression, drugs)
         return jnp.stack([d.psd, d.reserve, d.neck, d.head])
 
     solution = diffrax.diffeqsolve(
@@ -43,18 +43,23 @@ def _solve_jit(potentiation, depression, drugs, minutes):
     return solution.ys[-1]
 
 
+def _solve_with(expression, potentiation, depression, drugs, minutes=30.0):
+    return np.asarray(_solve_jit(expression, potentiation, depression, drugs, minutes))
+
+
 def _solve(potentiation, depression, drugs, minutes=30.0):
-    return np.asarray(_solve_jit(potentiation, depression, drugs, minutes))
+    return _solve_with(EXPRESSION, potentiation, depression, drugs, minutes)
 
 
-def _solve_scipy(potentiation, depression, drugs, minutes=30.0):
+def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
     # The equations of the docstring, written out independently.
-    e, p, d = EXPRESSION, potentiation, depression
+    e, p, d = expression, potentiation, depression
     k_basal, k_insert, k_remove = float(e.k_basal), float(e.k_insert), float(e.k_remove)
 
     def field(t, y):
         psd, reserve, neck, head = y
-        insertion = (k_basal + k_insert * (1 - drugs["pep1_tgl"]) * p) * reserve
+        actin = 1 - float(e.actin_dependence) * drugs["latrunculin"]
+        insertion = (k_basal + k_insert * (1 - drugs["pep1_tgl"]) * actin * p) * reserve
         removal = (k_basal + k_remove * d) * psd
         remodel = (1 - drugs["latrunculin"]) * p
         return [
@@ -71,18 +76,20 @@ def _solve_scipy(potentiation, depression, drugs, minutes=30.0):
 
 
 @pytest.mark.parametrize(
-    "potentiation, depression, drugs",
+    "potentiation, depression, drugs, actin_dependence",
     [
-        (0.6, 0.0, {}),
-        (0.0, 0.5, {}),
-        (0.6, 0.0, {"pep1_tgl": 1.0}),
-        (0.6, 0.1, {"latrunculin": 1.0}),
+        (0.6, 0.0, {}, 0.0),
+        (0.0, 0.5, {}, 0.0),
+        (0.6, 0.0, {"pep1_tgl": 1.0}, 0.0),
+        (0.6, 0.1, {"latrunculin": 1.0}, 0.0),
+        (0.6, 0.1, {"latrunculin": 0.8}, 0.7),
     ],
 )
-def test_trafficking_matches_scipy(potentiation, depression, drugs):
+def test_trafficking_matches_scipy(potentiation, depression, drugs, actin_dependence):
     full = {"ap5": 0.0, "pep1_tgl": 0.0, "latrunculin": 0.0, **drugs}
-    ours = _solve(potentiation, depression, Drugs(**full))
-    reference = _solve_scipy(potentiation, depression, full)
+    expression = TraffickingAndRemodelling(actin_dependence=actin_dependence)
+    ours = _solve_with(expression, potentiation, depression, Drugs(**full))
+    reference = _solve_scipy(expression, potentiation, depression, full)
     np.testing.assert_allclose(ours, reference, rtol=1e-7)
 
 
@@ -98,6 +105,23 @@ def test_drugs_block_their_pathways():
     # Latrunculin-A: no structural change, receptor gain untouched.
     assert latrunculin[neck] == pytest.approx(1.0) and latrunculin[head] == pytest.approx(1.0)
     assert latrunculin[psd] == pytest.approx(plain[psd])
+
+
+def test_insertion_that_needs_actin_is_blocked_by_latrunculin():
+    potentiation, depression = 0.8, 0.2
+    for dependence in (0.0, 0.5, 1.0):
+        expression = TraffickingAndRemodelling(actin_dependence=dependence)
+        blocked = _solve_with(expression, potentiation, depression, Drugs(latrunculin=1.0))
+        # Full dependence: latrunculin-A leaves only removal, so the PSD shrinks (the seed's
+        # Lat-A result); none: the receptor gain of the drug-free case.
+        partial = _solve_with(
+            TraffickingAndRemodelling(k_insert=expression.k_insert * (1 - dependence)),
+            potentiation,
+            depression,
+            Drugs(),
+        )
+        np.testing.assert_allclose(blocked[:2], partial[:2], rtol=1e-9)
+    assert blocked[0] < 1.0
 
 
 @pytest.mark.parametrize(
