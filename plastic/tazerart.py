@@ -50,6 +50,10 @@ UNBOUNDED_DISTANCE_MARGIN = 15.0
 """um added to ``distance_min`` for an open-ended distance class ("> 5 um")."""
 READOUT_DELAY = 20.0 * MINUTE
 """Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
+PERIOD = 2000.0
+"""ms between pairings (0.5 Hz)."""
+FIRST_PAIRING = 100.0
+"""ms of rest before the first pairing."""
 TEST_UNCAGING_WINDOW = 60.0
 """ms of somatic recording after a test uncaging, in which the uEPSP peak is found."""
 
@@ -87,7 +91,9 @@ def tazerart_model() -> SpineModel:
     )
 
 
-def _in_condition(model: SpineModel, condition: Condition) -> SpineModel:
+def model_in_condition(model: SpineModel, condition: Condition) -> SpineModel:
+    """``model`` with the second spine ``condition.distance`` um from the first, and the
+    condition's drugs and temperature."""
     position = model.geometry.spines.position
     return eqx.tree_at(
         lambda m: (m.geometry.spines.position, m.drugs, m.temperature),
@@ -98,6 +104,23 @@ def _in_condition(model: SpineModel, condition: Condition) -> SpineModel:
             condition.temperature,
         ),
     )
+
+
+def induction_protocol(
+    model: SpineModel, condition: Condition, *, n_pairings: int = 40, quiet=READOUT_DELAY
+):
+    """The seed's pairing protocol for ``condition`` (0.5 Hz, the second spine uncaged 2.1 ms
+    after the first when ``two_spines``), then ``quiet`` ms without input."""
+    protocol = pairing_protocol(
+        condition.delta_t,
+        n_pairings=n_pairings,
+        period=PERIOD,
+        uncaged_spines=(0, 1),
+        n_spines=model.n_spines,
+        first_pairing=FIRST_PAIRING,
+        quiet=quiet,
+    )
+    return _mask_second_spine(protocol, condition.two_spines)
 
 
 def _mask_second_spine(protocol, two_spines):
@@ -161,15 +184,8 @@ def run_condition(
     """Induce ``condition`` on ``model`` (with rule and expression) and measure it."""
     if model.expression is None:
         raise ValueError("run_condition needs a model with an expression model; got None")
-    model = _in_condition(model, condition)
-    protocol = pairing_protocol(
-        condition.delta_t,
-        n_pairings=n_pairings,
-        uncaged_spines=(0, 1),
-        n_spines=model.n_spines,
-        quiet=readout_delay,
-    )
-    protocol = _mask_second_spine(protocol, condition.two_spines)
+    model = model_in_condition(model, condition)
+    protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
     final = simulate(model, protocol, settings=settings).final_state
     before = baseline_uepsp(model, condition, settings)
     return _measure(model, condition, final.expression, before, settings, final)
@@ -203,7 +219,8 @@ def _measure(model, condition, expression, before, settings, final_state=None, u
     )
 
 
-def _row_distance(row_min, row_max, two_spines):
+def row_distance(row_min, row_max, two_spines) -> float:
+    """The distance (um) that stands for a data row's distance class (see the module doc)."""
     if not two_spines:
         return NEIGHBOUR_DISTANCE
     if np.isfinite(row_max):
@@ -211,7 +228,8 @@ def _row_distance(row_min, row_max, two_spines):
     return row_min + UNBOUNDED_DISTANCE_MARGIN
 
 
-def _drugs_for(drug: str) -> Drugs:
+def drugs_named(drug: str) -> Drugs:
+    """`Drugs` for a data set's drug name ("none", "PEP1-TGL", "latrunculin-A", "AP5")."""
     blocked = _DRUG_COLUMN[drug]
     return Drugs(**({blocked: 1.0} if blocked else {}))
 
@@ -249,7 +267,7 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
         key = (
             float(delta_t[i]),
             two_spines,
-            _row_distance(distance_min[i], distance_max[i], two_spines),
+            row_distance(distance_min[i], distance_max[i], two_spines),
             data.drug[i],
             float(temperature[i]),
         )
@@ -259,7 +277,7 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
         delta_t=jnp.asarray(columns[0], dtype=float),
         two_spines=jnp.asarray(columns[1], dtype=float),
         distance=jnp.asarray(columns[2], dtype=float),
-        drugs=jax.tree.map(lambda *x: jnp.stack(x), *[_drugs_for(d) for d in columns[3]]),
+        drugs=jax.tree.map(lambda *x: jnp.stack(x), *[drugs_named(d) for d in columns[3]]),
         temperature=jnp.asarray(columns[4], dtype=float),
     )
     return conditions, np.asarray(index)
@@ -345,26 +363,6 @@ class TazerartPredictor(AbstractTazerartPredictor):
         )(self.conditions)
 
 
-PERIOD = 2000.0
-"""ms between pairings (0.5 Hz)."""
-FIRST_PAIRING = 100.0
-"""ms of rest before the first pairing (`pairing_protocol`'s default)."""
-
-
-def _one_pairing(model: SpineModel, condition: Condition):
-    # The first pairing period of the induction protocol, as `run_condition` runs it.
-    protocol = pairing_protocol(
-        condition.delta_t,
-        n_pairings=1,
-        period=PERIOD,
-        uncaged_spines=(0, 1),
-        n_spines=model.n_spines,
-        first_pairing=FIRST_PAIRING,
-        quiet=0.0,
-    )
-    return _mask_second_spine(protocol, condition.two_spines)
-
-
 class ReplayPredictor(AbstractTazerartPredictor):
     """The predictor with the induction replayed on recorded biophysics (`plastic.replay`):
     for fits of ``rule.*`` and ``expression.*`` parameters only, at a small fraction of the
@@ -416,8 +414,8 @@ class ReplayPredictor(AbstractTazerartPredictor):
 
         @jax.jit
         def record(condition):
-            in_condition = _in_condition(biophysics, condition)
-            protocol = _one_pairing(in_condition, condition)
+            in_condition = model_in_condition(biophysics, condition)
+            protocol = induction_protocol(in_condition, condition, n_pairings=1, quiet=0.0)
             edges = protocol.pulse_edges()
             nodes = pairing_nodes(edges, PERIOD)
             signals, _ = record_signals(in_condition, protocol, nodes, settings)
@@ -443,7 +441,7 @@ class ReplayPredictor(AbstractTazerartPredictor):
         duration = FIRST_PAIRING + self.n_pairings * PERIOD + self.readout_delay
 
         def one(condition, signals, edges, before):
-            in_condition = _in_condition(model, condition)
+            in_condition = model_in_condition(model, condition)
 
             def spine(spine_signals):
                 repeated = RepeatedSignals(spine_signals, jnp.asarray(PERIOD), self.n_pairings)
