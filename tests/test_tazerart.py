@@ -104,17 +104,19 @@ class Interrupted(Exception):
 def test_a_short_replay_fit_descends_and_resumes_bit_for_bit(tmp_path):
     """The machinery of `plastic fit` on the seed data (two conditions, two pairings, three
     parameters): the loss goes down, and a fit interrupted after its first step and resumed
-    from the checkpoint ends where the uninterrupted one does."""
-    rows = SHORT_ROWS.select(readout=("uepsp", "neck_length", "head_volume"))
+    from the checkpoint ends where the uninterrupted one does. Neck and head rows only: a
+    gradient through the uEPSP test recording compiles for minutes (the gradient of the stiff
+    solve is tested in test_simulate, the replay's in test_replay)."""
+    rows = SHORT_ROWS.select(readout=("neck_length", "head_volume"))
     model = tazerart_model()
     # Fast expression, so that two pairings move the readouts.
     model = eqx.tree_at(
-        lambda m: (m.expression.k_insert, m.expression.k_neck),
+        lambda m: (m.expression.k_head, m.expression.k_neck),
         model,
-        (jnp.asarray(1e-4), jnp.asarray(1e-4)),
+        (jnp.asarray(5e-5), jnp.asarray(1e-4)),
     )
     objective = Objective(ReplayPredictor.from_data(rows, model, **SHORT), rows)
-    chosen = ("rule.cam_half", "expression.k_insert", "expression.k_neck")
+    chosen = ("rule.cam_half", "expression.k_head", "expression.k_neck")
     parameters = FitParameters(model, [p for p in default_fit_parameters() if p.path in chosen])
     settings = dict(n_starts=1, n_steps=3, checkpoint_every=1, progress_every=1)
     whole = fit(objective, parameters, progress=False, **settings)
