@@ -1,10 +1,11 @@
-"""Benchmark of the full seed protocol on two spines with the default model: batched, per condition.
+"""Benchmark of the full seed protocol on two spines with the Tazerart model, per condition.
 
 The protocol of Tazerart et al. 2020 (seed 000): 40 pairings at 0.5 Hz, both spines uncaged (the
-second 2.1 ms after the first), then 25 quiet minutes; the default model `tazerart_model()`
-(kinase competition rule, AMPAR trafficking and actin remodelling; no fitted model exists yet, so
-its parameters are the defaults). Conditions are delta-t (-30 to 30 ms) x inter-spine distance
-(1 to 80 um), drawn at random once (seed 0) so that every batch is a prefix of the largest one.
+second 2.1 ms after the first), then 25 quiet minutes; the model `tazerart_model()`
+(kinase competition rule, AMPAR trafficking and actin remodelling) with its defaults, or a fitted
+one (``--model out/fit/model.eqx``, written by ``plastic fit``). Conditions are delta-t (-30 to
+30 ms) x inter-spine distance (1 to 80 um), drawn at random once (seed 0) so that every batch is
+a prefix of the largest one.
 
 Measured, on the CPU (or ``--device gpu``; scipy always runs on the CPU):
 - throughput in conditions per second against batch size: each batch is one compiled call of the
@@ -55,6 +56,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import plastic  # noqa: E402, F401  (float64)
+from plastic.fit import load_model  # noqa: E402
 from plastic.protocols import MINUTE  # noqa: E402
 from plastic.reference import solve_with_scipy  # noqa: E402
 from plastic.simulate import SolverSettings  # noqa: E402
@@ -98,8 +100,12 @@ def sample_conditions(n: int) -> np.ndarray:
     return np.stack([rng.uniform(*DELTA_T_RANGE, n), rng.uniform(*DISTANCE_RANGE, n)], axis=-1)
 
 
+def model_name(args) -> str:
+    return "tazerart_model() defaults" if args.model is None else f"fitted, {args.model}"
+
+
 def seed_evaluation(args, readouts) -> Evaluation:
-    """The seed protocol on the default model, as a function of (delta-t, distance)."""
+    """The seed protocol on the model, as a function of (delta-t, distance)."""
     arguments = dict(
         n_pairings=args.n_pairings,
         uncaged_spines=(0, 1),
@@ -107,7 +113,8 @@ def seed_evaluation(args, readouts) -> Evaluation:
         quiet=jnp.asarray(args.quiet_min * MINUTE),
     )
     targets = (ProtocolArgument("delta_t"), InterSpineDistance())
-    return Evaluation(targets, tazerart_model(), arguments, readouts, SolverSettings())
+    model = tazerart_model() if args.model is None else load_model(args.model, tazerart_model())
+    return Evaluation(targets, model, arguments, readouts, SolverSettings())
 
 
 def reset_peak_memory() -> None:
@@ -422,6 +429,7 @@ def parse_arguments():
         "--repeats", type=int, default=1, help="timed runs of each compiled call (best is kept)"
     )
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="for plastic")
+    parser.add_argument("--model", help="a fitted model.eqx (default: tazerart_model())")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/bench_spine"))
     return parser.parse_args()
 
@@ -443,8 +451,8 @@ def main():
     load_at_start = os.getloadavg()[0]
     print(
         f"seed protocol: 2 spines uncaged, {args.n_pairings} pairings at 0.5 Hz, "
-        f"{args.quiet_min:g} min quiet; default model tazerart_model() (no fitted model exists "
-        f"yet); float64, Rodas5, rtol {SolverSettings().rtol:g}; {len(devices)} "
+        f"{args.quiet_min:g} min quiet; model {model_name(args)}; float64, Rodas5, "
+        f"rtol {SolverSettings().rtol:g}; {len(devices)} "
         f"{devices[0].device_kind} device(s) ({devices[0].platform}); scipy on the CPU"
     )
 
@@ -539,7 +547,7 @@ def main():
     plot(args.out / "throughput.png", rows, scipy, devices[0].platform, protocol)
     summary = dict(
         settings={k: str(v) for k, v in vars(args).items()},
-        model="tazerart_model() defaults (no fitted model exists yet)",
+        model=model_name(args),
         device=f"{len(devices)} x {devices[0].device_kind} ({devices[0].platform})",
         load_average=[load_at_start, load_at_end],
         device_peak_memory_gib=None if device_memory is None else device_memory / GIB,
