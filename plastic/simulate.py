@@ -43,7 +43,13 @@ class SolverSettings(eqx.Module):
         gating_atol: absolute tolerance of gates, receptor states and the rule's state.
         atol: if given, one absolute tolerance for every state (overrides the three above).
         dt0: first step, ms. dtmax: largest step, ms.
-        max_steps: bound on the number of steps (static: it sizes the checkpoints).
+        max_steps: bound on the number of steps (static).
+        checkpoints: states kept for reverse-mode differentiation (static; diffrax's recursive
+            checkpointing). More checkpoints, less recomputation in the backward pass: with at
+            least as many as the solve takes steps, nothing is recomputed. Memory: about 1 kB per
+            checkpoint per condition for the two-spine model, allocated only when
+            differentiated. None: diffrax's default, about log2(``max_steps``), the least memory
+            and the most recomputation.
         declare_pulse_edges: tell the controller about every pulse edge (only ever turned off to
             show what goes wrong without it).
         solver: any diffrax solver for a 1-D state (default `Rodas5`; `diffrax.Kvaerno5()` also
@@ -58,6 +64,7 @@ class SolverSettings(eqx.Module):
     dt0: float = 1e-3
     dtmax: float = 60_000.0
     max_steps: int = eqx.field(static=True, default=200_000)
+    checkpoints: int | None = eqx.field(static=True, default=4096)
     declare_pulse_edges: bool = eqx.field(static=True, default=True)
     solver: diffrax.AbstractSolver = eqx.field(static=True, default=Rodas5())
 
@@ -183,6 +190,7 @@ def simulate(
         saveat=diffrax.SaveAt(ts=wanted[order]),
         stepsize_controller=controller,
         max_steps=settings.max_steps,
+        adjoint=diffrax.RecursiveCheckpointAdjoint(settings.checkpoints),
     )
     states = jax.vmap(unravel)(solution.ys[inverse])
 
