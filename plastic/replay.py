@@ -100,6 +100,14 @@ def pairing_nodes(
     return jnp.sort(jnp.concatenate([coarse, fine, jnp.clip(edges, 0.0, period)]))
 
 
+def repeat_times(
+    times: Float[Array, " n"], period, n_repeats: int
+) -> Float[Array, " n_repeats_times_n"]:
+    """``times`` (ms, within one period, e.g. its pulse edges) in each of ``n_repeats``
+    periods, flattened: the ``jump_ts`` of a `RepeatedSignals` replay."""
+    return (times[None, :] + period * jnp.arange(n_repeats)[:, None]).ravel()
+
+
 class RepeatedSignals(eqx.Module):
     """A one-period trace repeated ``n_repeats`` times, then held at its value at ``period``.
 

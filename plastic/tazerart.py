@@ -38,7 +38,13 @@ from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
-from plastic.replay import RepeatedSignals, pairing_nodes, record_signals, replay
+from plastic.replay import (
+    RepeatedSignals,
+    pairing_nodes,
+    record_signals,
+    repeat_times,
+    replay,
+)
 from plastic.rules import HermiteSignals, KinaseCompetition
 from plastic.simulate import SolverSettings, simulate
 
@@ -419,9 +425,8 @@ class ReplayPredictor(AbstractTazerartPredictor):
             edges = protocol.pulse_edges()
             nodes = pairing_nodes(edges, PERIOD)
             signals, _ = record_signals(in_condition, protocol, nodes, settings)
-            every_pairing = edges[None, :] + PERIOD * jnp.arange(n_pairings)[:, None]
             before = baseline_uepsp(in_condition, condition, settings)
-            return signals, every_pairing.ravel(), before
+            return signals, repeat_times(edges, PERIOD, n_pairings), before
 
         signals, edges, before = jax.lax.map(record, conditions)
         return cls(
@@ -458,7 +463,7 @@ class ReplayPredictor(AbstractTazerartPredictor):
 
             expression = jax.vmap(spine)(signals)
             uepsp = "uepsp" in self.row_readout
-            return _measure(in_condition, condition, expression, before, self.settings, None, uepsp)
+            return _measure(in_condition, condition, expression, before, self.settings, uepsp=uepsp)
 
         return jax.vmap(one)(self.conditions, self.signals, self.pulse_edges, self.uepsp_before)
 

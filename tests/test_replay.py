@@ -14,8 +14,9 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic.expression import Drugs, TraffickingAndRemodelling
+from plastic.fit import FitParameters, Parameter
 from plastic.protocols import pairing_protocol
-from plastic.replay import RepeatedSignals, pairing_nodes, record_signals, replay
+from plastic.replay import RepeatedSignals, pairing_nodes, record_signals, repeat_times, replay
 from plastic.simulate import SolverSettings, simulate
 from plastic.tazerart import check_replay_parameters, tazerart_model
 
@@ -49,7 +50,7 @@ def recording():
 
 
 def replayed(model, signals, edges, **kwargs):
-    every = (edges[None, :] + PERIOD * jnp.arange(N_PAIRINGS)[:, None]).ravel()
+    every = repeat_times(edges, PERIOD, N_PAIRINGS)
     duration = protocol(N_PAIRINGS, QUIET).duration
 
     def spine(spine_signals):
@@ -104,19 +105,15 @@ def test_replay_gradient_matches_finite_differences(recording):
     signals, edges = recording
     paths = ("rule.cam_half", "rule.can_half", "expression.k_insert", "expression.k_neck")
     model = tazerart_model()
-
-    def get(m, path):
-        node = m
-        for part in path.split("."):
-            node = getattr(node, part)
-        return node
+    parameters = FitParameters(model, [Parameter(path) for path in paths])
 
     def loss(values):
-        m = eqx.tree_at(lambda m: [get(m, p) for p in paths], model, list(values))
+        m = parameters.with_values(dict(zip(paths, values)))
         state = replayed(m, signals, edges, rtol=1e-10, atol=1e-13)
         return state.expression.psd[0] + state.expression.neck[0]
 
-    values = jnp.asarray([get(model, p) for p in paths])
+    start = parameters.to_values(parameters.to_unconstrained(model))
+    values = jnp.asarray([start[path] for path in paths])
     gradient = np.asarray(jax.jit(jax.grad(loss))(values))
     evaluate = jax.jit(loss)
     for i, path in enumerate(paths):

@@ -86,21 +86,28 @@ def test_stiff_robertson_matches_scipy_radau():
     assert int(ours.stats["num_steps"]) < 2000
 
 
+def _forced_riccati(rate, t_end, tolerance, saveat=None):
+    """y' = -rate y^2 + cos t, y(0) = 1, solved by Rodas5 over [0, t_end] at rtol = atol =
+    ``tolerance``; saved at ``saveat`` (default: the end)."""
+
+    def field(t, y, args):
+        return -rate * y**2 + jnp.cos(t)
+
+    return diffrax.diffeqsolve(
+        diffrax.ODETerm(field),
+        Rodas5(),
+        0.0,
+        t_end,
+        0.01,
+        jnp.array([1.0]),
+        saveat=diffrax.SaveAt(t1=True) if saveat is None else saveat,
+        stepsize_controller=diffrax.PIDController(rtol=tolerance, atol=tolerance),
+    )
+
+
 def test_gradient_through_adaptive_solve_matches_finite_differences():
     def final_value(rate):
-        def field(t, y, args):
-            return -rate * y**2 + jnp.cos(t)
-
-        solution = diffrax.diffeqsolve(
-            diffrax.ODETerm(field),
-            Rodas5(),
-            0.0,
-            3.0,
-            0.01,
-            jnp.array([1.0]),
-            stepsize_controller=diffrax.PIDController(rtol=1e-10, atol=1e-10),
-        )
-        return solution.ys[-1, 0]
+        return _forced_riccati(rate, 3.0, 1e-10).ys[-1, 0]
 
     rate, step = 0.7, 1e-5
     gradient = jax.grad(final_value)(rate)
@@ -113,19 +120,8 @@ def test_vmapped_gradient_with_conditions_finishing_at_different_times_is_finite
     # Under vmap the condition that finishes first keeps taking zero-length steps; their
     # discarded results must not turn its gradient into NaN.
     def final_value(rate, t_end):
-        def field(t, y, args):
-            return -rate * y**2 + jnp.cos(t)
-
-        solution = diffrax.diffeqsolve(
-            diffrax.ODETerm(field),
-            Rodas5(),
-            0.0,
-            t_end,
-            0.01,
-            jnp.array([1.0]),
-            saveat=diffrax.SaveAt(t1=True, ts=jnp.array([0.5])),
-            stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-8),
-        )
+        saveat = diffrax.SaveAt(t1=True, ts=jnp.array([0.5]))
+        solution = _forced_riccati(rate, t_end, 1e-8, saveat)
         return solution.ys[-1, 0] + solution.ys[0, 0]
 
     ends = jnp.array([1.0, 3.0])

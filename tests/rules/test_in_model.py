@@ -31,6 +31,8 @@ to 9e-4 of the change, measured. We allow 5e-3 there; with smooth thresholds
 (``threshold_width > 0``) the same rule meets 1e-5 (measured: 3e-7).
 """
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -43,17 +45,17 @@ import plastic  # noqa: F401  (float64)
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
+from plastic.replay import record_signals
 from plastic.rules import (
     GraupnerBrunel,
     HermiteSignals,
     KinaseCascade,
     KinaseCompetition,
     ShouvalBearCooper,
-    SynapseSignals,
     TripletSTDP,
     solve_rule,
 )
-from plastic.simulate import SolverSettings, simulate
+from plastic.simulate import SolverSettings
 from tests.rules.gb_reference import rho_between_crossings
 from tests.rules.probes import SideBySide, SignalIntegrals
 
@@ -104,27 +106,9 @@ def short_protocol(delta_t):
 def record(model, protocol, save_times):
     """Run the model; return its rule state at the end and the uncaged spine's signals as a
     `HermiteSignals` over ``save_times``, whose intervals must not straddle a pulse edge."""
-    simulation = simulate(model, protocol, save_times, SETTINGS)
-    states = simulation.states
-    # The drive is constant on each interval: the one-sided derivatives at its two ends use it.
-    drives = jax.vmap(protocol.drive)(0.5 * (save_times[1:] + save_times[:-1]))
-    first = jax.tree.map(lambda x: x[:-1], states)
-    last = jax.tree.map(lambda x: x[1:], states)
-    d_first = jax.vmap(model.derivative)(first, drives)
-    d_last = jax.vmap(model.derivative)(last, drives)
-    glutamate = drives.glutamate[:, 0]
-
-    def spine(s, glutamate):
-        return SynapseSignals(s.head_calcium[:, 0], s.head_voltage[:, 0], glutamate, s.soma_voltage)
-
-    signals = HermiteSignals(
-        save_times,
-        start=spine(first, glutamate),
-        end=spine(last, glutamate),
-        start_slope=spine(d_first, jnp.zeros_like(glutamate)),
-        end_slope=spine(d_last, jnp.zeros_like(glutamate)),
-    )
-    return jax.tree.map(lambda x: x[0], simulation.final_state.rule), signals
+    signals, simulation = record_signals(model, protocol, save_times, SETTINGS)
+    first_spine = functools.partial(jax.tree.map, lambda x: x[0])
+    return first_spine(simulation.final_state.rule), first_spine(signals)
 
 
 def coarsen(signals: HermiteSignals, k: int) -> HermiteSignals:
