@@ -684,6 +684,10 @@ def run_sweep(
             bounds memory (capped at the grid size rounded up to that multiple).
         batch_size: conditions vmapped together on a device; the rest of the device's share of
             a chunk runs batch after batch (`jax.lax.map`). Default: the whole share at once.
+            On several CPU devices it is 1 whatever is asked (and the progress says so):
+            there, jaxlib's batched LAPACK LU (in every implicit step) deadlocks the devices'
+            shared thread pool (measured with 2 forced host devices and 84-state LUs; one
+            matrix at a time, or one device, runs).
         devices: the devices to split chunks over (default: all of `jax.devices()`).
         memory_limit: bytes one chunk may use on each device (default `device_memory_limit`).
         overwrite: replace an existing result, or partial results of a different sweep.
@@ -710,6 +714,12 @@ def run_sweep(
         )
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None; got {batch_size}")
+    if n_devices > 1 and devices[0].platform == "cpu" and batch_size != 1:
+        report(
+            f"batch_size {batch_size} -> 1 on {n_devices} CPU devices (batched LAPACK LUs "
+            "deadlock their shared thread pool)"
+        )
+        batch_size = 1
     n_conditions = sweep.n_conditions
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)

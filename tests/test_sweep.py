@@ -98,7 +98,7 @@ import jax
 from plastic.sweep import run_sweep
 from tests.test_sweep import small_sweep
 assert len(jax.devices()) == 2, jax.devices()
-run_sweep(small_sweep(), sys.argv[1], chunk_size=4, batch_size=1)
+run_sweep(small_sweep(), sys.argv[1], chunk_size=4, batch_size=2)
 run_sweep(small_sweep(), sys.argv[2], chunk_size=6, devices=jax.devices()[:1])
 """
 
@@ -106,8 +106,8 @@ run_sweep(small_sweep(), sys.argv[2], chunk_size=6, devices=jax.devices()[:1])
 @pytest.fixture(scope="module")
 def subprocess_runs(tmp_path_factory):
     """In a process with 2 CPU devices: the sweep in chunks of 4 on both devices (2 conditions
-    each, one at a time through `jax.lax.map`; the last chunk half padding), then unchunked on
-    one device. (process, paths)."""
+    each, asked in batches of 2 but run one at a time through `jax.lax.map`, the CPU
+    workaround; the last chunk half padding), then unchunked on one device. (process, paths)."""
     folder = tmp_path_factory.mktemp("subprocess")
     paths = (folder / "sharded.nc", folder / "whole.nc")
     env = dict(os.environ, JAX_PLATFORMS="cpu")
@@ -390,6 +390,7 @@ def test_chunked_equals_unchunked(chunked, subprocess_results):
 def test_sharded_equals_single_device(chunked, subprocess_results):
     output, sharded, _ = subprocess_results
     assert "in 2 chunks of 4 on 2 cpu device(s)" in output
+    assert "batch_size 2 -> 1 on 2 CPU devices" in output
     # The partitioned program, unbatched on each device, fuses and rounds differently, and the
     # adaptive solver carries the rounding along: measured 1e-12 relative. A condition on the
     # wrong device or in the wrong place would be off by more than 1e-3 (see
