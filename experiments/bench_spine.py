@@ -2,8 +2,9 @@
 
 The protocol of Tazerart et al. 2020 (seed 000): 40 pairings at 0.5 Hz, both spines uncaged (the
 second 2.1 ms after the first), then 25 quiet minutes; the model `tazerart_model()`
-(kinase competition rule, AMPAR trafficking and actin remodelling) with its defaults, or a fitted
-one (``--model out/fit/model.eqx``, written by ``plastic fit``). Conditions are delta-t (-30 to
+(kinase competition rule, AMPAR trafficking and actin remodelling, messenger coupling) with its
+fitted defaults (`plastic.tazerart.FITTED_PARAMETERS`), or another fitted one (``--model
+out/fit/model.eqx``, written by ``plastic fit``). Conditions are delta-t (-30 to
 30 ms) x inter-spine distance (1 to 80 um), drawn at random once (seed 0) so that every batch is
 a prefix of the largest one.
 
@@ -101,7 +102,7 @@ def sample_conditions(n: int) -> np.ndarray:
 
 
 def model_name(args) -> str:
-    return "tazerart_model() defaults" if args.model is None else f"fitted, {args.model}"
+    return "tazerart_model() (fitted defaults)" if args.model is None else f"fitted, {args.model}"
 
 
 def seed_evaluation(args, readouts) -> Evaluation:

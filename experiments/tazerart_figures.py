@@ -6,8 +6,8 @@ One command::
 
 Every plasticity readout comes from the full coupled model (`plastic.tazerart.run_condition`:
 biophysics, rule and expression solved together through ``--n-pairings`` pairings at 0.5 Hz
-and ``--readout-min`` minutes of quiet), with the default `tazerart_model()` or, given
-``--model``, the fitted model in that ``model.eqx``. All conditions of all panels are pooled,
+and ``--readout-min`` minutes of quiet), with `tazerart_model()` (its fitted defaults) or,
+given ``--model``, the fitted model in that ``model.eqx``. All conditions of all panels are pooled,
 deduplicated and run in chunks of ``--chunk`` conditions (`jax.vmap` inside one
 `equinox.filter_jit`, so one compilation serves every chunk).
 
@@ -732,7 +732,7 @@ def main(argv=None):
     model = tazerart_model()
     if args.model is not None:
         model = load_model(args.model, model)
-    print(f"model: {args.model or 'tazerart_model() defaults'}", flush=True)
+    print(f"model: {args.model or 'tazerart_model() (fitted defaults)'}", flush=True)
     data = load_tazerart2020()
     readout_delay = args.readout_min * MINUTE
 

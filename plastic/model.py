@@ -26,6 +26,7 @@ from plastic.biophysics import (
     SomaticSpike,
     VoltageGatedCalciumChannel,
 )
+from plastic.coupling import AbstractSpineCoupling
 from plastic.expression import AbstractExpression, Drugs, ExpressionState
 from plastic.geometry import Geometry
 from plastic.protocols import Drive, Protocol
@@ -70,6 +71,9 @@ class SpineModel(eqx.Module):
         rule: plasticity rule run at every spine, or None for biophysics only.
         expression: how the rule's drives change receptors and spine structure, or None (needs
             a rule).
+        coupling: how the spines' drives reach each other before expression
+            (`plastic.coupling`), or None: each spine expresses its own drives (needs an
+            expression).
         drugs: blocked fractions of NMDA receptors, AMPAR insertion and actin remodelling.
         temperature: degC (the seed experiments ran at 20-22 degC).
     """
@@ -82,6 +86,7 @@ class SpineModel(eqx.Module):
     calcium: CalciumHandling = CalciumHandling()
     rule: AbstractRule | None = None
     expression: AbstractExpression | None = None
+    coupling: AbstractSpineCoupling | None = None
     drugs: Drugs = Drugs()
     temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
 
@@ -89,11 +94,18 @@ class SpineModel(eqx.Module):
         check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0, unit="degC")
         if self.expression is not None and self.rule is None:
             raise ValueError("SpineModel.expression needs a rule to drive it; got rule=None")
+        if self.coupling is not None and self.expression is None:
+            raise ValueError(
+                "SpineModel.coupling acts on the drives of an expression model; got expression=None"
+            )
 
     def without_plasticity(self) -> "SpineModel":
-        """The same biophysics (drugs included) with no rule and no expression."""
+        """The same biophysics (drugs included) with no rule, expression or coupling."""
         return eqx.tree_at(
-            lambda m: (m.rule, m.expression), self, (None, None), is_leaf=lambda x: x is None
+            lambda m: (m.rule, m.expression, m.coupling),
+            self,
+            (None, None, None),
+            is_leaf=lambda x: x is None,
         )
 
     def expressed(self, state: SpineState) -> "SpineModel":
@@ -201,9 +213,8 @@ class SpineModel(eqx.Module):
             + compartment_flux / geo.compartment_volume
         ) / (1.0 + ca.dendrite_buffer_capacity)
 
-        d_expression = None
         if self.rule is None:
-            d_rule = None
+            d_rule, d_expression = None, None
         else:
             signals = SynapseSignals(
                 calcium=state.head_calcium,
@@ -211,14 +222,7 @@ class SpineModel(eqx.Module):
                 glutamate=drive.glutamate,
                 soma_voltage=jnp.broadcast_to(state.soma_voltage, state.head_voltage.shape),
             )
-            d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
-                jnp.zeros(()), state.rule, signals
-            )
-            if self.expression is not None:
-                potentiation, depression = jax.vmap(self.rule.plasticity_drives)(state.rule)
-                d_expression = jax.vmap(self.expression.vector_field, in_axes=(0, 0, 0, None))(
-                    state.expression, potentiation, depression, self.drugs
-                )
+            d_rule, d_expression = self.plasticity_derivative(state.rule, state.expression, signals)
 
         return SpineState(
             soma_voltage=d_soma_voltage,
@@ -235,6 +239,31 @@ class SpineModel(eqx.Module):
             rule=d_rule,
             expression=d_expression,
         )
+
+    def plasticity_derivative(
+        self,
+        rule_state: PyTree[Float[Array, " n_spines"]],
+        expression: ExpressionState | None,
+        signals: SynapseSignals,
+    ) -> tuple[PyTree[Float[Array, " n_spines"]], ExpressionState | None]:
+        """d/dt per ms of every spine's rule and expression state (leaves ``(n_spines,)``),
+        given each spine's local ``signals`` (leaves ``(n_spines,)``): the rule at every spine,
+        its drives coupled between spines (`coupling`) and expressed. The plasticity half of
+        `derivative`, which `plastic.replay` also integrates on its own."""
+        d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
+            jnp.zeros(()), rule_state, signals
+        )
+        if self.expression is None:
+            return d_rule, None
+        potentiation, depression = jax.vmap(self.rule.plasticity_drives)(rule_state)
+        if self.coupling is not None:
+            potentiation, depression = self.coupling(
+                potentiation, depression, self.geometry.spines.position
+            )
+        d_expression = jax.vmap(self.expression.vector_field, in_axes=(0, 0, 0, None))(
+            expression, potentiation, depression, self.drugs
+        )
+        return d_rule, d_expression
 
     def neck_current(self, state: SpineState) -> Float[Array, " n_spines"]:
         """Current from the dendrite into each spine head through its neck, pA.

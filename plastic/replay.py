@@ -5,7 +5,8 @@ biophysics (60 states for two spines, microsecond time constants) need not be so
 every step. `record_signals` runs the biophysics once and records, per spine, what the rule reads
 (`SynapseSignals`: head calcium and voltage, glutamate, soma voltage) as a piecewise-cubic
 `HermiteSignals` trace with the model's own time derivatives at the nodes. `replay` integrates
-rule and expression alone, per spine, driven by that trace: a small non-stiff solve.
+the plasticity alone (every spine's rule and expression, and the coupling between spines),
+driven by that trace: a small non-stiff solve.
 
 What it neglects: the expression acting back on the biophysics *during* the recording (the PSD
 scales the AMPA conductance, the neck its resistance). Record from the model without plasticity
@@ -24,10 +25,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PyTree
 
-from plastic.expression import AbstractExpression, Drugs, ExpressionState
+from plastic.expression import ExpressionState
 from plastic.model import SpineModel
 from plastic.protocols import Protocol
-from plastic.rules.base import AbstractRule, SynapseSignals
+from plastic.rules.base import SynapseSignals
 from plastic.rules.standalone import HermiteSignals
 from plastic.simulate import Simulation, SolverSettings, simulate
 
@@ -112,7 +113,8 @@ class RepeatedSignals(eqx.Module):
     """A one-period trace repeated ``n_repeats`` times, then held at its value at ``period``.
 
     Attributes:
-        signals: the trace over ``[0, period]``, ms (one spine's `HermiteSignals`).
+        signals: the trace over ``[0, period]``, ms: `HermiteSignals` with a leading
+            ``(n_spines,)`` axis, as `record_signals` returns it.
         period: ms.
         n_repeats: how many periods (static).
     """
@@ -122,21 +124,21 @@ class RepeatedSignals(eqx.Module):
     n_repeats: int = eqx.field(static=True)
 
     def __call__(self, t) -> SynapseSignals:
+        """Every spine's signals at ``t`` (ms): leaves ``(n_spines,)``."""
         repeat = jnp.clip(jnp.floor(t / self.period), 0, self.n_repeats - 1)
-        return self.signals(t - repeat * self.period)
+        local = t - repeat * self.period
+        return jax.vmap(lambda spine: spine(local))(self.signals)
 
 
 class ReplayState(eqx.Module):
-    """Rule and expression state of one spine."""
+    """Rule and expression state of every spine (leaves ``(n_spines,)``)."""
 
-    rule: PyTree[_Scalar]
+    rule: PyTree[Float[Array, " n_spines"]]
     expression: ExpressionState
 
 
 def replay(
-    rule: AbstractRule,
-    expression: AbstractExpression,
-    drugs: Drugs,
+    model: SpineModel,
     signals,
     t1,
     *,
@@ -146,21 +148,30 @@ def replay(
     max_steps: int = 16_384,
     checkpoints: int | None = None,
 ) -> ReplayState:
-    """Integrate one spine's ``rule`` and ``expression`` from their initial states over
-    ``[0, t1]`` (ms), driven by ``signals(t)`` (a `SynapseSignals` callable, e.g.
-    `RepeatedSignals`); the same equations as inside `SpineModel`. Explicit (Tsit5, adaptive):
-    the rule and expression are not stiff. Pass the pulse edges as ``jump_ts``. Jittable,
-    vmappable (over spines, conditions, parameters) and differentiable: reverse mode stores
-    ``checkpoints`` states (default: diffrax's, about log ``max_steps``); more trade memory
-    (a few hundred bytes each) for less recomputation."""
+    """Integrate the plasticity of ``model`` (its rule and expression at every spine, its
+    coupling between spines, its drugs) from the initial states over ``[0, t1]`` (ms), driven
+    by ``signals(t)`` (every spine's `SynapseSignals`, leaves ``(n_spines,)``, e.g.
+    `RepeatedSignals`): the same equations as inside the model (`SpineModel.plasticity_derivative`).
+    Explicit (Tsit5, adaptive): the rule and expression are not stiff. Pass the pulse edges as
+    ``jump_ts``. Jittable, vmappable (over conditions, parameters) and differentiable: reverse
+    mode stores ``checkpoints`` states (default: diffrax's, about log ``max_steps``); more
+    trade memory (a few hundred bytes each) for less recomputation.
+
+    Returns:
+        The final `ReplayState`.
+    """
+    if model.rule is None or model.expression is None:
+        raise ValueError("replay needs a model with a rule and an expression model")
 
     def vector_field(t, state: ReplayState, args):
-        potentiation, depression = rule.plasticity_drives(state.rule)
-        return ReplayState(
-            rule=rule.vector_field(t, state.rule, signals(t)),
-            expression=expression.vector_field(state.expression, potentiation, depression, drugs),
-        )
+        d_rule, d_expression = model.plasticity_derivative(state.rule, state.expression, signals(t))
+        return ReplayState(d_rule, d_expression)
 
+    per_spine = jnp.arange(model.n_spines)
+    start = ReplayState(
+        jax.vmap(lambda _: model.rule.initial_state())(per_spine),
+        jax.vmap(lambda _: model.expression.initial_state())(per_spine),
+    )
     controller = diffrax.PIDController(rtol=rtol, atol=atol)
     if jump_ts is not None:
         controller = diffrax.ClipStepSizeController(controller, jump_ts=jump_ts)
@@ -170,7 +181,7 @@ def replay(
         t0=0.0,
         t1=t1,
         dt0=None,
-        y0=ReplayState(rule.initial_state(), expression.initial_state()),
+        y0=start,
         stepsize_controller=controller,
         max_steps=max_steps,
         adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
-from plastic.expression import Drugs, TraffickingAndRemodelling
+from plastic.expression import TraffickingAndRemodelling
 from plastic.fit import FitParameters, Parameter
 from plastic.protocols import pairing_protocol
 from plastic.replay import RepeatedSignals, pairing_nodes, record_signals, repeat_times, replay
@@ -52,19 +52,8 @@ def recording():
 def replayed(model, signals, edges, **kwargs):
     every = repeat_times(edges, PERIOD, N_PAIRINGS)
     duration = protocol(N_PAIRINGS, QUIET).duration
-
-    def spine(spine_signals):
-        return replay(
-            model.rule,
-            model.expression,
-            Drugs(),
-            RepeatedSignals(spine_signals, jnp.asarray(PERIOD), N_PAIRINGS),
-            duration,
-            jump_ts=every,
-            **kwargs,
-        )
-
-    return jax.vmap(spine)(signals)
+    repeated = RepeatedSignals(signals, jnp.asarray(PERIOD), N_PAIRINGS)
+    return replay(model, repeated, duration, jump_ts=every, **kwargs)
 
 
 def test_replay_equals_the_coupled_model_without_feedback(recording):
@@ -103,8 +92,17 @@ def test_one_recorded_period_stands_for_every_pairing():
 
 def test_replay_gradient_matches_finite_differences(recording):
     signals, edges = recording
-    paths = ("rule.cam_half", "rule.can_half", "expression.k_insert", "expression.k_neck")
-    model = tazerart_model()
+    paths = (
+        "rule.cam_half",
+        "rule.can_half",
+        "expression.k_insert",
+        "expression.k_neck",
+        "coupling.half_activation",
+    )
+    # The components' own defaults and a messenger threshold near the drive two pairings reach
+    # (7e-4), so that the gate is neither shut nor fully open and every parameter moves the loss.
+    unfitted = tazerart_model(fitted=False)
+    model = eqx.tree_at(lambda m: m.coupling.half_activation, unfitted, 5e-4)
     parameters = FitParameters(model, [Parameter(path) for path in paths])
 
     def loss(values):

@@ -11,6 +11,7 @@ from plastic.data import load_tazerart2020
 from plastic.fit import FitParameters, Objective, fit
 from plastic.tazerart import (
     NEIGHBOUR_DISTANCE,
+    REPLAY_FITTABLE,
     UNBOUNDED_DISTANCE_MARGIN,
     ReplayPredictor,
     TazerartPredictor,
@@ -94,7 +95,7 @@ def test_default_fit_parameters_hold_the_default_model():
     for parameter in default_fit_parameters():
         value = float(values[parameter.path])
         assert parameter.lower < value < parameter.upper, parameter.path
-        assert parameter.path.startswith(("rule.", "expression."))
+        assert parameter.path.startswith(REPLAY_FITTABLE)
 
 
 class Interrupted(Exception):
@@ -109,11 +110,11 @@ def test_a_short_replay_fit_descends_and_resumes_bit_for_bit(tmp_path):
     solve is tested in test_simulate, the replay's in test_replay)."""
     rows = SHORT_ROWS.select(readout=("neck_length", "head_volume"))
     model = tazerart_model()
-    # Fast expression, so that two pairings move the readouts.
+    # Fast expression and an open messenger gate, so that two pairings move the readouts.
     model = eqx.tree_at(
-        lambda m: (m.expression.k_head, m.expression.k_neck),
+        lambda m: (m.expression.k_head, m.expression.k_neck, m.coupling.half_activation),
         model,
-        (jnp.asarray(5e-5), jnp.asarray(1e-4)),
+        (jnp.asarray(5e-5), jnp.asarray(1e-4), jnp.asarray(1e-4)),
     )
     objective = Objective(ReplayPredictor.from_data(rows, model, **SHORT), rows)
     chosen = ("rule.cam_half", "expression.k_head", "expression.k_neck")

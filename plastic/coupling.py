@@ -1,0 +1,82 @@
+"""Chemical coupling between spines: how one spine's plasticity signal reaches its neighbours.
+
+The rule runs independently at every spine and reads only that spine's signals
+(`plastic.rules.SynapseSignals`); electrical coupling between spines is in the biophysics
+(the cable). What the seed experiments add is a short-range *chemical* coupling: two spines
+3 um apart at +7 ms both potentiate, two spines 20 um apart do not (Tazerart et al. 2020,
+lambda = 5.7 um, seed 000), while a spine's calcium barely depends on its neighbour at either
+distance. A coupling maps the per-spine ``(potentiation, depression)`` drives of the rule
+(`plastic.rules.AbstractRule.plasticity_drives`) to the drives the expression sees
+(`plastic.expression`), knowing where the spines sit.
+"""
+
+import abc
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from plastic._validation import check_range
+from plastic.rules.kinase_competition import hill
+
+_Drives = Float[Array, " n_spines"]
+
+
+class AbstractSpineCoupling(eqx.Module):
+    """Maps every spine's plasticity drives to the drives its expression receives."""
+
+    @abc.abstractmethod
+    def __call__(
+        self, potentiation: _Drives, depression: _Drives, position: Float[Array, " n_spines"]
+    ) -> tuple[_Drives, _Drives]:
+        """(potentiation, depression) drives in [0, 1] after coupling, ``(n_spines,)`` each,
+        given the rule's drives and the spine positions along the dendrite (um)."""
+
+
+class DiffusibleMessenger(AbstractSpineCoupling):
+    """A messenger released by potentiating spines that spreads along the dendrite and gates
+    the expression of potentiation (Harvey et al. 2008: H-Ras activity triggered at one spine
+    spreads ~10 um along the dendrite and lowers the LTP threshold of its neighbours for
+    minutes).
+
+    The messenger equilibrates along the dendrite in seconds, fast against the drives (minutes),
+    so it is taken at its steady state: a point source in a 1-D cable with first-order
+    inactivation gives a profile ``exp(-|x| / length_constant)``, normalised here to 1 at the
+    source. With ``P`` the rule's potentiation drives and ``x`` the positions::
+
+        messenger_i   = sum_j exp(-|x_i - x_j| / length_constant) P_j
+        potentiation_i = P_i * messenger_i^n / (messenger_i^n + half_activation^n)
+
+    so a spine needs its own drive (an unstimulated neighbour does not potentiate) and enough
+    messenger, its own plus its neighbours' (two co-active spines a few um apart reach what one
+    alone does not). Depression passes unchanged.
+
+    Attributes:
+        length_constant: um [choice: 5 um, the ~10 um spread of Harvey et al. 2008].
+        half_activation: messenger at which half of a spine's drive is expressed, in units of
+            one spine's full potentiation drive [choice: 0.5, about what one spine alone
+            reaches after 40 pairings at +7 ms in `plastic.tazerart.tazerart_model`; fitted].
+        hill: steepness of the gate, dimensionless [choice: 4; fitted].
+    """
+
+    length_constant: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=5.0)
+    half_activation: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=0.5)
+    hill: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=4.0)
+
+    def __check_init__(self):
+        check_range(
+            "DiffusibleMessenger.length_constant", self.length_constant, lower=0.0, unit="um"
+        )
+        check_range("DiffusibleMessenger.half_activation", self.half_activation, lower=0.0)
+        check_range("DiffusibleMessenger.hill", self.hill, lower=0.0)
+
+    def messenger(
+        self, potentiation: _Drives, position: Float[Array, " n_spines"]
+    ) -> Float[Array, " n_spines"]:
+        """Messenger at each spine, in units of one spine's full potentiation drive."""
+        distance = jnp.abs(position[:, None] - position[None, :])
+        return jnp.exp(-distance / self.length_constant) @ potentiation
+
+    def __call__(self, potentiation, depression, position):
+        gate = hill(self.messenger(potentiation, position), self.half_activation, self.hill)
+        return potentiation * gate, depression

@@ -1,0 +1,124 @@
+"""Chemical coupling between spines (`plastic.coupling`)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import plastic  # noqa: F401  (float64)
+from plastic.coupling import DiffusibleMessenger
+from plastic.expression import TraffickingAndRemodelling
+from plastic.model import SpineModel
+from plastic.protocols import Drive
+from plastic.rules import KinaseCompetition
+from plastic.rules.base import SynapseSignals
+from plastic.tazerart import tazerart_model
+
+
+def test_messenger_profile_is_the_steady_state_of_diffusion_with_decay():
+    """A point source on a long 1-D dendrite, messenger diffusing (D) and inactivated (k):
+    the finite-difference steady state, normalised at the source, is exp(-|x| / sqrt(D / k))."""
+    diffusion, decay = 0.6, 0.024  # um^2/s, 1/s: length constant 5 um
+    step, half_width = 0.05, 60.0
+    x = np.arange(-half_width, half_width + step / 2, step)
+    n = x.size
+    operator = np.diag(np.full(n, -2.0)) + np.diag(np.ones(n - 1), 1) + np.diag(np.ones(n - 1), -1)
+    operator = diffusion * operator / step**2 - decay * np.eye(n)
+    source = np.zeros(n)
+    source[n // 2] = -1.0 / step
+    steady = np.linalg.solve(operator, source)
+    steady /= steady[n // 2]
+
+    coupling = DiffusibleMessenger(length_constant=np.sqrt(diffusion / decay))
+    position = jnp.asarray([0.0, 1.0, 3.0, 10.0, 20.0])
+    drive = jnp.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
+    got = np.asarray(coupling.messenger(drive, position))
+    want = np.interp(np.asarray(position), x, steady)
+    np.testing.assert_allclose(got, want, rtol=2e-3)
+
+
+def test_messenger_adds_up_over_spines_and_fades_with_distance():
+    coupling = DiffusibleMessenger(length_constant=5.0)
+    drive = jnp.asarray([0.4, 0.4])
+    together = coupling.messenger(drive, jnp.asarray([10.0, 10.0]))
+    far = coupling.messenger(drive, jnp.asarray([10.0, 500.0]))
+    np.testing.assert_allclose(together, 0.8, rtol=1e-12)  # co-located: the sum
+    np.testing.assert_allclose(far, 0.4, rtol=1e-12)  # far apart: each its own
+
+
+def test_cooperative_gate_needs_own_drive_and_helps_close_neighbours():
+    coupling = DiffusibleMessenger(length_constant=5.0, half_activation=0.5, hill=4.0)
+    depression = jnp.asarray([0.2, 0.1])
+
+    def expressed(drive, distance):
+        position = jnp.asarray([40.0, 40.0 + distance])
+        potentiation, passed = coupling(jnp.asarray(drive), depression, position)
+        np.testing.assert_array_equal(passed, depression)
+        return np.asarray(potentiation)
+
+    alone = expressed([0.4, 0.0], 3.0)
+    assert alone[1] == 0.0  # an unstimulated neighbour expresses nothing
+    clustered = expressed([0.4, 0.4], 3.0)
+    distributed = expressed([0.4, 0.4], 30.0)
+    assert clustered[0] > 1.5 * distributed[0] > 1.5 * alone[0]
+    assert np.all(clustered <= 0.4)  # a gate: never more than the spine's own drive
+
+
+def test_bad_messenger_parameters_are_refused_by_name():
+    for field, value in (("length_constant", -1.0), ("half_activation", 0.0), ("hill", np.nan)):
+        with pytest.raises(ValueError, match=f"DiffusibleMessenger.{field}"):
+            DiffusibleMessenger(**{field: value})
+
+
+def test_coupling_needs_an_expression_model():
+    with pytest.raises(ValueError, match="SpineModel.coupling"):
+        SpineModel(rule=KinaseCompetition(), coupling=DiffusibleMessenger())
+
+
+def test_the_model_expresses_the_coupled_drives():
+    """Inside `SpineModel`, the expression sees the gated drives: with a threshold far below
+    any drive the gate is open (as without coupling); with it far above, the drive is shut."""
+    model = tazerart_model()
+    state = model.resting_state()
+    # A potentiated rule state at both spines.
+    state = eqx.tree_at(
+        lambda s: s.rule.camkii_n2b, state, jnp.full(model.n_spines, model.rule.insert_half)
+    )
+    signals = SynapseSignals(*(jnp.zeros(model.n_spines),) * 4)
+
+    def psd_rate(coupling):
+        m = eqx.tree_at(lambda m: m.coupling, model, coupling, is_leaf=lambda x: x is None)
+        _, d_expression = m.plasticity_derivative(state.rule, state.expression, signals)
+        return np.asarray(d_expression.psd)
+
+    uncoupled = (
+        SpineModel(geometry=model.geometry, rule=model.rule, expression=model.expression)
+        .plasticity_derivative(state.rule, state.expression, signals)[1]
+        .psd
+    )
+    open_gate = psd_rate(DiffusibleMessenger(half_activation=1e-6))
+    shut = psd_rate(DiffusibleMessenger(half_activation=1e3))
+    _, depression = jax.vmap(model.rule.plasticity_drives)(state.rule)
+    without_potentiation = jax.vmap(model.expression.vector_field, in_axes=(0, 0, 0, None))(
+        state.expression, jnp.zeros(model.n_spines), depression, model.drugs
+    ).psd
+    np.testing.assert_allclose(open_gate, uncoupled, rtol=1e-9)
+    assert np.all(open_gate - shut > 1e-3 * np.abs(open_gate))
+    # Shut, only what does not need potentiation is left.
+    np.testing.assert_allclose(shut, without_potentiation, atol=1e-9 * np.abs(open_gate).max())
+
+    # The full derivative carries the same expression rates.
+    drive = Drive(glutamate=jnp.zeros(model.n_spines), soma_current=jnp.zeros(()))
+    full = model.derivative(state, drive)
+    np.testing.assert_allclose(
+        np.asarray(full.expression.psd), psd_rate(model.coupling), rtol=1e-12
+    )
+
+
+def test_expression_without_coupling_still_works():
+    model = SpineModel(rule=KinaseCompetition(), expression=TraffickingAndRemodelling())
+    assert model.coupling is None
+    state = model.resting_state()
+    drive = Drive(glutamate=jnp.zeros(model.n_spines), soma_current=jnp.zeros(()))
+    assert np.all(np.isfinite(np.asarray(model.derivative(state, drive).expression.psd)))
