@@ -175,6 +175,21 @@ def _selection(items):
     return selection
 
 
+def _load_start(path, template):
+    """The model saved at ``path`` (a fit's ``model.eqx``), shaped like ``template``."""
+    from plastic.fit import load_model
+
+    if not os.path.isfile(path):
+        sys.exit(f"plastic fit: error: --init {path!r} is not a file")
+    try:
+        return load_model(path, template)
+    except Exception as error:  # equinox reports a structure mismatch in several ways
+        sys.exit(
+            f"plastic fit: error: --init {path!r} is not a model.eqx of the Tazerart model "
+            f"({type(error).__name__}: {error})"
+        )
+
+
 def _fit(args) -> None:
     from plastic.data import load_csv, load_tazerart2020
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
@@ -194,6 +209,8 @@ def _fit(args) -> None:
     else:
         fitted = default_fit_parameters()
     model = tazerart_model()
+    if args.init is not None:
+        model = _load_start(args.init, model)
     timing = dict(n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0)
     started = time.perf_counter()
     if args.mode == "replay":
@@ -327,7 +344,7 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters, 14 rule and expression parameters)",
+        "plastic.tazerart.default_fit_parameters: 17 rule, expression and coupling parameters)",
     )
     fit.add_argument(
         "--mode",
@@ -335,6 +352,11 @@ def main(argv=None) -> None:
         default="replay",
         help="replay: rule and expression on biophysics recorded once (rule.* and expression.* "
         "parameters only; fast); coupled: the full model at every step (any parameter; slow)",
+    )
+    fit.add_argument(
+        "--init",
+        help="model.eqx of an earlier fit: the first start begins there (default: the values "
+        "of plastic.tazerart.tazerart_model)",
     )
     fit.add_argument("--n-starts", type=int, default=4)
     fit.add_argument("--n-steps", type=int, default=60)
