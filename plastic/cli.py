@@ -350,8 +350,9 @@ def main(argv=None) -> None:
         "--mode",
         choices=("replay", "coupled"),
         default="replay",
-        help="replay: rule and expression on biophysics recorded once (rule.* and expression.* "
-        "parameters only; fast); coupled: the full model at every step (any parameter; slow)",
+        help="replay: rule, coupling and expression on biophysics recorded once (rule.*, "
+        "expression.* and coupling.* parameters only; fast); coupled: the full model at every "
+        "step (any parameter; slow)",
     )
     fit.add_argument(
         "--init",

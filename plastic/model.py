@@ -323,14 +323,24 @@ class SpineModel(eqx.Module):
             return y - jnp.linalg.solve(jax.jacfwd(residual)(y), residual(y)), None
 
         flat, _ = jax.lax.scan(newton, flat, None, length=newton_steps)
-        state = unravel(flat)
-        per_spine = jnp.arange(n_spines)
-        if self.rule is not None:
-            rule_state = jax.vmap(lambda _: self.rule.initial_state())(per_spine)
-            state = eqx.tree_at(lambda s: s.rule, state, rule_state, is_leaf=lambda x: x is None)
-        if self.expression is not None:
-            expression = jax.vmap(lambda _: self.expression.initial_state())(per_spine)
-            state = eqx.tree_at(
-                lambda s: s.expression, state, expression, is_leaf=lambda x: x is None
-            )
-        return state
+        rule_state, expression = self.initial_plasticity_state()
+        return eqx.tree_at(
+            lambda s: (s.rule, s.expression),
+            unravel(flat),
+            (rule_state, expression),
+            is_leaf=lambda x: x is None,
+        )
+
+    def initial_plasticity_state(
+        self,
+    ) -> tuple[PyTree[Float[Array, " n_spines"]] | None, ExpressionState | None]:
+        """Every spine's rule and expression state before any activity (leaves
+        ``(n_spines,)``; None where the model has no rule or no expression)."""
+        per_spine = jnp.arange(self.n_spines)
+
+        def at_every_spine(part):
+            if part is None:
+                return None
+            return jax.vmap(lambda _: part.initial_state())(per_spine)
+
+        return at_every_spine(self.rule), at_every_spine(self.expression)

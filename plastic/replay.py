@@ -167,11 +167,6 @@ def replay(
         d_rule, d_expression = model.plasticity_derivative(state.rule, state.expression, signals(t))
         return ReplayState(d_rule, d_expression)
 
-    per_spine = jnp.arange(model.n_spines)
-    start = ReplayState(
-        jax.vmap(lambda _: model.rule.initial_state())(per_spine),
-        jax.vmap(lambda _: model.expression.initial_state())(per_spine),
-    )
     controller = diffrax.PIDController(rtol=rtol, atol=atol)
     if jump_ts is not None:
         controller = diffrax.ClipStepSizeController(controller, jump_ts=jump_ts)
@@ -181,7 +176,7 @@ def replay(
         t0=0.0,
         t1=t1,
         dt0=None,
-        y0=start,
+        y0=ReplayState(*model.initial_plasticity_state()),
         stepsize_controller=controller,
         max_steps=max_steps,
         adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),

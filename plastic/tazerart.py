@@ -24,7 +24,6 @@ unstimulated neighbour).
 """
 
 import abc
-import functools
 
 import equinox as eqx
 import jax
@@ -35,7 +34,7 @@ from jaxtyping import Array, Float
 from plastic.coupling import DiffusibleMessenger
 from plastic.data.measurements import Measurements
 from plastic.expression import Drugs, TraffickingAndRemodelling
-from plastic.fit.parameters import Parameter
+from plastic.fit.parameters import FitParameters, Parameter
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
@@ -130,13 +129,8 @@ def tazerart_model(fitted: bool = True) -> SpineModel:
     )
     if not fitted:
         return model
-    paths = tuple(FITTED_PARAMETERS)
-
-    def leaves(m):
-        return tuple(functools.reduce(getattr, path.split("."), m) for path in paths)
-
-    values = tuple(jnp.asarray(FITTED_PARAMETERS[path]) for path in paths)
-    return eqx.tree_at(leaves, model, values)
+    paths = [Parameter(path) for path in FITTED_PARAMETERS]
+    return FitParameters(model, paths).with_values(FITTED_PARAMETERS)
 
 
 def model_in_condition(model: SpineModel, condition: Condition) -> SpineModel:

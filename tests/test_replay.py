@@ -65,7 +65,7 @@ def test_replay_equals_the_coupled_model_without_feedback(recording):
     coupled = eqx.filter_jit(simulate)(MODEL, protocol(N_PAIRINGS, QUIET), settings=SETTINGS)
     state = eqx.filter_jit(replayed)(MODEL, signals, edges, rtol=1e-10, atol=1e-13)
     assert np.all(np.asarray(state.expression.psd) == 1.0)
-    start = jax.vmap(lambda _: MODEL.rule.initial_state())(jnp.arange(2))
+    start, _ = MODEL.initial_plasticity_state()
     for name in ("camkii", "can", "pka", "dapk1", "pp1", "camkii_n2b", "dapk1_n2b"):
         want = np.asarray(getattr(coupled.final_state.rule, name))
         change = np.abs(want - np.asarray(getattr(start, name)))
