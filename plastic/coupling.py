@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from plastic._validation import check_range
-from plastic.rules.kinase_competition import hill
+from plastic.biophysics.kinetics import hill
 
 _Drives = Float[Array, " n_spines"]
 

@@ -1,5 +1,6 @@
-"""Small numerical helpers shared by the channel and receptor kinetics."""
+"""Small numerical helpers shared by the channel, receptor, rule and coupling kinetics."""
 
+import jax
 import jax.numpy as jnp
 
 
@@ -24,3 +25,16 @@ def exprel(x):
 
 def sigmoid(x):
     return 0.5 * (1.0 + jnp.tanh(0.5 * x))
+
+
+def hill(x, half, coefficient):
+    """``x^n / (x^n + half^n)``, smooth in all three arguments for ``x >= 0``.
+
+    Written as a logistic in ``log x`` so that the gradient with respect to the coefficient stays
+    finite at small ``x``; ``x`` is floored at a tiny positive number (concentrations can dip
+    below zero by solver round-off).
+    """
+    # Not finfo.tiny: the solver's Jacobian differentiates this twice, and 1 / x**2 must stay
+    # finite at the floor (or reverse mode through the Jacobian gives inf * 0 = NaN).
+    x = jnp.maximum(x, 1e-100)
+    return jax.nn.sigmoid(coefficient * (jnp.log(x) - jnp.log(half)))

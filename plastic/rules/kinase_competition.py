@@ -31,27 +31,14 @@ quote their source.
 """
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from plastic.biophysics.kinetics import hill
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 
 _Scalar = Float[Array, ""]
-
-
-def hill(x, half, coefficient):
-    """``x^n / (x^n + half^n)``, smooth in all three arguments for ``x >= 0``.
-
-    Written as a logistic in ``log x`` so that the gradient with respect to the coefficient stays
-    finite at small ``x``; ``x`` is floored at a tiny positive number (concentrations can dip
-    below zero by solver round-off).
-    """
-    # Not finfo.tiny: the solver's Jacobian differentiates this twice, and 1 / x**2 must stay
-    # finite at the floor (or reverse mode through the Jacobian gives inf * 0 = NaN).
-    x = jnp.maximum(x, 1e-100)
-    return jax.nn.sigmoid(coefficient * (jnp.log(x) - jnp.log(half)))
 
 
 class KinaseCompetitionState(eqx.Module):

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
+from plastic.biophysics.kinetics import hill
 from plastic.rules.base import SynapseSignals
-from plastic.rules.kinase_competition import KinaseCompetition, hill
+from plastic.rules.kinase_competition import KinaseCompetition
 from plastic.rules.standalone import MINUTE, plateau_efficacy
 
 AMPLITUDES = np.array([0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 1.0, 1.5, 2.0, 3.0])
