@@ -23,10 +23,12 @@ The solver works on a flat state vector (``y`` a 1-D array); `plastic.simulate` 
 model state. Only ODE terms are supported.
 """
 
+import functools
 from collections.abc import Callable
 from typing import ClassVar
 
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -91,6 +93,154 @@ _H = np.array(
 _B = np.concatenate([_A[-1, :-1], [1.0]])  # y1 = U_s + k_s (stiffly accurate)
 
 
+def _factorise(jacobian, h):
+    """LU factors and row permutation of ``W = I / (h gamma) - J``: ``W[permutation] = L U``."""
+    n = jacobian.shape[0]
+    w = jnp.eye(n, dtype=jacobian.dtype) / (h * _GAMMA) - jacobian
+    lu, _, permutation = jax.lax.linalg.lu(w)
+    return lu, permutation
+
+
+def _solve(lu, permutation, right):
+    """``W x = right``."""
+    lower = jax.lax.linalg.triangular_solve(
+        lu, right[permutation, None], left_side=True, lower=True, unit_diagonal=True
+    )
+    return jax.lax.linalg.triangular_solve(lu, lower, left_side=True, lower=False)[:, 0]
+
+
+def _solve_transposed(lu, permutation, right):
+    """``W^T x = right``, with ``W^T = U^T L^T P``."""
+    upper = jax.lax.linalg.triangular_solve(
+        lu, right[:, None], left_side=True, lower=False, transpose_a=True
+    )
+    permuted = jax.lax.linalg.triangular_solve(
+        lu, upper, left_side=True, lower=True, unit_diagonal=True, transpose_a=True
+    )[:, 0]
+    return jnp.zeros_like(permuted).at[permutation].set(permuted)
+
+
+def _stage_values(rhs, t0, h, y0, parameters):
+    """The stages, ``df/dt`` and the factors of ``W`` (the last two for the reverse pass)."""
+    # f, df/dt and J = df/dy at (t0, y0) in one batched forward-mode pass.
+    n = y0.shape[0]
+    tangents = jnp.eye(n + 1, dtype=y0.dtype)
+
+    def directional(tangent):
+        return jax.jvp(lambda t, y: rhs(t, y, parameters), (t0, y0), (tangent[0], tangent[1:]))
+
+    f0, derivatives = jax.vmap(directional, out_axes=(None, 0))(tangents)
+    df_dt, jacobian = derivatives[0], derivatives[1:].T
+    # One factorisation, permutation included, for all eight stages.
+    lu, permutation = _factorise(jacobian, h)
+    stages = []
+    for i in range(len(_c)):
+        if i == 0:
+            f_stage = f0
+        else:
+            f_stage = rhs(t0 + _c[i] * h, _stage_state(y0, stages, i), parameters)
+        right = f_stage + sum((_C[i, j] / h) * stages[j] for j in range(i))
+        if _d[i] != 0:
+            right = right + (h * _d[i]) * df_dt
+        stages.append(_solve(lu, permutation, right))
+    return jnp.stack(stages), df_dt, (lu, permutation)
+
+
+def _stage_state(y0, stages, i):
+    """``U_i = y0 + sum_{j<i} a_ij k_j``."""
+    return y0 + sum(_A[i, j] * stages[j] for j in range(i) if _A[i, j] != 0)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _stages(rhs, t0, h, y0, parameters):
+    """The ``(s, n)`` stages ``k_i`` of one step ``h`` from ``(t0, y0)`` of
+    ``dy/dt = rhs(t, y, parameters)`` (``parameters`` a pytree of arrays).
+
+    Reverse mode is the discrete adjoint of the stage equations, written out: autodiff would
+    differentiate the dense Jacobian through all its ``n + 1`` forward-mode directions, but the
+    Jacobian's cotangent is ``sum_i lambda_i k_i^T`` (one adjoint ``lambda_i`` per stage), so
+    its second derivatives are needed along the ``s`` stages and ``t`` only.
+    """
+    return _stage_values(rhs, t0, h, y0, parameters)[0]
+
+
+def _stages_forward(rhs, t0, h, y0, parameters):
+    stages, df_dt, factors = _stage_values(rhs, t0, h, y0, parameters)
+    return stages, (t0, h, y0, parameters, stages, df_dt, factors)
+
+
+def _stages_backward(rhs, residuals, stages_bar):
+    t0, h, y0, parameters, stages, df_dt, factors = residuals
+    stages_bar = list(stages_bar)
+    adjoints = [None] * len(_c)
+    t0_bar, h_bar, y0_bar = jnp.zeros_like(t0), jnp.zeros_like(h), jnp.zeros_like(y0)
+    df_dt_bar = jnp.zeros_like(y0)
+    parameters_bar = jax.tree.map(_zero_cotangent, parameters)
+    # W k_i = F_i + sum_{j<i} (C_ij / h) k_j + h d_i df/dt, the last stage first.
+    for i in reversed(range(len(_c))):
+        adjoint = _solve_transposed(*factors, stages_bar[i])
+        adjoints[i] = adjoint
+        # W = I / (h gamma) - J: d(W k_i)/dh = -k_i / (h^2 gamma).
+        h_bar = h_bar + jnp.dot(adjoint, stages[i]) / (h**2 * _GAMMA)
+        for j in range(i):
+            if _C[i, j] != 0:
+                stages_bar[j] = stages_bar[j] + (_C[i, j] / h) * adjoint
+                h_bar = h_bar - (_C[i, j] / h**2) * jnp.dot(adjoint, stages[j])
+        if _d[i] != 0:
+            df_dt_bar = df_dt_bar + (h * _d[i]) * adjoint
+            h_bar = h_bar + _d[i] * jnp.dot(adjoint, df_dt)
+        if i == 0:
+            continue  # F_0 = f(t0, y0) goes with the Jacobian below
+        _, pullback = jax.vjp(rhs, t0 + _c[i] * h, _stage_state(y0, stages, i), parameters)
+        t_bar, u_bar, rhs_parameters_bar = pullback(adjoint)
+        t0_bar, h_bar, y0_bar = t0_bar + t_bar, h_bar + _c[i] * t_bar, y0_bar + u_bar
+        for j in range(i):
+            if _A[i, j] != 0:
+                stages_bar[j] = stages_bar[j] + _A[i, j] * u_bar
+        parameters_bar = jax.tree.map(_add_cotangents, parameters_bar, rhs_parameters_bar)
+
+    # f, df/dt and J at (t0, y0) enter as <lambda_0, f> + <df_dt_bar, df/dt> + sum_i
+    # <lambda_i, J k_i>: one scalar of s + 1 directional derivatives, then reverse mode.
+    directions_t = jnp.zeros(len(_c) + 1, dtype=y0.dtype).at[0].set(1.0)
+    directions_y = jnp.concatenate([jnp.zeros_like(y0)[None], stages])
+    weights = jnp.concatenate([df_dt_bar[None], jnp.stack(adjoints)])
+
+    def contracted(t, y, parameters):
+        def directional(direction_t, direction_y):
+            return jax.jvp(lambda t, y: rhs(t, y, parameters), (t, y), (direction_t, direction_y))
+
+        f, derivatives = jax.vmap(directional, out_axes=(None, 0))(directions_t, directions_y)
+        return jnp.dot(adjoints[0], f) + jnp.sum(weights * derivatives)
+
+    _, pullback = jax.vjp(contracted, t0, y0, parameters)
+    t_bar, y_bar, jacobian_parameters_bar = pullback(jnp.ones((), dtype=y0.dtype))
+    parameters_bar = jax.tree.map(_add_cotangents, parameters_bar, jacobian_parameters_bar)
+    return t0_bar + t_bar, h_bar, y0_bar + y_bar, parameters_bar
+
+
+_stages.defvjp(_stages_forward, _stages_backward)
+
+
+class _Recombined(eqx.Module):
+    """``rhs(t, y, parameters)`` of a closure-converted right-hand side split by
+    `eqx.partition` into its arrays (``parameters``) and the rest (``structure``)."""
+
+    structure: eqx.Module
+
+    def __call__(self, t, y, parameters):
+        return eqx.combine(parameters, self.structure)(t, y)
+
+
+def _zero_cotangent(x):
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.zeros_like(x)
+    return np.zeros(x.shape, dtype=jax.dtypes.float0)
+
+
+def _add_cotangents(total, more):
+    return total if total.dtype == jax.dtypes.float0 else total + more
+
+
 class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
     """Dense output of one Rodas5 step, order 4 (theta = (t - t0) / (t1 - t0)):
 
@@ -147,39 +297,13 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
         def rhs(t, y):
             return terms.vf(t, y, args)
 
-        # f, J = df/dy and df/dt at (t0, y0) in one batched forward-mode pass.
-        n = y0.shape[0]
-        tangents = jnp.eye(n + 1, dtype=y0.dtype)
-
-        def directional(tangent):
-            return jax.jvp(rhs, (t0, y0), (tangent[0], tangent[1:]))
-
-        f0, derivatives = jax.vmap(directional, out_axes=(None, 0))(tangents)
-        df_dt, jacobian = derivatives[0], derivatives[1:].T
-        # One factorisation, permutation included, for all eight stages.
-        lu, _, permutation = jax.lax.linalg.lu(jnp.eye(n, dtype=y0.dtype) / (h * _GAMMA) - jacobian)
-
-        def solve(right):
-            lower = jax.lax.linalg.triangular_solve(
-                lu, right[permutation, None], left_side=True, lower=True, unit_diagonal=True
-            )
-            return jax.lax.linalg.triangular_solve(lu, lower, left_side=True, lower=False)[:, 0]
-
-        stages = []
-        for i in range(len(_c)):
-            if i == 0:
-                f_stage = f0
-            else:
-                u = y0 + sum(_A[i, j] * stages[j] for j in range(i) if _A[i, j] != 0)
-                f_stage = rhs(t0 + _c[i] * h, u)
-            right = f_stage + sum((_C[i, j] / h) * stages[j] for j in range(i))
-            if _d[i] != 0:
-                right = right + (h * _d[i]) * df_dt
-            stages.append(solve(right))
-
-        y1 = jnp.where(zero_step, y0, y0 + sum(_B[j] * stages[j] for j in range(len(_B))))
-        y_error = jnp.where(zero_step, 0.0, stages[-1])
-        k = jnp.stack(stages)
+        # The model's parameters reach the right-hand side through its closure; hoisted out,
+        # they are explicit inputs of the stages' own reverse mode.
+        converted = eqx.filter_closure_convert(rhs, t0, y0)
+        parameters, structure = eqx.partition(converted, eqx.is_array)
+        k = _stages(_Recombined(structure), t0, h, y0, parameters)
+        y1 = jnp.where(zero_step, y0, y0 + jnp.asarray(_B) @ k)
+        y_error = jnp.where(zero_step, 0.0, k[-1])
         dense_info = dict(y0=y0, y1=y1, q=jnp.asarray(_H) @ k)
         return y1, y_error, dense_info, None, diffrax.RESULTS.successful
 
