@@ -344,14 +344,15 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters: 17 rule, expression and coupling parameters)",
+        "plastic.tazerart.default_fit_parameters: 18 rule, expression, coupling and Q10 "
+        "parameters)",
     )
     fit.add_argument(
         "--mode",
         choices=("replay", "coupled"),
         default="replay",
         help="replay: rule, coupling and expression on biophysics recorded once (rule.*, "
-        "expression.* and coupling.* parameters only; fast); coupled: the full model at every "
+        "expression.*, coupling.* and plasticity_q10 only; fast); coupled: the full model at every "
         "step (any parameter; slow)",
     )
     fit.add_argument(

@@ -26,6 +26,7 @@ from plastic.biophysics import (
     SomaticSpike,
     VoltageGatedCalciumChannel,
 )
+from plastic.biophysics.kinetics import q10_factor
 from plastic.coupling import AbstractSpineCoupling
 from plastic.expression import AbstractExpression, Drugs, ExpressionState
 from plastic.geometry import Geometry
@@ -76,6 +77,12 @@ class SpineModel(eqx.Module):
             expression).
         drugs: blocked fractions of NMDA receptors, AMPAR insertion and actin remodelling.
         temperature: degC (the seed experiments ran at 20-22 degC).
+        plasticity_q10: one Q10 for every rate of the rule, the coupling and the expression (a
+            biochemical cascade: enzymes have Q10 ~2-3). They run at their own rates at
+            ``plasticity_reference_temperature`` and ``plasticity_q10 ** ((T - T_ref) / 10)``
+            times faster at temperature T. 1 (default): temperature-independent plasticity.
+        plasticity_reference_temperature: degC at which the plasticity rates hold (21: the
+            room temperature at which the seed's data, and the fitted rates, were taken).
     """
 
     geometry: Geometry = Geometry()
@@ -89,9 +96,21 @@ class SpineModel(eqx.Module):
     coupling: AbstractSpineCoupling | None = None
     drugs: Drugs = Drugs()
     temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
+    plasticity_q10: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
+    plasticity_reference_temperature: Float[Array, ""] = eqx.field(
+        converter=jnp.asarray, default=21.0
+    )
 
     def __check_init__(self):
         check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0, unit="degC")
+        check_range("SpineModel.plasticity_q10", self.plasticity_q10, lower=0.0)
+        check_range(
+            "SpineModel.plasticity_reference_temperature",
+            self.plasticity_reference_temperature,
+            lower=0.0,
+            upper=45.0,
+            unit="degC",
+        )
         if self.expression is not None and self.rule is None:
             raise ValueError("SpineModel.expression needs a rule to drive it; got rule=None")
         if self.coupling is not None and self.expression is None:
@@ -248,11 +267,18 @@ class SpineModel(eqx.Module):
     ) -> tuple[PyTree[Float[Array, " n_spines"]], ExpressionState | None]:
         """d/dt per ms of every spine's rule and expression state (leaves ``(n_spines,)``),
         given each spine's local ``signals`` (leaves ``(n_spines,)``): the rule at every spine,
-        its drives coupled between spines (`coupling`) and expressed. The plasticity half of
-        `derivative`, which `plastic.replay` also integrates on its own."""
+        its drives coupled between spines (`coupling`) and expressed, every rate scaled to the
+        model's temperature (`plasticity_q10`). The plasticity half of `derivative`, which
+        `plastic.replay` also integrates on its own."""
+        # A common factor on d/dt is the same as scaling every rate constant: the cascade's
+        # steady states do not move, only how fast they are reached.
+        speed = q10_factor(
+            self.plasticity_q10, self.temperature, self.plasticity_reference_temperature
+        )
         d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
             jnp.zeros(()), rule_state, signals
         )
+        d_rule = jax.tree.map(lambda d: speed * d, d_rule)
         if self.expression is None:
             return d_rule, None
         potentiation, depression = jax.vmap(self.rule.plasticity_drives)(rule_state)
@@ -263,7 +289,7 @@ class SpineModel(eqx.Module):
         d_expression = jax.vmap(self.expression.vector_field, in_axes=(0, 0, 0, None))(
             expression, potentiation, depression, self.drugs
         )
-        return d_rule, d_expression
+        return d_rule, jax.tree.map(lambda d: speed * d, d_expression)
 
     def neck_current(self, state: SpineState) -> Float[Array, " n_spines"]:
         """Current from the dendrite into each spine head through its neck, pA.

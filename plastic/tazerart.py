@@ -509,7 +509,8 @@ def default_fit_parameters() -> list[Parameter]:
     band, where LTP starts), the slow LTD branch (PP1 release, DAPK1 dephosphorylation), the
     GluN2B occupancies at which insertion and removal are half-driven, and the expression's
     trafficking and remodelling rates and how much insertion needs actin (latrunculin-A), and
-    the reach, threshold and steepness of the messenger that couples neighbouring spines. The
+    the reach, threshold and steepness of the messenger that couples neighbouring spines, and
+    the Q10 of the whole cascade (the 32 degC rows: `SpineModel.plasticity_q10`). The
     rule's own ``k_insert``/``k_remove`` are left out: they move only its ``weight``, which the
     expression does not read. Every default value of `tazerart_model` lies inside its bounds."""
     rates = dict(log=True, unit="1/ms")
@@ -531,10 +532,11 @@ def default_fit_parameters() -> list[Parameter]:
         Parameter("coupling.length_constant", 0.5, 50.0, log=True, unit="um"),
         Parameter("coupling.half_activation", 1e-3, 3.0, log=True),
         Parameter("coupling.hill", 1.0, 12.0),
+        Parameter("plasticity_q10", 0.5, 6.0, log=True),
     ]
 
 
-REPLAY_FITTABLE = ("rule.", "expression.", "coupling.")
+REPLAY_FITTABLE = ("rule.", "expression.", "coupling.", "plasticity_q10")
 """Path prefixes of the parameters a `ReplayPredictor` fit may move (the biophysics is fixed by
 its recording)."""
 
@@ -544,8 +546,8 @@ def check_replay_parameters(paths) -> None:
     bad = [path for path in paths if not path.startswith(REPLAY_FITTABLE)]
     if bad:
         raise ValueError(
-            f"a replay fit moves only rule.*, expression.* and coupling.* parameters (the "
-            f"biophysics is recorded once); got {bad}: use --mode coupled to fit them"
+            f"a replay fit moves only rule.*, expression.*, coupling.* and plasticity_q10 "
+            f"(the biophysics is recorded once); got {bad}: use --mode coupled to fit them"
         )
 
 
