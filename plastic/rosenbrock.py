@@ -21,6 +21,11 @@ in OrdinaryDiffEq.jl; dense output coefficients ``H`` from the same tabulation.
 
 The solver works on a flat state vector (``y`` a 1-D array); `plastic.simulate` ravels the
 model state. Only ODE terms are supported.
+
+Reverse mode through a step is the discrete adjoint of the stage equations, written out
+(`_stages`): it needs the Jacobian's derivatives along the ``s`` stages only, where autodiff
+would differentiate all ``n + 1`` forward-mode directions that built it. Forward-mode
+differentiation of a solve (`diffrax.ForwardMode`) is therefore not available with Rodas5.
 """
 
 import functools
