@@ -28,8 +28,7 @@ Measured, on the CPU (or ``--device gpu``; scipy always runs on the CPU):
 Wall times are the best of ``--repeats`` runs after the compile (one by default; on a shared
 machine the load shows in the times). Prints a markdown table and the targets (>= 50x scipy per
 condition; gradient <= 5x forward; 10,000 conditions in < 8 GiB); writes ``summary.json`` and
-``throughput.png`` under ``--out``. A gradient through vmapped solves is NaN at present (see the
-warning it prints); its cost is measured all the same.
+``throughput.png`` under ``--out``.
 
     python experiments/bench_spine.py                  # everything: ~8 h on 2 CPU cores
     python experiments/bench_spine.py --batches 1,4,16 --n-pairings 4 --quiet-min 1 --scipy 1
@@ -526,12 +525,7 @@ def main():
             f"{backward['wall_s'] / forward['wall_s']:.3g}x (no floor estimated)."
         )
         if None in backward["value"]:
-            print(
-                "WARNING: the gradient is not finite. Under vmap a condition that has finished "
-                "takes zero-length steps whose results are masked; Rodas5's W = I / (h gamma) "
-                "and its interpolation's (t - t0) / (t1 - t0) are then inf and 0/0, and their "
-                "zero cotangents become NaN. Its cost is still measured."
-            )
+            print("WARNING: the gradient is not finite; its cost is still measured.")
     device_memory = (devices[0].memory_stats() or {}).get("peak_bytes_in_use")
     if device_memory is not None:
         print(f"Peak {args.device} memory in use (whole run): {device_memory / GIB:.2f} GiB.")
