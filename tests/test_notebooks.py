@@ -7,14 +7,15 @@ that the ``python3`` kernel spec starts the same environment, with ``plastic`` i
 import os
 import pathlib
 import sys
-import time
 
 import nbclient
 import nbformat
 import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
-TIME_LIMIT = 120.0  # s per notebook, on 2 cores
+# A guard against a hung cell, not a speed target (speed lives in experiments/bench_*.py): the
+# slowest notebook takes ~95 s on an idle 2-core machine and twice that under load.
+CELL_TIMEOUT = 600  # s
 
 
 def test_notebooks_are_found():
@@ -32,11 +33,8 @@ def test_notebook_runs(path, monkeypatch):
     )
     client = nbclient.NotebookClient(
         notebook,
-        timeout=int(TIME_LIMIT),
+        timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
-    began = time.perf_counter()
     client.execute()
-    elapsed = time.perf_counter() - began
-    assert elapsed < TIME_LIMIT, f"{path.name} took {elapsed:.0f} s"
