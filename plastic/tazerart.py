@@ -87,28 +87,32 @@ class Condition(eqx.Module):
 
 
 FITTED_PARAMETERS = {
-    "rule.cam_half": 4.902,
-    "rule.camkii_half": 0.2434,
-    "rule.can_half": 4.158e-05,
-    "rule.pka_half": 0.4662,
-    "rule.k_pp1_act": 1.639e-04,
-    "rule.k_dapk1_dephos": 9.301e-06,
-    "rule.insert_half": 0.1825,
-    "rule.remove_half": 0.04395,
-    "expression.k_insert": 8.203e-06,
-    "expression.k_remove": 3.217e-04,
-    "expression.k_neck": 6.518e-06,
-    "expression.neck_min": 0.4812,
-    "expression.k_head": 4.608e-07,
-    "expression.actin_dependence": 0.9971,
+    "rule.cam_half": 3.82,
+    "rule.camkii_half": 0.2583,
+    "rule.can_half": 3.739e-05,
+    "rule.pka_half": 0.3699,
+    "rule.k_pp1_act": 1.451e-04,
+    "rule.k_dapk1_dephos": 8.779e-06,
+    "rule.insert_half": 0.2019,
+    "rule.remove_half": 0.04244,
+    "expression.k_insert": 1.469e-05,
+    "expression.k_remove": 2.846e-04,
+    "expression.k_neck": 6.517e-06,
+    "expression.neck_min": 0.5453,
+    "expression.k_head": 3.801e-07,
+    "expression.actin_dependence": 0.9996,
     "coupling.length_constant": 6.342,
-    "coupling.half_activation": 0.6465,
-    "coupling.hill": 6.007,
+    "coupling.half_activation": 0.7091,
+    "coupling.hill": 4.42,
+    "plasticity_q10": 1.431,
 }
 """The `default_fit_parameters` as `plastic fit` fitted them to every uEPSP, neck and head row
-of Tazerart et al. 2020 (replay, 4 starts x 60 steps, the first started by hand from an
-earlier fit with the messenger gate set between one spine's drive and two clustered spines'
-drives): chi-square 69.1 over 35 rows. Units as in `default_fit_parameters`."""
+of Tazerart et al. 2020: chi-square 48.5 over 35 rows (replay, 4 starts x 60 steps). The
+first start began at an earlier fit (chi-square 69.1, whose messenger gate was set by hand
+between one spine's drive and two clustered spines' drives) with ``plasticity_q10`` 2.
+``coupling.length_constant`` was held at that fit's 6.342 um: left free, the fit trades the
++7 ms length scale, which is not in its objective, for the other rows (it went to 21 um and
+lambda(+7 ms) to 24 um). Units as in `default_fit_parameters`."""
 
 
 def tazerart_model(fitted: bool = True) -> SpineModel:
