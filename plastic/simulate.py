@@ -48,9 +48,10 @@ class SolverSettings(eqx.Module):
             checkpointing). More checkpoints, less recomputation in the backward pass: with at
             least as many as the solve takes steps, nothing is recomputed. Memory: about 10 kB
             per checkpoint per condition for the two-spine model (measured), allocated only when
-            differentiated. The seed protocol takes ~5,800 steps: 4096 gave a gradient 6.2x the
-            forward pass, 8192 gave 5.4x at 0.6 GiB more for 16 conditions, diffrax's default
-            (None, about log2(``max_steps``), least memory) 7x at 4 pairings.
+            differentiated. The seed protocol takes ~5,700 steps; with 4096 the gradient of a
+            16-condition loss cost 2.5x its forward pass (`experiments/bench_spine.py`).
+            Diffrax's default (None, about log2(``max_steps``)) needs the least memory and
+            recomputes the most.
         declare_pulse_edges: tell the controller about every pulse edge (only ever turned off to
             show what goes wrong without it).
         solver: any diffrax solver for a 1-D state (default `Rodas5`; `diffrax.Kvaerno5()` also
