@@ -73,7 +73,7 @@ def _plasticity_trajectory(model, signals, t1):
 
     solution = diffrax.diffeqsolve(
         diffrax.ODETerm(vector_field),
-        diffrax.Kvaerno5(),
+        diffrax.Tsit5(),
         0.0,
         t1,
         1e-3,
