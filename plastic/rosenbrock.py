@@ -125,16 +125,23 @@ def _solve_transposed(lu, permutation, right):
     return jnp.zeros_like(permuted).at[permutation].set(permuted)
 
 
+def _directional_derivatives(rhs, t, y, parameters, directions_t, directions_y):
+    """``f(t, y)`` and its derivatives along each ``(directions_t[k], directions_y[k])``, in one
+    batched forward-mode pass."""
+
+    def directional(direction_t, direction_y):
+        return jax.jvp(lambda t, y: rhs(t, y, parameters), (t, y), (direction_t, direction_y))
+
+    return jax.vmap(directional, out_axes=(None, 0))(directions_t, directions_y)
+
+
 def _stage_values(rhs, t0, h, y0, parameters):
     """The stages, ``df/dt`` and the factors of ``W`` (the last two for the reverse pass)."""
-    # f, df/dt and J = df/dy at (t0, y0) in one batched forward-mode pass.
-    n = y0.shape[0]
-    tangents = jnp.eye(n + 1, dtype=y0.dtype)
-
-    def directional(tangent):
-        return jax.jvp(lambda t, y: rhs(t, y, parameters), (t0, y0), (tangent[0], tangent[1:]))
-
-    f0, derivatives = jax.vmap(directional, out_axes=(None, 0))(tangents)
+    # f, df/dt and J = df/dy at (t0, y0): directions t, then each state.
+    tangents = jnp.eye(y0.shape[0] + 1, dtype=y0.dtype)
+    f0, derivatives = _directional_derivatives(
+        rhs, t0, y0, parameters, tangents[:, 0], tangents[:, 1:]
+    )
     df_dt, jacobian = derivatives[0], derivatives[1:].T
     # One factorisation, permutation included, for all eight stages.
     lu, permutation = _factorise(jacobian, h)
@@ -211,10 +218,7 @@ def _stages_backward(rhs, residuals, stages_bar):
     weights = jnp.concatenate([df_dt_bar[None], jnp.stack(adjoints)])
 
     def contracted(t, y, parameters):
-        def directional(direction_t, direction_y):
-            return jax.jvp(lambda t, y: rhs(t, y, parameters), (t, y), (direction_t, direction_y))
-
-        f, derivatives = jax.vmap(directional, out_axes=(None, 0))(directions_t, directions_y)
+        f, derivatives = _directional_derivatives(rhs, t, y, parameters, directions_t, directions_y)
         return jnp.dot(adjoints[0], f) + jnp.sum(weights * derivatives)
 
     _, pullback = jax.vjp(contracted, t0, y0, parameters)
