@@ -1,12 +1,12 @@
 """Replay: a spine model's rule and expression driven by its recorded biophysics.
 
-A fit of rate constants and thresholds moves only the rule and the expression; the stiff
-biophysics (60 states for two spines, microsecond time constants) need not be solved again for
-every step. `record_signals` runs the biophysics once and records, per spine, what the rule reads
-(`SynapseSignals`: head calcium and voltage, glutamate, soma voltage) as a piecewise-cubic
-`HermiteSignals` trace with the model's own time derivatives at the nodes. `replay` integrates
-the plasticity alone (every spine's rule and expression, and the coupling between spines),
-driven by that trace: a small non-stiff solve.
+A fit of rate constants and thresholds moves only the plasticity (rule, coupling, expression,
+their Q10); the stiff biophysics (60 states for two spines, microsecond time constants) need not
+be solved again for every step. `record_signals` runs the biophysics once and records, per
+spine, what the rule reads (`SynapseSignals`: head calcium and voltage, glutamate, soma
+voltage) as a piecewise-cubic `HermiteSignals` trace with the model's own time derivatives at
+the nodes. `replay` integrates the plasticity alone (every spine's rule and expression, and the
+coupling between spines), driven by that trace: a small non-stiff solve.
 
 What it neglects: the expression acting back on the biophysics *during* the recording (the PSD
 scales the AMPA conductance, the neck its resistance). Record from the model without plasticity

@@ -549,9 +549,10 @@ def check_replay_parameters(paths) -> None:
     """Raise a ValueError naming any path a replay fit cannot move (see `REPLAY_FITTABLE`)."""
     bad = [path for path in paths if not path.startswith(REPLAY_FITTABLE)]
     if bad:
+        fittable = ", ".join(p + "*" if p.endswith(".") else p for p in REPLAY_FITTABLE)
         raise ValueError(
-            f"a replay fit moves only rule.*, expression.*, coupling.* and plasticity_q10 "
-            f"(the biophysics is recorded once); got {bad}: use --mode coupled to fit them"
+            f"a replay fit moves only {fittable} (the biophysics is recorded "
+            f"once); got {bad}: use --mode coupled to fit them"
         )
 
 
