@@ -291,7 +291,7 @@ def data_predictions(data, pool: ConditionPool) -> list[dict]:
     """One record per data row (all readouts but ``length_constant``, which comes from the
     distance fits): labels, mean, SEM (NaN if not given) and the model's prediction."""
     rows = data.select(readout=(*PLASTICITY_READOUTS, "uepsp_initial"))
-    conditions, index = conditions_of(rows)
+    conditions, index, _ = conditions_of(rows)
     keys = [pool.add(c) for c in unbatch(conditions)]
     records = []
     for i in range(rows.n_rows):

@@ -175,6 +175,20 @@ def _selection(items):
     return selection
 
 
+def _weigh_length_constants(data, fraction):
+    """``length_constant`` rows without an SEM (the paper gives none) weighted with ``fraction``
+    of their mean as SEM."""
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    from plastic._validation import check_range
+
+    check_range("--length-constant-sem", fraction, lower=0.0)
+    missing = np.array([r == "length_constant" for r in data.readout]) & ~(np.asarray(data.sem) > 0)
+    sem = np.where(missing, fraction * np.asarray(data.mean), np.asarray(data.sem))
+    return eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
+
+
 def _load_start(path, template):
     """The model saved at ``path`` (a fit's ``model.eqx``), shaped like ``template``."""
     from plastic.fit import load_model
@@ -204,6 +218,7 @@ def _fit(args) -> None:
     data = load_tazerart2020() if args.data == "tazerart2020" else load_csv(args.data)
     selection = {"readout": ("uepsp", "neck_length", "head_volume"), **_selection(args.select)}
     data = data.select(**selection)
+    data = _weigh_length_constants(data, args.length_constant_sem)
     if args.parameter:
         fitted = [Parameter.from_spec(s) for s in args.parameter]
     else:
@@ -336,7 +351,8 @@ def main(argv=None) -> None:
         default=[],
         metavar="COLUMN=VALUE[,VALUE...]",
         help="keep rows whose COLUMN is one of the values (repeatable; default: every uEPSP, "
-        "neck and head row)",
+        "neck and head row; readout=uepsp,neck_length,head_volume,length_constant adds the "
+        "two length constants of eq. 2, each a sweep of pair distance)",
     )
     fit.add_argument(
         "--parameter",
@@ -365,6 +381,13 @@ def main(argv=None) -> None:
     fit.add_argument("--learning-rate", type=float, default=0.1, help="Adam peak rate")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")
+    fit.add_argument(
+        "--length-constant-sem",
+        type=float,
+        default=0.15,
+        help="SEM of length_constant rows, as a fraction of their mean (the paper gives none; "
+        "0.15: +-2 SEM spans +-30%% of its lambda)",
+    )
     fit.add_argument("--n-pairings", type=int, default=40)
     fit.add_argument("--readout-min", type=float, default=20.0, help="quiet before readouts, min")
     fit.add_argument("--checkpoint", default=None, help="default OUT/fit.ckpt; resumes if present")

@@ -13,9 +13,11 @@ min after induction); then:
 - neck length and head volume: the structural expression states, in % of baseline.
 
 `predict(model, data)` maps a model and `plastic.data.Measurements` rows (readouts ``uepsp``,
-``uepsp_initial``, ``neck_length``, ``head_volume``; sites ``activated`` = the first uncaged
-spine, ``neighbour`` = the other spine) to one prediction per row, simulating each distinct
-condition once, batched with `jax.vmap`: the function `plastic.fit.Objective` wants.
+``uepsp_initial``, ``neck_length``, ``head_volume``, ``length_constant``; sites ``activated`` =
+the first uncaged spine, ``neighbour`` = the other spine) to one prediction per row, simulating
+each distinct condition once, batched with `jax.vmap`: the function `plastic.fit.Objective`
+wants. A ``length_constant`` row is eq. 2 fitted to the uEPSP changes of pairs at
+`LENGTH_CONSTANT_DISTANCES` (`plastic.readouts.fit_length_constant`, differentiable).
 
 Distances: the paper gives classes, not values. A row's distance is the middle of its
 ``[distance_min, distance_max]`` range, ``distance_min + UNBOUNDED_DISTANCE_MARGIN`` for an
@@ -38,7 +40,7 @@ from plastic.fit.parameters import FitParameters, Parameter
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
-from plastic.readouts import percent_change
+from plastic.readouts import fit_length_constant, percent_change
 from plastic.replay import (
     RepeatedSignals,
     pairing_nodes,
@@ -55,6 +57,11 @@ NEIGHBOUR_DISTANCE = 3.0
 """um between the uncaged spine and its unstimulated neighbour in single-spine conditions."""
 UNBOUNDED_DISTANCE_MARGIN = 15.0
 """um added to ``distance_min`` for an open-ended distance class ("> 5 um")."""
+LENGTH_CONSTANT_DISTANCES = (1.0, 3.0, 8.0, 20.0, 40.0, 80.0)
+"""um: the inter-spine distances at which a ``length_constant`` row's pairs are simulated before
+eq. 2 is fitted to their uEPSP changes. Dense below 10 um for lambda(+7 ms) = 5.7 um, out to 80
+um for lambda(-15 ms) = 39.7 um (the paper's pairs lie 1-100 um apart); 3 and 20 um coincide
+with the clustered and distributed +7 ms conditions, which are then simulated once."""
 READOUT_DELAY = 20.0 * MINUTE
 """Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
 PERIOD = 2000.0
@@ -65,7 +72,7 @@ TEST_UNCAGING_WINDOW = 60.0
 """ms of somatic recording after a test uncaging, in which the uEPSP peak is found."""
 
 _DRUG_COLUMN = {"none": None, "PEP1-TGL": "pep1_tgl", "latrunculin-A": "latrunculin", "AP5": "ap5"}
-_READOUTS = ("uepsp", "uepsp_initial", "neck_length", "head_volume")
+_READOUTS = ("uepsp", "uepsp_initial", "neck_length", "head_volume", "length_constant")
 
 
 class Condition(eqx.Module):
@@ -280,12 +287,16 @@ def drugs_named(drug: str) -> Drugs:
     return Drugs(**({blocked: 1.0} if blocked else {}))
 
 
-def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
-    """The distinct conditions of ``data``'s rows, batched along a leading axis, and for each
-    row the index of its condition. ``data`` must be concrete (not traced).
+def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray, tuple[tuple[int, ...], ...]]:
+    """The distinct conditions of ``data``'s rows, batched along a leading axis; for each row
+    the index of its condition; and for each row the indices of the pairs at
+    `LENGTH_CONSTANT_DISTANCES` whose uEPSP changes eq. 2 is fitted to (``length_constant``
+    rows; an empty tuple for the others, whose index is their condition's). ``data`` must be
+    concrete (not traced).
 
     Raises:
-        ValueError: for a row whose readout or drug the predictor does not model.
+        ValueError: for a row whose readout or drug the predictor does not model, or a
+            ``length_constant`` row that does not uncage two spines.
     """
     delta_t, n_uncaged, distance_min, distance_max, temperature = (
         np.asarray(column, dtype=float)
@@ -297,7 +308,12 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
             data.temperature,
         )
     )
-    keys, index = {}, []
+    keys, index, sweeps = {}, [], []
+
+    def condition_index(i, two_spines, distance):
+        key = (float(delta_t[i]), two_spines, float(distance), data.drug[i], float(temperature[i]))
+        return keys.setdefault(key, len(keys))
+
     for i in range(data.n_rows):
         if data.readout[i] not in _READOUTS:
             raise ValueError(
@@ -310,14 +326,19 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
                 f"{tuple(_DRUG_COLUMN)}"
             )
         two_spines = int(n_uncaged[i]) == 2
-        key = (
-            float(delta_t[i]),
-            two_spines,
-            row_distance(distance_min[i], distance_max[i], two_spines),
-            data.drug[i],
-            float(temperature[i]),
-        )
-        index.append(keys.setdefault(key, len(keys)))
+        if data.readout[i] == "length_constant":
+            if not two_spines:
+                raise ValueError(
+                    f"data row {i} ({data.condition[i]!r}) is a length_constant row with "
+                    f"n_spines_uncaged {n_uncaged[i]:g}; eq. 2 is fitted over pairs of spines (2)"
+                )
+            sweep = tuple(condition_index(i, True, d) for d in LENGTH_CONSTANT_DISTANCES)
+            index.append(sweep[0])
+            sweeps.append(sweep)
+        else:
+            distance = row_distance(distance_min[i], distance_max[i], two_spines)
+            index.append(condition_index(i, two_spines, distance))
+            sweeps.append(())
     columns = list(zip(*keys))
     conditions = Condition(
         delta_t=jnp.asarray(columns[0], dtype=float),
@@ -326,7 +347,7 @@ def conditions_of(data: Measurements) -> tuple[Condition, np.ndarray]:
         drugs=jax.tree.map(lambda *x: jnp.stack(x), *[drugs_named(d) for d in columns[3]]),
         temperature=jnp.asarray(columns[4], dtype=float),
     )
-    return conditions, np.asarray(index)
+    return conditions, np.asarray(index), tuple(sweeps)
 
 
 class AbstractTazerartPredictor(eqx.Module):
@@ -339,6 +360,9 @@ class AbstractTazerartPredictor(eqx.Module):
         row_condition: per row, the index of its condition (static).
         row_spine: per row, 0 for the first uncaged spine, 1 for its neighbour (static).
         row_readout: per row, the readout name (static).
+        row_distance_sweep: per row, the conditions (pairs at `LENGTH_CONSTANT_DISTANCES`)
+            whose uEPSP changes eq. 2 is fitted to for a ``length_constant`` row (um); empty
+            for the other rows (static).
         n_pairings: pairings of the induction protocol (40 in the paper).
         readout_delay: ms of quiet before the readouts.
         settings: the solver settings of the biophysics.
@@ -348,6 +372,7 @@ class AbstractTazerartPredictor(eqx.Module):
     row_condition: eqx.AbstractVar[tuple[int, ...]]
     row_spine: eqx.AbstractVar[tuple[int, ...]]
     row_readout: eqx.AbstractVar[tuple[str, ...]]
+    row_distance_sweep: eqx.AbstractVar[tuple[tuple[int, ...], ...]]
     n_pairings: eqx.AbstractVar[int]
     readout_delay: eqx.AbstractVar[Float[Array, ""]]
     settings: eqx.AbstractVar[SolverSettings | None]
@@ -370,14 +395,19 @@ class AbstractTazerartPredictor(eqx.Module):
         prediction = jnp.zeros(len(self.row_readout))
         for kind, values in table.items():
             prediction = jnp.where(kinds == kind, values, prediction)
+        distances = jnp.asarray(LENGTH_CONSTANT_DISTANCES)
+        for row, sweep in enumerate(self.row_distance_sweep):
+            if sweep:
+                fit = fit_length_constant(distances, readouts.uepsp[np.asarray(sweep)])
+                prediction = prediction.at[row].set(fit.length_constant)
         return prediction
 
 
 def _rows(data: Measurements):
-    conditions, index = conditions_of(data)
+    conditions, index, sweeps = conditions_of(data)
     spine = tuple(1 if site == "neighbour" else 0 for site in data.site)
     readout = tuple(str(name) for name in data.readout)
-    return conditions, tuple(int(i) for i in index), spine, readout
+    return conditions, tuple(int(i) for i in index), spine, readout, sweeps
 
 
 class TazerartPredictor(AbstractTazerartPredictor):
@@ -389,6 +419,7 @@ class TazerartPredictor(AbstractTazerartPredictor):
     row_condition: tuple[int, ...] = eqx.field(static=True)
     row_spine: tuple[int, ...] = eqx.field(static=True)
     row_readout: tuple[str, ...] = eqx.field(static=True)
+    row_distance_sweep: tuple[tuple[int, ...], ...] = eqx.field(static=True)
     n_pairings: int = eqx.field(static=True, default=40)
     readout_delay: Float[Array, ""] = READOUT_DELAY
     settings: SolverSettings | None = None
@@ -438,6 +469,7 @@ class ReplayPredictor(AbstractTazerartPredictor):
     row_condition: tuple[int, ...] = eqx.field(static=True)
     row_spine: tuple[int, ...] = eqx.field(static=True)
     row_readout: tuple[str, ...] = eqx.field(static=True)
+    row_distance_sweep: tuple[tuple[int, ...], ...] = eqx.field(static=True)
     signals: HermiteSignals
     pulse_edges: Float[Array, "n_conditions n_edges"]
     uepsp_before: Float[Array, " n_conditions"]
@@ -501,7 +533,7 @@ class ReplayPredictor(AbstractTazerartPredictor):
                 atol=self.atol,
                 checkpoints=self.checkpoints,
             ).expression
-            uepsp = "uepsp" in self.row_readout
+            uepsp = any(kind in self.row_readout for kind in ("uepsp", "length_constant"))
             return _measure(in_condition, condition, expression, before, self.settings, uepsp=uepsp)
 
         return jax.vmap(one)(self.conditions, self.signals, self.pulse_edges, self.uepsp_before)

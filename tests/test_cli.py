@@ -1,6 +1,8 @@
-"""`plastic fit --init`: a fit starts from an earlier fit's model, or refuses the file by name."""
+"""`plastic fit`: a fit starts from an earlier fit's model, or refuses the file by name; the
+length-constant rows get an SEM."""
 
 import equinox as eqx
+import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
@@ -24,3 +26,20 @@ def test_fit_refuses_a_missing_or_foreign_start(tmp_path):
     eqx.tree_serialise_leaves(foreign, tazerart_model().without_plasticity())
     with pytest.raises(SystemExit, match="--init .* is not a model.eqx of the Tazerart model"):
         cli._load_start(str(foreign), tazerart_model())
+
+
+def test_length_constant_rows_are_weighted_with_a_fraction_of_their_mean():
+    from plastic.data import load_tazerart2020
+
+    data = load_tazerart2020().select(readout=("uepsp", "length_constant"))
+    weighted = cli._weigh_length_constants(data, 0.15)
+    is_length = np.array([r == "length_constant" for r in data.readout])
+    assert is_length.sum() == 2 and np.all(np.isnan(np.asarray(data.sem)[is_length]))
+    np.testing.assert_allclose(
+        np.asarray(weighted.sem)[is_length], 0.15 * np.asarray(data.mean)[is_length]
+    )
+    np.testing.assert_array_equal(
+        np.asarray(weighted.sem)[~is_length], np.asarray(data.sem)[~is_length]
+    )
+    with pytest.raises(ValueError, match="--length-constant-sem"):
+        cli._weigh_length_constants(data, 0.0)

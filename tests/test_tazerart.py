@@ -5,11 +5,14 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.optimize
 
 import plastic  # noqa: F401
 from plastic.data import load_tazerart2020
+from plastic.data.measurements import Measurements
 from plastic.fit import FitParameters, Objective, fit
 from plastic.tazerart import (
+    LENGTH_CONSTANT_DISTANCES,
     NEIGHBOUR_DISTANCE,
     REPLAY_FITTABLE,
     UNBOUNDED_DISTANCE_MARGIN,
@@ -25,7 +28,8 @@ DATA = load_tazerart2020()
 
 def test_conditions_follow_the_rows():
     rows = DATA.select(readout=("uepsp",))
-    conditions, index = conditions_of(rows)
+    conditions, index, sweeps = conditions_of(rows)
+    assert sweeps == ((),) * rows.n_rows
     for row in range(rows.n_rows):
         condition, i = conditions, index[row]
         two = int(rows.n_spines_uncaged[row]) == 2
@@ -46,9 +50,65 @@ def test_conditions_follow_the_rows():
     assert len(set(index.tolist())) == rows.n_rows
 
 
-def test_unmodelled_readout_is_named():
-    with pytest.raises(ValueError, match="length_constant"):
-        conditions_of(DATA.select(readout=("length_constant",)))
+def test_length_constant_rows_sweep_the_distance_of_a_pair():
+    rows = DATA.select(readout=("length_constant", "uepsp"))
+    conditions, index, sweeps = conditions_of(rows)
+    for row in range(rows.n_rows):
+        if rows.readout[row] != "length_constant":
+            assert sweeps[row] == ()
+            continue
+        sweep = np.asarray(sweeps[row])
+        np.testing.assert_array_equal(conditions.distance[sweep], LENGTH_CONSTANT_DISTANCES)
+        assert np.all(conditions.delta_t[sweep] == float(rows.delta_t[row]))
+        assert np.all(conditions.two_spines[sweep] == 1.0)
+    # The clustered (3 um) and distributed (5 + 15 um) +7 ms pairs are simulated once.
+    assert len(set(index.tolist()) | {i for s in sweeps for i in s}) == len(conditions.delta_t)
+    assert len(conditions.delta_t) == rows.n_rows - 2 + 2 * len(LENGTH_CONSTANT_DISTANCES) - 2
+
+
+def test_a_length_constant_of_one_spine_is_refused():
+    rows = DATA.select(readout=("length_constant",))
+    one_spine = eqx.tree_at(lambda d: d.n_spines_uncaged, rows, np.ones(rows.n_rows))
+    with pytest.raises(ValueError, match="n_spines_uncaged 1"):
+        conditions_of(one_spine)
+
+
+def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():
+    """Against scipy: the replay predictor's lambda(-15 ms) row equals `curve_fit` of eq. 2 to
+    its uEPSP predictions for pairs of the same condition, one row per distance (those rows
+    share the row's simulations, so this checks which pairs, at which distances, it fits)."""
+    model = tazerart_model()
+    template = DATA.select(condition="clustered -15 ms", readout="uepsp")._columns()
+    n = len(LENGTH_CONSTANT_DISTANCES)
+    columns = {name: values * n for name, values in template.items()}
+    columns.update(
+        condition=tuple(f"pair {d:g} um" for d in LENGTH_CONSTANT_DISTANCES),
+        distance_min=LENGTH_CONSTANT_DISTANCES,
+        distance_max=LENGTH_CONSTANT_DISTANCES,
+    )
+    pairs = Measurements(**columns)
+    length_row = DATA.select(readout="length_constant", delta_t=-15.0)
+    rows = Measurements(
+        **{
+            name: tuple(a) + tuple(b)
+            for name, a, b in zip(
+                template, length_row._columns().values(), pairs._columns().values()
+            )
+        }
+    )
+    predictor = ReplayPredictor.from_data(rows, model, n_pairings=40, readout_delay=60_000.0)
+    assert len(predictor.conditions.delta_t) == n
+    prediction = np.asarray(eqx.filter_jit(lambda m, p: p(m))(model, predictor))
+    uepsp = prediction[1:]
+    assert np.ptp(uepsp) > 1.0  # the pairs' plasticity depends on their distance
+
+    def eq2(distance, alpha, length_constant, beta):
+        return alpha * np.exp(-distance / length_constant) + beta
+
+    distances = np.asarray(LENGTH_CONSTANT_DISTANCES)
+    start = (uepsp[0] - uepsp[-1], 20.0, uepsp[-1])
+    (_, length_constant, _), _ = scipy.optimize.curve_fit(eq2, distances, uepsp, p0=start)
+    np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-5)
 
 
 SHORT_ROWS = DATA.select(condition=("single +13 ms", "clustered +7 ms"))
