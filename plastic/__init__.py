@@ -18,6 +18,11 @@ from plastic import replay as replay  # noqa: E402
 from plastic import rules as rules  # noqa: E402
 from plastic import sweep as sweep  # noqa: E402
 from plastic import tazerart as tazerart  # noqa: E402
+from plastic.coupling import AbstractSpineCoupling as AbstractSpineCoupling  # noqa: E402
+from plastic.coupling import DiffusibleMessenger as DiffusibleMessenger  # noqa: E402
+from plastic.coupling import (  # noqa: E402
+    MessengerWithDepressionVeto as MessengerWithDepressionVeto,
+)
 from plastic.expression import AbstractExpression as AbstractExpression  # noqa: E402
 from plastic.expression import Drugs as Drugs  # noqa: E402
 from plastic.expression import ExpressionState as ExpressionState  # noqa: E402

@@ -360,7 +360,7 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters: 18 rule, expression, coupling and Q10 "
+        "plastic.tazerart.default_fit_parameters: 21 rule, expression, coupling and Q10 "
         "parameters)",
     )
     fit.add_argument(

@@ -5,7 +5,9 @@ The rule runs independently at every spine and reads only that spine's signals
 (the cable). What the seed experiments add is a short-range *chemical* coupling: two spines
 3 um apart at +7 ms both potentiate, two spines 20 um apart do not (Tazerart et al. 2020,
 lambda = 5.7 um, seed 000), while a spine's calcium barely depends on its neighbour at either
-distance. A coupling maps the per-spine ``(potentiation, depression)`` drives of the rule
+distance. The same experiments show a longer-range coupling on the depression side: two spines
+less than 40 um apart at -15 ms do not depress, one alone does (lambda = 39.7 um). A coupling
+maps the per-spine ``(potentiation, depression)`` drives of the rule
 (`plastic.rules.AbstractRule.plasticity_drives`) to the drives the expression sees
 (`plastic.expression`), knowing where the spines sit.
 """
@@ -80,3 +82,65 @@ class DiffusibleMessenger(AbstractSpineCoupling):
     def __call__(self, potentiation, depression, position):
         gate = hill(self.messenger(potentiation, position), self.half_activation, self.hill)
         return potentiation * gate, depression
+
+
+class MessengerWithDepressionVeto(AbstractSpineCoupling):
+    """`DiffusibleMessenger`'s gate on potentiation, plus a veto on depression by co-depressing
+    neighbours that reaches tens of um.
+
+    Why: two spines paired at -15 ms less than 40 um apart do not depress, while one spine, or
+    two more than 40 um apart, do (lambda = 39.7 um; Tazerart et al. 2020, seed 000, Fig. 5).
+    The electrical coupling of the cable moves a neighbour's calcium too little at those
+    distances to explain it (`plastic.tazerart`), so this is a phenomenological second coupling
+    whose carrier the data do not identify. With ``D`` the rule's depression drives, each
+    spine's depression is vetoed by its *neighbours'* drives (a spine never vetoes itself, so
+    one spine alone depresses as without coupling)::
+
+        veto_signal_i = sum_{j != i} exp(-|x_i - x_j| / veto_length_constant) D_j
+        depression_i  = D_i * (1 - veto_signal_i^m / (veto_signal_i^m + veto_half_activation^m))
+
+    Potentiation is gated as in `DiffusibleMessenger`.
+
+    Attributes:
+        length_constant, half_activation, hill: the potentiation messenger (`DiffusibleMessenger`).
+        veto_length_constant: um [choice: 40 um, the seed's lambda at -15 ms; fitted].
+        veto_half_activation: neighbours' depression drive at which half of a spine's depression
+            is vetoed, in units of one spine's full depression drive [choice: 0.003, about one
+            spine's drive after 40 pairings at -15 ms in `plastic.tazerart.tazerart_model`;
+            fitted].
+        veto_hill: steepness of the veto, dimensionless (``m`` above) [choice: 2; fitted].
+    """
+
+    length_constant: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=5.0)
+    half_activation: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=0.5)
+    hill: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=4.0)
+    veto_length_constant: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=40.0)
+    veto_half_activation: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=0.003)
+    veto_hill: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=2.0)
+
+    def __check_init__(self):
+        name = "MessengerWithDepressionVeto"
+        for field in ("length_constant", "veto_length_constant"):
+            check_range(f"{name}.{field}", getattr(self, field), lower=0.0, unit="um")
+        for field in ("half_activation", "hill", "veto_half_activation", "veto_hill"):
+            check_range(f"{name}.{field}", getattr(self, field), lower=0.0)
+
+    @property
+    def potentiation_messenger(self) -> DiffusibleMessenger:
+        return DiffusibleMessenger(self.length_constant, self.half_activation, self.hill)
+
+    def veto_signal(
+        self, depression: _Drives, position: Float[Array, " n_spines"]
+    ) -> Float[Array, " n_spines"]:
+        """The neighbours' depression drive reaching each spine, in units of one spine's full
+        depression drive (its own drive excluded)."""
+        distance = jnp.abs(position[:, None] - position[None, :])
+        weight = jnp.exp(-distance / self.veto_length_constant)
+        weight = jnp.where(jnp.eye(position.shape[0], dtype=bool), 0.0, weight)
+        return weight @ depression
+
+    def __call__(self, potentiation, depression, position):
+        potentiation, _ = self.potentiation_messenger(potentiation, depression, position)
+        signal = self.veto_signal(depression, position)
+        veto = hill(signal, self.veto_half_activation, self.veto_hill)
+        return potentiation, depression * (1.0 - veto)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
-from plastic.coupling import DiffusibleMessenger
+from plastic.coupling import DiffusibleMessenger, MessengerWithDepressionVeto
 from plastic.expression import TraffickingAndRemodelling
 from plastic.model import SpineModel
 from plastic.protocols import Drive
@@ -16,9 +16,11 @@ from plastic.rules.base import SynapseSignals
 from plastic.tazerart import tazerart_model
 
 
-def test_messenger_profile_is_the_steady_state_of_diffusion_with_decay():
+@pytest.mark.parametrize("signal", ["messenger", "veto_signal"])
+def test_messenger_profile_is_the_steady_state_of_diffusion_with_decay(signal):
     """A point source on a long 1-D dendrite, messenger diffusing (D) and inactivated (k):
-    the finite-difference steady state, normalised at the source, is exp(-|x| / sqrt(D / k))."""
+    the finite-difference steady state, normalised at the source, is exp(-|x| / sqrt(D / k)).
+    The same for the depression veto's signal, away from the source (it excludes its own)."""
     diffusion, decay = 0.6, 0.024  # um^2/s, 1/s: length constant 5 um
     step, half_width = 0.05, 60.0
     x = np.arange(-half_width, half_width + step / 2, step)
@@ -30,12 +32,17 @@ def test_messenger_profile_is_the_steady_state_of_diffusion_with_decay():
     steady = np.linalg.solve(operator, source)
     steady /= steady[n // 2]
 
-    coupling = DiffusibleMessenger(length_constant=np.sqrt(diffusion / decay))
+    length_constant = np.sqrt(diffusion / decay)
     position = jnp.asarray([0.0, 1.0, 3.0, 10.0, 20.0])
     drive = jnp.asarray([1.0, 0.0, 0.0, 0.0, 0.0])
-    got = np.asarray(coupling.messenger(drive, position))
     want = np.interp(np.asarray(position), x, steady)
-    np.testing.assert_allclose(got, want, rtol=2e-3)
+    if signal == "messenger":
+        got = DiffusibleMessenger(length_constant=length_constant).messenger(drive, position)
+    else:
+        coupling = MessengerWithDepressionVeto(veto_length_constant=length_constant)
+        got = coupling.veto_signal(drive, position)
+        want[0] = 0.0  # a spine does not veto itself
+    np.testing.assert_allclose(np.asarray(got), want, rtol=2e-3, atol=1e-12)
 
 
 def test_messenger_adds_up_over_spines_and_fades_with_distance():
@@ -65,10 +72,36 @@ def test_cooperative_gate_needs_own_drive_and_helps_close_neighbours():
     assert np.all(clustered <= 0.4)  # a gate: never more than the spine's own drive
 
 
-def test_bad_messenger_parameters_are_refused_by_name():
-    for field, value in (("length_constant", -1.0), ("half_activation", 0.0), ("hill", np.nan)):
-        with pytest.raises(ValueError, match=f"DiffusibleMessenger.{field}"):
-            DiffusibleMessenger(**{field: value})
+def test_depression_veto_spares_a_lone_spine_and_grows_as_co_depressing_spines_approach():
+    """Seed 000, Fig. 5: one spine at -15 ms depresses, two < 40 um apart do not, two > 40 um
+    apart do again. Potentiation is gated exactly as by `DiffusibleMessenger`."""
+    veto = MessengerWithDepressionVeto(veto_length_constant=40.0, veto_half_activation=0.5)
+    potentiation = jnp.asarray([0.3, 0.2])
+
+    def expressed(depression, distance):
+        position = jnp.asarray([40.0, 40.0 + distance])
+        gated, vetoed = veto(potentiation, jnp.asarray(depression), position)
+        want, _ = veto.potentiation_messenger(potentiation, jnp.asarray(depression), position)
+        np.testing.assert_array_equal(gated, want)
+        return np.asarray(vetoed)
+
+    alone = expressed([0.6, 0.0], 3.0)
+    np.testing.assert_array_equal(alone, [0.6, 0.0])  # nothing vetoes a lone spine
+    by_distance = np.array([expressed([0.6, 0.6], d)[0] for d in (3.0, 20.0, 60.0, 400.0)])
+    assert np.all(np.diff(by_distance) > 0)  # the closer the pair, the less each depresses
+    assert by_distance[0] < 0.5 * 0.6  # clustered: most of the depression is vetoed
+    np.testing.assert_allclose(by_distance[-1], 0.6, rtol=1e-3)  # far apart: each its own
+
+
+@pytest.mark.parametrize("coupling", [DiffusibleMessenger, MessengerWithDepressionVeto])
+def test_bad_messenger_parameters_are_refused_by_name(coupling):
+    fields = (("length_constant", -1.0), ("half_activation", 0.0), ("hill", np.nan))
+    if coupling is MessengerWithDepressionVeto:
+        fields += (("veto_length_constant", 0.0), ("veto_half_activation", -1.0))
+        fields += (("veto_hill", np.nan),)
+    for field, value in fields:
+        with pytest.raises(ValueError, match=f"{coupling.__name__}.{field}"):
+            coupling(**{field: value})
 
 
 def test_coupling_needs_an_expression_model():
@@ -122,3 +155,37 @@ def test_expression_without_coupling_still_works():
     state = model.resting_state()
     drive = Drive(glutamate=jnp.zeros(model.n_spines), soma_current=jnp.zeros(()))
     assert np.all(np.isfinite(np.asarray(model.derivative(state, drive).expression.psd)))
+
+
+def test_the_model_expresses_the_vetoed_depression():
+    """With a veto threshold far below any neighbour's drive, depression is shut at both
+    spines and the expression sees only potentiation; far above, it is as without a veto."""
+    model = tazerart_model()
+    state = model.resting_state()
+    # Both spines deep in the depression branch (DAPK1 bound to GluN2B, PP1 active).
+    state = eqx.tree_at(
+        lambda s: (s.rule.dapk1_n2b, s.rule.pp1),
+        state,
+        (jnp.full(model.n_spines, model.rule.remove_half), jnp.full(model.n_spines, 0.5)),
+    )
+    signals = SynapseSignals(*(jnp.zeros(model.n_spines),) * 4)
+
+    def psd_rate(veto_half_activation):
+        coupling = eqx.tree_at(
+            lambda c: c.veto_half_activation, model.coupling, jnp.asarray(veto_half_activation)
+        )
+        m = eqx.tree_at(lambda m: m.coupling, model, coupling)
+        _, d_expression = m.plasticity_derivative(state.rule, state.expression, signals)
+        return np.asarray(d_expression.psd)
+
+    potentiation, depression = jax.vmap(model.rule.plasticity_drives)(state.rule)
+    gated, _ = model.coupling.potentiation_messenger(
+        potentiation, depression, model.geometry.spines.position
+    )
+    expression_rate = jax.vmap(model.expression.vector_field, in_axes=(0, 0, 0, None))
+    unvetoed = expression_rate(state.expression, gated, depression, model.drugs).psd
+    vetoed = expression_rate(state.expression, gated, jnp.zeros(model.n_spines), model.drugs).psd
+    assert np.all(np.abs(unvetoed - vetoed) > 1e-3 * np.abs(unvetoed))  # the veto matters here
+    scale = np.abs(unvetoed).max()
+    np.testing.assert_allclose(psd_rate(1e12), unvetoed, atol=1e-9 * scale)
+    np.testing.assert_allclose(psd_rate(1e-12), vetoed, atol=1e-9 * scale)

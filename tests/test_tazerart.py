@@ -107,8 +107,9 @@ def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():
 
     distances = np.asarray(LENGTH_CONSTANT_DISTANCES)
     start = (uepsp[0] - uepsp[-1], 20.0, uepsp[-1])
-    (_, length_constant, _), _ = scipy.optimize.curve_fit(eq2, distances, uepsp, p0=start)
-    np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-5)
+    tight = dict(xtol=1e-14, ftol=1e-14, gtol=1e-14)
+    (_, length_constant, _), _ = scipy.optimize.curve_fit(eq2, distances, uepsp, p0=start, **tight)
+    np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-7)
 
 
 SHORT_ROWS = DATA.select(condition=("single +13 ms", "clustered +7 ms"))
