@@ -124,9 +124,9 @@ readout=uepsp,neck_length,head_volume,length_constant``, SEM 15% of lambda; repl
 against 39.7: the messenger lets close pairs potentiate at -15 ms as at +7 ms, and that
 short-range rise dominates eq. 2). The first start began at a fit of the same parameters
 without the length constants (chi-square 38.3 over the 35 rows, from the values before the
-depression veto, with ``coupling.length_constant`` held at 6.342 um; left free without the
-length-constant rows, the fit trades the +7 ms length scale away, to 17-21 um). Units as in
-`default_fit_parameters`."""
+depression veto, with ``coupling.length_constant`` held at 6.342 um: before the veto, left free
+without the length-constant rows, fits traded the +7 ms length scale away, to 17-21 um). Units
+as in `default_fit_parameters`."""
 
 
 def tazerart_model(fitted: bool = True) -> SpineModel:
