@@ -24,6 +24,15 @@ from plastic.biophysics.kinetics import hill
 _Drives = Float[Array, " n_spines"]
 
 
+def _steady_state_profile(
+    position: Float[Array, " n_spines"], length_constant
+) -> Float[Array, "n_spines n_spines"]:
+    """``exp(-|x_i - x_j| / length_constant)``: at spine i, the steady-state signal of a unit
+    source at spine j in a 1-D cable with first-order inactivation, 1 at the source."""
+    distance = jnp.abs(position[:, None] - position[None, :])
+    return jnp.exp(-distance / length_constant)
+
+
 class AbstractSpineCoupling(eqx.Module):
     """Maps every spine's plasticity drives to the drives its expression receives."""
 
@@ -76,8 +85,7 @@ class DiffusibleMessenger(AbstractSpineCoupling):
         self, potentiation: _Drives, position: Float[Array, " n_spines"]
     ) -> Float[Array, " n_spines"]:
         """Messenger at each spine, in units of one spine's full potentiation drive."""
-        distance = jnp.abs(position[:, None] - position[None, :])
-        return jnp.exp(-distance / self.length_constant) @ potentiation
+        return _steady_state_profile(position, self.length_constant) @ potentiation
 
     def __call__(self, potentiation, depression, position):
         gate = hill(self.messenger(potentiation, position), self.half_activation, self.hill)
@@ -134,8 +142,7 @@ class MessengerWithDepressionVeto(AbstractSpineCoupling):
     ) -> Float[Array, " n_spines"]:
         """The neighbours' depression drive reaching each spine, in units of one spine's full
         depression drive (its own drive excluded)."""
-        distance = jnp.abs(position[:, None] - position[None, :])
-        weight = jnp.exp(-distance / self.veto_length_constant)
+        weight = _steady_state_profile(position, self.veto_length_constant)
         weight = jnp.where(jnp.eye(position.shape[0], dtype=bool), 0.0, weight)
         return weight @ depression
 
