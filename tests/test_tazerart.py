@@ -10,16 +10,22 @@ import scipy.optimize
 import plastic  # noqa: F401
 from plastic.data import load_tazerart2020
 from plastic.data.measurements import Measurements
+from plastic.expression import Drugs
 from plastic.fit import FitParameters, Objective, fit
+from plastic.simulate import simulate
 from plastic.tazerart import (
+    FIRST_PAIRING,
     LENGTH_CONSTANT_DISTANCES,
     NEIGHBOUR_DISTANCE,
     REPLAY_FITTABLE,
     UNBOUNDED_DISTANCE_MARGIN,
+    Condition,
     ReplayPredictor,
     TazerartPredictor,
     conditions_of,
     default_fit_parameters,
+    induction_protocol,
+    model_in_condition,
     tazerart_model,
 )
 
@@ -109,7 +115,40 @@ def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():
     start = (uepsp[0] - uepsp[-1], 20.0, uepsp[-1])
     tight = dict(xtol=1e-14, ftol=1e-14, gtol=1e-14)
     (_, length_constant, _), _ = scipy.optimize.curve_fit(eq2, distances, uepsp, p0=start, **tight)
-    np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-7)
+    # rtol 1e-5, not tighter: after 1 min the model's -15 ms curve is shallow over 1-80 um, so
+    # lambda is ill-conditioned (about 180 um) and the two optimisers stop ~5e-7 apart.
+    np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-5)
+
+
+def _one_pairing_head_calcium(model, delta_t):
+    condition = Condition(
+        delta_t=jnp.asarray(delta_t),
+        two_spines=jnp.asarray(0.0),
+        distance=jnp.asarray(NEIGHBOUR_DISTANCE),
+        drugs=Drugs(),
+        temperature=jnp.asarray(21.0),
+    )
+    model = model_in_condition(model.without_plasticity(), condition)
+    protocol = induction_protocol(model, condition, n_pairings=1, quiet=0.0)
+    times = FIRST_PAIRING + jnp.linspace(0.0, 200.0, 4001)
+    return np.asarray(simulate(model, protocol, save_times=times).states.head_calcium[:, 0])
+
+
+def test_the_seed_model_gives_a_plus_13_ms_pairing_more_calcium_than_plus_7_ms():
+    """Why `NMDA_TAU_RISE` is slow: with a synaptic 0.29 ms rise the bAP of both pairings meets
+    the NMDA conductance at its plateau and the spine's calcium is the same (or less at +13 ms),
+    so no calcium rule can give t-LTP at +13 ms and none at +7 ms."""
+    model = tazerart_model(fitted=False)
+    fast = eqx.tree_at(lambda m: m.nmda.tau_rise, model, jnp.asarray(0.29))
+    for candidate, more in ((model, True), (fast, False)):
+        late, early = (_one_pairing_head_calcium(candidate, dt) for dt in (13.0, 7.0))
+        # The high calcium: integral of the excess over 8 uM, uM ms.
+        late_high, early_high = (np.clip(ca - 8.0, 0.0, None).sum() * 0.05 for ca in (late, early))
+        if more:
+            assert late.max() > 1.03 * early.max()
+            assert late_high > 1.1 * early_high
+        else:
+            assert late.max() < 1.01 * early.max()
 
 
 SHORT_ROWS = DATA.select(condition=("single +13 ms", "clustered +7 ms"))
