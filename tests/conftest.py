@@ -1,4 +1,7 @@
+import gc
+
 import equinox as eqx
+import jax
 import pytest
 
 import plastic  # noqa: F401  (enables float64)
@@ -7,6 +10,16 @@ from plastic.model import SpineModel
 from plastic.simulate import simulate
 
 simulate_jit = eqx.filter_jit(simulate)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def release_compiled_programs():
+    """Drop every compiled program after each test module. XLA's CPU backend keeps a few memory
+    mappings per executable; one pytest process compiling the whole suite reached the kernel's
+    ``vm.max_map_count`` (65,530) and died in the compiler (SIGSEGV / SIGABRT)."""
+    yield
+    jax.clear_caches()
+    gc.collect()
 
 
 def passive(model: SpineModel) -> SpineModel:
