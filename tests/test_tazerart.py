@@ -120,6 +120,10 @@ def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():
     np.testing.assert_allclose(prediction[0], length_constant, rtol=1e-5)
 
 
+CALCIUM_SAMPLING = 0.05
+"""ms between the head-calcium samples of `_one_pairing_head_calcium` (200 ms from the pairing)."""
+
+
 def _one_pairing_head_calcium(model, delta_t):
     condition = Condition(
         delta_t=jnp.asarray(delta_t),
@@ -130,7 +134,7 @@ def _one_pairing_head_calcium(model, delta_t):
     )
     model = model_in_condition(model.without_plasticity(), condition)
     protocol = induction_protocol(model, condition, n_pairings=1, quiet=0.0)
-    times = FIRST_PAIRING + jnp.linspace(0.0, 200.0, 4001)
+    times = FIRST_PAIRING + CALCIUM_SAMPLING * jnp.arange(4001)
     return np.asarray(simulate(model, protocol, save_times=times).states.head_calcium[:, 0])
 
 
@@ -143,7 +147,9 @@ def test_the_seed_model_gives_a_plus_13_ms_pairing_more_calcium_than_plus_7_ms()
     for candidate, more in ((model, True), (fast, False)):
         late, early = (_one_pairing_head_calcium(candidate, dt) for dt in (13.0, 7.0))
         # The high calcium: integral of the excess over 8 uM, uM ms.
-        late_high, early_high = (np.clip(ca - 8.0, 0.0, None).sum() * 0.05 for ca in (late, early))
+        late_high, early_high = (
+            np.clip(ca - 8.0, 0.0, None).sum() * CALCIUM_SAMPLING for ca in (late, early)
+        )
         if more:
             assert late.max() > 1.03 * early.max()
             assert late_high > 1.1 * early_high
