@@ -59,6 +59,7 @@ import plastic  # noqa: E402, F401  (float64)
 from plastic.fit import load_model  # noqa: E402
 from plastic.protocols import MINUTE  # noqa: E402
 from plastic.reference import solve_with_scipy  # noqa: E402
+from plastic.rosenbrock import Rodas5  # noqa: E402
 from plastic.simulate import SolverSettings  # noqa: E402
 from plastic.sweep import (  # noqa: E402
     CONDITION,
@@ -114,7 +115,8 @@ def seed_evaluation(args, readouts) -> Evaluation:
     )
     targets = (ProtocolArgument("delta_t"), InterSpineDistance())
     model = tazerart_model() if args.model is None else load_model(args.model, tazerart_model())
-    return Evaluation(targets, model, arguments, readouts, SolverSettings())
+    settings = SolverSettings(solver=Rodas5(sparse=args.linear_algebra == "sparse"))
+    return Evaluation(targets, model, arguments, readouts, settings)
 
 
 def reset_peak_memory() -> None:
@@ -429,6 +431,12 @@ def parse_arguments():
         "--repeats", type=int, default=1, help="timed runs of each compiled call (best is kept)"
     )
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu", help="for plastic")
+    parser.add_argument(
+        "--linear-algebra",
+        choices=("dense", "sparse"),
+        default="dense",
+        help="Rodas5's Jacobian and LU: dense, or structurally sparse (slower to compile)",
+    )
     parser.add_argument("--model", help="a fitted model.eqx (default: tazerart_model())")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/bench_spine"))
     return parser.parse_args()
@@ -451,7 +459,8 @@ def main():
     load_at_start = os.getloadavg()[0]
     print(
         f"seed protocol: 2 spines uncaged, {args.n_pairings} pairings at 0.5 Hz, "
-        f"{args.quiet_min:g} min quiet; model {model_name(args)}; float64, Rodas5, "
+        f"{args.quiet_min:g} min quiet; model {model_name(args)}; float64, Rodas5 "
+        f"({args.linear_algebra} linear algebra), "
         f"rtol {SolverSettings().rtol:g}; {len(devices)} "
         f"{devices[0].device_kind} device(s) ({devices[0].platform}); scipy on the CPU"
     )
