@@ -48,7 +48,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from plastic.sparse_lu import SparseLU
-from plastic.sparsity import evaluate_with_cuts, jacobian_structure
+from plastic.sparsity import column_colouring, evaluate_with_cuts, jacobian_structure
 
 _GAMMA = 0.19
 _A = np.array(
@@ -197,23 +197,12 @@ def _sparse_analysis(closed):
         _SPARSE_CACHE[key] = (
             structure,
             SparseLU(structure.pattern),
-            _column_colouring(structure.pattern),
+            column_colouring(structure.pattern),
         )
     return _SPARSE_CACHE[key]
 
 
 _SPARSE_CACHE: dict = {}
-
-
-def _column_colouring(pattern):
-    """A colour per column such that columns of one colour share no row (greedy): the
-    Jacobian's columns of one colour come from one forward-mode direction."""
-    overlap = (pattern.T.astype(int) @ pattern.astype(int)) > 0
-    colour = -np.ones(pattern.shape[1], dtype=int)
-    for j in range(pattern.shape[1]):
-        taken = set(colour[np.flatnonzero(overlap[j, :j])])
-        colour[j] = next(c for c in range(pattern.shape[1]) if c not in taken)
-    return colour
 
 
 def _linear_algebra(sparse, rhs, t0, y0, parameters):
