@@ -337,6 +337,12 @@ def test_the_command_line_writes_the_same_file_and_a_plot(chunked, tmp_path, cap
         assert image.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_command_line_refuses_a_sparse_jacobian_for_another_solver(tmp_path):
+    # CLI_ARGUMENTS choose ImplicitEuler; the sparse linear algebra belongs to Rodas5.
+    with pytest.raises(SystemExit, match="--sparse-jacobian needs --solver Rodas5"):
+        cli.main(CLI_ARGUMENTS + ["--sparse-jacobian", "--out", str(tmp_path / "never.nc")])
+
+
 def test_range_parsing():
     np.testing.assert_array_equal(cli.parse_values("-50:50:1"), np.arange(-50.0, 51.0))
     np.testing.assert_array_equal(cli.parse_values("0:1:0.25"), [0.0, 0.25, 0.5, 0.75, 1.0])
