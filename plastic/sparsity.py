@@ -186,45 +186,38 @@ def jacobian_structure(
         raise ValueError(f"argnum {argnum}: the input must be 1-D, got shape {wrt.shape}")
     n = wrt.shape[0]
     width = n + max(0, max_cut_size) * 8
-    known = {}
-
-    def read(atom):
-        if isinstance(atom, jex.core.Literal):
-            value = np.asarray(atom.val)
-            return _Value(_none(value.shape, width), value)
-        return known[atom]
-
-    for var, value in zip(jaxpr.constvars, closed_jaxpr.consts):
-        known[var] = _Value(_none(np.shape(value), width), np.asarray(value))
+    inputs = []
     for k, var in enumerate(jaxpr.invars):
         dependency = _none(var.aval.shape, width)
         if k == argnum:
             dependency[:, :n] = np.eye(n, dtype=bool)
-        known[var] = _Value(dependency)
+        inputs.append(_Value(dependency))
     cuts, cut_rows = [], []
     offset = n
+
+    def cut(index, position, result):
+        """Make ``result`` new unknowns if it summarises many states into few values."""
+        nonlocal offset
+        shape = result.dependency.shape[:-1]
+        size = int(np.prod(shape, dtype=int))
+        rows = result.dependency.reshape(size, width)
+        if not (
+            0 < size <= max_cut_size
+            and offset + size <= width
+            and rows.sum(1).min() >= max(min_cut_dependencies, size)
+        ):
+            return result
+        cuts.append((index, position, offset))
+        cut_rows.append(rows.copy())
+        identity = np.zeros((size, width), bool)
+        identity[:, offset : offset + size] = np.eye(size, dtype=bool)
+        offset += size
+        return _Value(identity.reshape(*shape, width))
+
+    consts = _constants(closed_jaxpr.consts, width)
     with jax.ensure_compile_time_eval():
-        for index, eqn in enumerate(jaxpr.eqns):
-            results = _equation(eqn, [read(atom) for atom in eqn.invars], width)
-            for position, (var, result) in enumerate(zip(eqn.outvars, results)):
-                if not _differentiable(var.aval):
-                    result = _Value(_none(var.aval.shape, width), result.value)
-                size = int(np.prod(var.aval.shape, dtype=int))
-                rows = result.dependency.reshape(size, width)
-                if (
-                    _differentiable(var.aval)
-                    and 0 < size <= max_cut_size
-                    and offset + size <= width
-                    and rows.sum(1).min() >= max(min_cut_dependencies, size)
-                ):
-                    cuts.append((index, position, offset))
-                    cut_rows.append(rows.copy())
-                    identity = np.zeros((size, width), bool)
-                    identity[:, offset : offset + size] = np.eye(size, dtype=bool)
-                    result = _Value(identity.reshape(result.dependency.shape))
-                    offset += size
-                known[var] = result
-        outputs = [read(atom).dependency.reshape(-1, width) for atom in jaxpr.outvars]
+        results = _propagate(jaxpr, consts, inputs, width, on_result=cut)
+    outputs = [result.dependency.reshape(-1, width) for result in results]
     state_rows = np.concatenate(outputs or [np.zeros((0, width), bool)])
     if state_rows.shape[0] != n:
         raise ValueError(f"the outputs have {state_rows.shape[0]} elements, the input {n}")
@@ -296,7 +289,13 @@ def _none(shape, n):
     return np.zeros((*shape, n), dtype=bool)
 
 
-def _propagate(jaxpr, consts, inputs, n):
+def _constants(values, n):
+    return [_Value(_none(np.shape(value), n), np.asarray(value)) for value in values]
+
+
+def _propagate(jaxpr, consts, inputs, n, on_result=None):
+    """The `_Value` of every output of ``jaxpr``, equation by equation. ``on_result(equation
+    index, output index, value)``, if given, may replace each differentiable result."""
     known = {}
 
     def read(atom):
@@ -309,12 +308,13 @@ def _propagate(jaxpr, consts, inputs, n):
         known[var] = value
     for var, value in zip(jaxpr.invars, inputs):
         known[var] = value
-    for eqn in jaxpr.eqns:
-        operands = [read(atom) for atom in eqn.invars]
-        results = _equation(eqn, operands, n)
-        for var, result in zip(eqn.outvars, results):
+    for index, eqn in enumerate(jaxpr.eqns):
+        results = _equation(eqn, [read(atom) for atom in eqn.invars], n)
+        for position, (var, result) in enumerate(zip(eqn.outvars, results)):
             if not _differentiable(var.aval):
                 result = _Value(_none(var.aval.shape, n), result.value)
+            elif on_result is not None:
+                result = on_result(index, position, result)
             known[var] = result
     return [read(atom) for atom in jaxpr.outvars]
 
@@ -439,8 +439,7 @@ def _call(closed, operands, n):
         jaxpr, const_values = closed.jaxpr, closed.consts
     else:
         jaxpr, const_values = closed, ()
-    consts = [_Value(_none(np.shape(c), n), np.asarray(c)) for c in const_values]
-    return _propagate(jaxpr, consts, operands, n)
+    return _propagate(jaxpr, _constants(const_values, n), operands, n)
 
 
 def _scan(eqn, operands, n):
