@@ -172,8 +172,9 @@ class _SparseLinearAlgebra:
 
         compressed = jax.vmap(column_group)(seeds)
         in_pattern = structure.pattern[lu.rows, lu.cols]
-        diagonal = np.where(np.arange(n + m) < n, 0.0, 1.0)[lu.rows]
-        scale = jnp.where(lu.rows == lu.cols, diagonal + (lu.rows < n) / (h * _GAMMA), 0.0)
+        # diag(I / (h gamma), I) - M: the cut variables' rows carry a unit diagonal.
+        diagonal = jnp.where(lu.rows < n, 1.0 / (h * _GAMMA), 1.0)
+        scale = jnp.where(lu.rows == lu.cols, diagonal, 0.0)
         jacobian_values = compressed[colour[lu.cols], lu.rows]
         values = scale - jnp.where(in_pattern, jacobian_values, 0.0)
         return f0, df_dt, lu.factorise(values)
@@ -227,7 +228,8 @@ def _stage_values(rhs, sparse, t0, h, y0, parameters):
     # One factorisation, permutation included, for all eight stages.
     f0, df_dt, factors = linear_algebra.factorise(rhs, t0, h, y0, parameters)
 
-    # A loop, not eight copies: the right-hand side and the solve are compiled once.
+    # A loop, not eight copies: the right-hand side and the solve are compiled once (at the
+    # price of one discarded evaluation of f at stage 0, whose f0 is already known).
     def stage(stages, coefficients):
         i, a_row, c_row, c_i, d_i = coefficients
         f_stage = jnp.where(
