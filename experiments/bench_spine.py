@@ -484,6 +484,14 @@ def main():
         operations = operation_counts(evaluation, sparse=args.linear_algebra == "sparse")
         rows = []
         for batch in batches:
+            # One compiled call per row gives no progress of its own: a large row runs for hours.
+            expected = (
+                f", about {batch * rows[-1]['wall_s'] / rows[-1]['batch']:.3g} s at the last "
+                "row's rate"
+                if rows
+                else ""
+            )
+            print(f"batch {batch}: compiling, then running{expected} ...", flush=True)
             rows.append(run_batch(evaluation, values[:batch], devices, args.vmap, args.repeats))
             row = rows[-1]
             print(
