@@ -23,6 +23,11 @@ Why each branch has the sensitivity and speed it has, which gives the calcium-co
   phosphorylated, silencing PP1, while CaMKII is still below its steep threshold: neutral band.
 - High calcium: CaMKII activates, binds GluN2B faster than DAPK1, keeps the sites (slow off rate)
   and drives insertion: LTP, growing with the plateau's duration.
+- Optionally (``k_camkii_auto > 0``), active subunits autophosphorylate their neighbours in the
+  holoenzyme (Thr286; Lisman 1985, Miller et al. 2005): CaMKII becomes bistable, and repeated
+  pairings either push it over its unstable middle state, after which it stays active at resting
+  calcium, or they do not. This turns a small difference in the calcium of each pairing into an
+  all-or-none difference after many pairings. Off by default.
 
 Every rate is per ms; every half-activation is in the units of its activator (uM for calcium, a
 fraction for the others). Values marked "choice" are modelling choices tuned so that the default
@@ -31,6 +36,7 @@ quote their source.
 """
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -75,7 +81,8 @@ class KinaseCompetition(AbstractRule):
     Equations (``h(x; K, n)`` is the Hill function `hill`; rates per ms)::
 
         cam         = h(Ca; cam_half, cam_hill)
-        camkii'     = k_camkii_act h(cam; camkii_half, camkii_hill) (1 - camkii)
+        camkii'     = (k_camkii_act h(cam; camkii_half, camkii_hill)
+                       + k_camkii_auto h(camkii; camkii_auto_half, camkii_auto_hill)) (1 - camkii)
                       - k_camkii_inact camkii
         can'        = k_can_act h(cam; can_half, can_hill) (1 - can) - k_can_inact can
         dapk1'      = k_dapk1_dephos can (1 - dapk1) - k_dapk1_autophos dapk1
@@ -87,7 +94,8 @@ class KinaseCompetition(AbstractRule):
         weight'     = k_insert h(camkii_n2b; insert_half, insert_hill) (weight_max - weight)
                       - k_remove pp1 h(dapk1_n2b; remove_half, remove_hill) (weight - weight_min)
 
-    The initial state is the steady state at ``calcium_rest`` (closed form), with weight 1. At rest
+    The initial state is the steady state at ``calcium_rest`` (closed form; with
+    autophosphorylation, CaMKII's lowest steady state, found numerically), with weight 1. At rest
     the insertion and removal drives are not exactly zero, only tiny: for the defaults the efficacy
     drifts by less than 1e-5 over an hour of resting calcium.
 
@@ -105,6 +113,10 @@ class KinaseCompetition(AbstractRule):
         k_camkii_act, k_camkii_inact: CaMKII activation at saturating Ca-CaM and inactivation, per
             ms [choice: 2/s and 0.5/s; CaMKII activity follows Ca-CaM within about a second, as in
             the structural picture of seed 003].
+        k_camkii_auto, camkii_auto_half, camkii_auto_hill: Thr286 autophosphorylation by active
+            neighbouring subunits, per ms at full activity, and the active fraction (and
+            steepness) at which it is half-maximal [choice: 0 (off), 0.3, 4; with
+            ``k_camkii_auto`` a few times ``k_camkii_inact`` CaMKII is bistable at rest].
         camkii_half, camkii_hill: CaMKII needs much Ca-CaM, cooperatively [choice: half at 0.2 of
             CaM, about 1.4 uM calcium; holoenzyme cooperativity n = 4].
         k_can_act, k_can_inact: CaN activation at saturating Ca-CaM and inactivation, per ms
@@ -143,6 +155,9 @@ class KinaseCompetition(AbstractRule):
     k_camkii_inact: _Scalar = _field(5e-4)
     camkii_half: _Scalar = _field(0.2)
     camkii_hill: _Scalar = _field(4.0)
+    k_camkii_auto: _Scalar = _field(0.0)
+    camkii_auto_half: _Scalar = _field(0.3)
+    camkii_auto_hill: _Scalar = _field(4.0)
     k_can_act: _Scalar = _field(1e-3)
     k_can_inact: _Scalar = _field(5e-4)
     can_half: _Scalar = _field(8e-4)
@@ -175,12 +190,14 @@ class KinaseCompetition(AbstractRule):
         check_range(name, "cam_half", self.cam_half, lower=0.0, lower_open=True, units="uM")
         for field in (
             "camkii_half",
+            "camkii_auto_half",
             "can_half",
             "pka_half",
             "insert_half",
             "remove_half",
             "cam_hill",
             "camkii_hill",
+            "camkii_auto_hill",
             "can_hill",
             "pka_hill",
             "insert_hill",
@@ -200,6 +217,7 @@ class KinaseCompetition(AbstractRule):
             check_range(name, field, getattr(self, field), lower=0.0, lower_open=True, units="1/ms")
         for field in (
             "k_camkii_act",
+            "k_camkii_auto",
             "k_can_act",
             "k_pka_act",
             "k_dapk1_dephos",
@@ -236,9 +254,35 @@ class KinaseCompetition(AbstractRule):
             self.k_pka_act * hill(cam, self.pka_half, self.pka_hill),
         )
 
+    def _autophosphorylation(self, camkii):
+        # Rate (per ms) at which active subunits activate their neighbours.
+        return self.k_camkii_auto * hill(camkii, self.camkii_auto_half, self.camkii_auto_hill)
+
+    def _resting_camkii(self, camkii_on):
+        # The lowest steady state of camkii' at constant activation rate ``camkii_on``. The map
+        # c -> r(c) / (r(c) + k_inact), r = camkii_on + autophosphorylation, is increasing, so
+        # iterating it from the state without autophosphorylation climbs to that root and stops
+        # there, below the unstable middle state of a bistable CaMKII; Newton steps polish it
+        # where the climb is slow (near the fold). Without autophosphorylation the first iterate
+        # is the closed form.
+        def rate(camkii):
+            return camkii_on + self._autophosphorylation(camkii)
+
+        def climb(_, camkii):
+            return rate(camkii) / (rate(camkii) + self.k_camkii_inact)
+
+        camkii = jax.lax.fori_loop(0, 64, climb, camkii_on / (camkii_on + self.k_camkii_inact))
+
+        def residual(camkii):
+            return rate(camkii) * (1.0 - camkii) - self.k_camkii_inact * camkii
+
+        for _ in range(2):
+            camkii = camkii - residual(camkii) / jax.grad(residual)(camkii)
+        return camkii
+
     def initial_state(self) -> KinaseCompetitionState:
         camkii_on, can_on, pka_on = self._activation_rates(self.calmodulin(self.calcium_rest))
-        camkii = camkii_on / (camkii_on + self.k_camkii_inact)
+        camkii = self._resting_camkii(camkii_on)
         can = can_on / (can_on + self.k_can_inact)
         pka = pka_on / (pka_on + self.k_pka_inact)
         dapk1 = self.k_dapk1_dephos * can / (self.k_dapk1_dephos * can + self.k_dapk1_autophos)
@@ -273,7 +317,8 @@ class KinaseCompetition(AbstractRule):
         insertion, removal = self.plasticity_drives(state)
         pp1_off = self.k_pp1_inact + self.k_pp1_pka * state.pka
         return KinaseCompetitionState(
-            camkii=camkii_on * (1.0 - state.camkii) - self.k_camkii_inact * state.camkii,
+            camkii=(camkii_on + self._autophosphorylation(state.camkii)) * (1.0 - state.camkii)
+            - self.k_camkii_inact * state.camkii,
             can=can_on * (1.0 - state.can) - self.k_can_inact * state.can,
             dapk1=self.k_dapk1_dephos * state.can * (1.0 - state.dapk1)
             - self.k_dapk1_autophos * state.dapk1,

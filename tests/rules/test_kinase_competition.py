@@ -10,12 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 import plastic  # noqa: F401  (float64)
 from plastic.biophysics.kinetics import hill
 from plastic.rules.base import SynapseSignals
 from plastic.rules.kinase_competition import KinaseCompetition
-from plastic.rules.standalone import MINUTE, plateau_efficacy
+from plastic.rules.standalone import MINUTE, CalciumPlateau, plateau_efficacy, solve_rule
 
 AMPLITUDES = np.array([0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.8, 1.0, 1.5, 2.0, 3.0])
 DURATIONS = np.array([1.0, 3.0, 10.0, 60.0]) * 1000.0
@@ -73,6 +74,34 @@ def test_rest_is_stable(plateau_map):
     assert abs(float(derivative.weight)) < 1e-11  # per ms: < 4e-5 per hour
 
 
+def _camkii_after(rule, amplitude, duration=5_000.0, quiet=10 * MINUTE):
+    """CaMKII's active fraction ``quiet`` ms after a plateau of ``0.05 + amplitude`` uM."""
+    plateau = CalciumPlateau(amplitude, duration)
+    solution = solve_rule(rule, plateau, 0.0, duration + quiet, jump_ts=plateau.edges)
+    return float(solution.final_state.camkii)
+
+
+def test_autophosphorylation_makes_camkii_bistable():
+    inactivation = float(KinaseCompetition().k_camkii_inact)
+    bistable = KinaseCompetition(k_camkii_auto=3.0 * inactivation)
+    # Rest: the lowest steady state, not the self-sustained one.
+    rest = jnp.asarray(bistable.calcium_rest)
+    signals = SynapseSignals(rest, jnp.asarray(-65.0), jnp.asarray(0.0), jnp.asarray(-65.0))
+    initial = bistable.initial_state()
+    derivative = bistable.vector_field(0.0, initial, signals)
+    assert abs(float(derivative.camkii)) < 1e-15
+    assert float(initial.camkii) < 1e-6
+    # The other steady states of c' = 3 k_inact h(c; 0.3, 4) (1 - c) - k_inact c at rest
+    # (activation by Ca-CaM is ~1e-10 there): unstable near 0.15, stable near 0.74.
+    high = brentq(lambda c: 3.0 * c**4 / (c**4 + 0.3**4) * (1.0 - c) - c, 0.5, 0.99)
+    # 3 uM for 5 s activates most CaMKII, which then keeps itself on at rest; without
+    # autophosphorylation it decays with k_inact (10 min = 300 time constants).
+    assert _camkii_after(bistable, 3.0) == pytest.approx(high, abs=1e-4)
+    assert _camkii_after(KinaseCompetition(), 3.0) < 1e-6
+    # 0.5 uM leaves Ca-CaM far below CaMKII's threshold: no switch.
+    assert _camkii_after(bistable, 0.5) < 1e-6
+
+
 def test_duration_dependence(plateau_map):
     ltp = _over_durations(plateau_map, 2.0)  # a high plateau, 1 s to 60 s
     assert np.all(np.diff(ltp) > 0), ltp
@@ -121,18 +150,21 @@ _change_grad = jax.jit(jax.grad(_change))
 
 
 @pytest.mark.parametrize(
-    "amplitude, duration",
-    # Away from saturation: the rising edge of the CaMKII threshold (LTP), and an LTD plateau.
-    [(1.3, 20_000.0), (0.35, 30_000.0)],
+    "amplitude, duration, autophosphorylation",
+    # Away from saturation: the rising edge of the CaMKII threshold (LTP), and an LTD plateau;
+    # and the LTP edge with (monostable) autophosphorylation, whose rate is 0 by default.
+    [(1.3, 20_000.0, 0.0), (0.35, 30_000.0, 0.0), (1.3, 20_000.0, 2.5e-4)],
 )
-def test_gradient_matches_finite_differences_for_every_parameter(amplitude, duration):
-    params = {
-        f: float(getattr(KinaseCompetition(), f)) for f in KinaseCompetition.__dataclass_fields__
-    }
+def test_gradient_matches_finite_differences_for_every_parameter(
+    amplitude, duration, autophosphorylation
+):
+    params = _parameters(KinaseCompetition(k_camkii_auto=autophosphorylation))
     grads = _change_grad(params, amplitude, duration)
     # Sensitivities to relative changes, d change / d log p; the largest sets the scale.
     scale = max(abs(float(grads[f]) * v) for f, v in params.items())
     for name, value in params.items():
+        if value == 0.0:
+            continue  # a relative step of a rate that is off; the third case turns it on
         h = 1e-5 * abs(value)
         plus = _change_jit({**params, name: value + h}, amplitude, duration)
         minus = _change_jit({**params, name: value - h}, amplitude, duration)
