@@ -531,3 +531,20 @@ def test_writers_produce_files_that_read_back(noisy, reference, tmp_path):
         [float(r["residual_sem"]) for r in rows], (prediction - mean) / SEM, rtol=1e-9, atol=1e-12
     )
     assert paths["loss"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class DecayWithOffsetTime(eqx.Module):
+    """`Decay` with one more field: a model that gained a parameter since a fit was written."""
+
+    alpha: jax.Array = eqx.field(converter=jnp.asarray)
+    length_constant: jax.Array = eqx.field(converter=jnp.asarray)
+    onset: jax.Array = eqx.field(converter=jnp.asarray)
+    beta: jax.Array = eqx.field(converter=jnp.asarray)
+
+
+def test_a_model_file_of_another_structure_is_refused_by_name(tmp_path):
+    path = tmp_path / "model.eqx"
+    eqx.tree_serialise_leaves(path, TEMPLATE)
+    with pytest.raises(ValueError, match=r"model\.eqx.*4 leaves.*parameters\.json"):
+        load_model(path, DecayWithOffsetTime(1.0, 2.0, 3.0, 4.0))
+    assert float(load_model(path, TEMPLATE).beta) == 90.0

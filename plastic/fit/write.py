@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 
 import equinox as eqx
+import jax
 import matplotlib
 
 matplotlib.use("Agg")
@@ -84,8 +85,23 @@ def read_parameters(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def load_model(path: str | Path, template: PyTree) -> PyTree:
-    """The model saved in a ``model.eqx``; ``template`` is any model of the same structure."""
-    return eqx.tree_deserialise_leaves(path, template)
+    """The model saved in a ``model.eqx``; ``template`` is any model of the same structure.
+
+    Raises:
+        ValueError: naming ``path`` when its leaves do not fit ``template`` (a model with other
+            fields, e.g. written by an earlier version of plastic). The ``parameters.json``
+            beside it holds the fitted values by path, which outlive such changes:
+            `read_parameters`, then `FitParameters.with_values`.
+    """
+    try:
+        return eqx.tree_deserialise_leaves(path, template)
+    except Exception as error:  # equinox reports a mismatch in several ways (or as EOF)
+        raise ValueError(
+            f"load_model: {str(path)!r} does not hold a model shaped like the template "
+            f"({len(jax.tree.leaves(template))} leaves): it was written for a model with other "
+            "fields. Read the fitted values from the parameters.json beside it "
+            f"(read_parameters) instead. ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _parameters_record(result: FitResult) -> dict:
