@@ -201,7 +201,7 @@ def _load_start(path, template):
         sys.exit(f"plastic fit: error: --init {path!r} is not a file")
     try:
         return load_model(path, template)
-    except Exception as error:  # equinox reports a structure mismatch in several ways
+    except ValueError as error:  # load_model's report of a file of another structure
         sys.exit(
             f"plastic fit: error: --init {path!r} is not a model.eqx of the Tazerart model "
             f"({type(error).__name__}: {error})"

@@ -254,30 +254,34 @@ class KinaseCompetition(AbstractRule):
             self.k_pka_act * hill(cam, self.pka_half, self.pka_hill),
         )
 
-    def _autophosphorylation(self, camkii):
-        # Rate (per ms) at which active subunits activate their neighbours.
-        return self.k_camkii_auto * hill(camkii, self.camkii_auto_half, self.camkii_auto_hill)
+    def _camkii_activation(self, camkii_on, camkii):
+        # Activation rate (per ms) of the inactive subunits: by Ca-CaM (``camkii_on``) plus
+        # autophosphorylation by their active neighbours.
+        autophosphorylation = hill(camkii, self.camkii_auto_half, self.camkii_auto_hill)
+        return camkii_on + self.k_camkii_auto * autophosphorylation
+
+    def _d_camkii(self, camkii_on, camkii):
+        # camkii' per ms (the first line of the equations).
+        return (
+            self._camkii_activation(camkii_on, camkii) * (1.0 - camkii)
+            - self.k_camkii_inact * camkii
+        )
 
     def _resting_camkii(self, camkii_on):
         # The lowest steady state of camkii' at constant activation rate ``camkii_on``. The map
-        # c -> r(c) / (r(c) + k_inact), r = camkii_on + autophosphorylation, is increasing, so
-        # iterating it from the state without autophosphorylation climbs to that root and stops
-        # there, below the unstable middle state of a bistable CaMKII; Newton steps polish it
-        # where the climb is slow (near the fold). Without autophosphorylation the first iterate
-        # is the closed form.
-        def rate(camkii):
-            return camkii_on + self._autophosphorylation(camkii)
-
+        # c -> r(c) / (r(c) + k_inact), r = `_camkii_activation`, is increasing, so iterating it
+        # from the state without autophosphorylation climbs to that root and stops there, below
+        # the unstable middle state of a bistable CaMKII; Newton steps polish it where the climb
+        # is slow (near the fold). Without autophosphorylation the first iterate is the closed
+        # form.
         def climb(_, camkii):
-            return rate(camkii) / (rate(camkii) + self.k_camkii_inact)
+            rate = self._camkii_activation(camkii_on, camkii)
+            return rate / (rate + self.k_camkii_inact)
 
         camkii = jax.lax.fori_loop(0, 64, climb, camkii_on / (camkii_on + self.k_camkii_inact))
-
-        def residual(camkii):
-            return rate(camkii) * (1.0 - camkii) - self.k_camkii_inact * camkii
-
         for _ in range(2):
-            camkii = camkii - residual(camkii) / jax.grad(residual)(camkii)
+            residual, slope = jax.value_and_grad(self._d_camkii, argnums=1)(camkii_on, camkii)
+            camkii = camkii - residual / slope
         return camkii
 
     def initial_state(self) -> KinaseCompetitionState:
@@ -317,8 +321,7 @@ class KinaseCompetition(AbstractRule):
         insertion, removal = self.plasticity_drives(state)
         pp1_off = self.k_pp1_inact + self.k_pp1_pka * state.pka
         return KinaseCompetitionState(
-            camkii=(camkii_on + self._autophosphorylation(state.camkii)) * (1.0 - state.camkii)
-            - self.k_camkii_inact * state.camkii,
+            camkii=self._d_camkii(camkii_on, state.camkii),
             can=can_on * (1.0 - state.can) - self.k_can_inact * state.can,
             dapk1=self.k_dapk1_dephos * state.can * (1.0 - state.dapk1)
             - self.k_dapk1_autophos * state.dapk1,

@@ -62,13 +62,17 @@ def test_calcium_control_regions_for_a_long_plateau(plateau_map):
     assert ltd.min() < -0.25 and ltp.min() > 2 * np.abs(neutral).max()
 
 
+def _resting_signals(rule):
+    """Resting calcium, resting voltages, no glutamate."""
+    rest = jnp.asarray(rule.calcium_rest)
+    return SynapseSignals(rest, jnp.asarray(-65.0), jnp.asarray(0.0), jnp.asarray(-65.0))
+
+
 def test_rest_is_stable(plateau_map):
     # A = 0: 25 min plus up to 1 min at resting calcium from the resting state.
     assert all(abs(plateau_map[(0.0, d)]) < 1e-5 for d in DURATIONS)
     rule = KinaseCompetition()
-    rest = jnp.asarray(rule.calcium_rest)
-    signals = SynapseSignals(rest, jnp.asarray(-65.0), jnp.asarray(0.0), jnp.asarray(-65.0))
-    derivative = rule.vector_field(0.0, rule.initial_state(), signals)
+    derivative = rule.vector_field(0.0, rule.initial_state(), _resting_signals(rule))
     for name in ("camkii", "can", "dapk1", "pp1", "pka", "camkii_n2b", "dapk1_n2b"):
         assert abs(float(getattr(derivative, name))) < 1e-15, name
     assert abs(float(derivative.weight)) < 1e-11  # per ms: < 4e-5 per hour
@@ -85,10 +89,8 @@ def test_autophosphorylation_makes_camkii_bistable():
     inactivation = float(KinaseCompetition().k_camkii_inact)
     bistable = KinaseCompetition(k_camkii_auto=3.0 * inactivation)
     # Rest: the lowest steady state, not the self-sustained one.
-    rest = jnp.asarray(bistable.calcium_rest)
-    signals = SynapseSignals(rest, jnp.asarray(-65.0), jnp.asarray(0.0), jnp.asarray(-65.0))
     initial = bistable.initial_state()
-    derivative = bistable.vector_field(0.0, initial, signals)
+    derivative = bistable.vector_field(0.0, initial, _resting_signals(bistable))
     assert abs(float(derivative.camkii)) < 1e-15
     assert float(initial.camkii) < 1e-6
     # The other steady states of c' = 3 k_inact h(c; 0.3, 4) (1 - c) - k_inact c at rest
