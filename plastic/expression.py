@@ -8,7 +8,9 @@ them into what the experiment measures, per spine:
 - ``psd``: AMPA receptors in the postsynaptic density relative to baseline; the spine's AMPA
   conductance is scaled by it. Receptors move between a reserve pool and the PSD: insertion
   (basal + potentiation-driven, blocked by PEP1-TGL, which stops GluR1 insertion) and removal
-  (basal + depression-driven); the reserve is slowly resupplied from the dendrite.
+  (basal + depression-driven); the reserve is slowly resupplied from the dendrite. Activity also
+  speeds up the cycling of the receptors already there (endocytosis and actin-dependent
+  exocytosis at equal rates): balanced while actin works, a net loss under latrunculin-A.
 - ``neck``: neck length relative to baseline. Potentiation drives actin remodelling that shortens
   the neck (blocked by latrunculin-A, which stops actin polymerisation); it relaxes back slowly.
   The neck length feeds back into the electrics (neck resistance) and into calcium exchange.
@@ -93,9 +95,9 @@ class TraffickingAndRemodelling(AbstractExpression):
 
     Equations (P, D the potentiation and depression drives; rates per ms)::
 
-        insertion = (k_basal + k_insert (1 - pep1_tgl) (1 - actin_dependence latrunculin) P)
-                    reserve
-        removal   = (k_basal + k_remove D) psd
+        insertion = (k_basal + k_insert (1 - pep1_tgl) (1 - actin_dependence latrunculin) P
+                     + k_cycle (1 - latrunculin) P) reserve
+        removal   = (k_basal + k_remove D + k_cycle P) psd
         psd'      = insertion - removal
         reserve'  = removal - insertion + k_supply (1 - reserve)
         remodel   = (1 - latrunculin) P
@@ -117,6 +119,14 @@ class TraffickingAndRemodelling(AbstractExpression):
             polymerisation, dimensionless in [0, 1] [choice: 0, insertion independent of actin;
             LTP expression needs F-actin (Kim & Lisman 1999; Okamoto et al. 2004), and seed 000
             finds that latrunculin-A turns t-LTP into depression: `tazerart_model` fits it].
+        k_cycle: activity-driven cycling of PSD receptors at full potentiation drive, per ms:
+            endocytosis, and exocytosis from the reserve that needs actin (blocked by
+            latrunculin-A, not by PEP1-TGL, which blocks only the GluR1-specific delivery)
+            [choice: 0, off. Activity raises both AMPAR endocytosis and exocytosis (Ehlers
+            2000); exocytosis of recycling endosomes is driven by myosin V on actin (Wang et
+            al. 2008; Correia et al. 2008). With it, blocking actin during a potentiating
+            protocol leaves the endocytosis unopposed: the depression of seed 000's
+            latrunculin-A experiment, which PEP1-TGL does not give].
     """
 
     k_basal: _Scalar = _field(1.0 / 1.8e6)
@@ -129,9 +139,10 @@ class TraffickingAndRemodelling(AbstractExpression):
     head_max: _Scalar = _field(2.0)
     k_relax: _Scalar = _field(1.0 / 3.6e6)
     actin_dependence: _Scalar = _field(0.0)
+    k_cycle: _Scalar = _field(0.0)
 
     def __check_init__(self):
-        for name in ("k_basal", "k_insert", "k_remove", "k_supply", "k_neck", "k_head"):
+        for name in ("k_basal", "k_insert", "k_remove", "k_supply", "k_neck", "k_head", "k_cycle"):
             check_range(
                 f"TraffickingAndRemodelling.{name}",
                 getattr(self, name),
@@ -157,8 +168,13 @@ class TraffickingAndRemodelling(AbstractExpression):
 
     def vector_field(self, state, potentiation, depression, drugs):
         blocked = (1.0 - drugs.pep1_tgl) * (1.0 - self.actin_dependence * drugs.latrunculin)
-        insertion = (self.k_basal + self.k_insert * blocked * potentiation) * state.reserve
-        removal = (self.k_basal + self.k_remove * depression) * state.psd
+        cycling = self.k_cycle * potentiation
+        insertion = (
+            self.k_basal
+            + self.k_insert * blocked * potentiation
+            + cycling * (1.0 - drugs.latrunculin)
+        ) * state.reserve
+        removal = (self.k_basal + self.k_remove * depression + cycling) * state.psd
         remodel = (1.0 - drugs.latrunculin) * potentiation
         return ExpressionState(
             psd=insertion - removal,

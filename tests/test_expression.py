@@ -55,12 +55,16 @@ def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
     # The equations of the docstring, written out independently.
     e, p, d = expression, potentiation, depression
     k_basal, k_insert, k_remove = float(e.k_basal), float(e.k_insert), float(e.k_remove)
+    k_cycle = float(e.k_cycle)
 
     def field(t, y):
         psd, reserve, neck, head = y
         actin = 1 - float(e.actin_dependence) * drugs["latrunculin"]
-        insertion = (k_basal + k_insert * (1 - drugs["pep1_tgl"]) * actin * p) * reserve
-        removal = (k_basal + k_remove * d) * psd
+        exocytosis = k_cycle * (1 - drugs["latrunculin"]) * p
+        insertion = (
+            k_basal + k_insert * (1 - drugs["pep1_tgl"]) * actin * p + exocytosis
+        ) * reserve
+        removal = (k_basal + k_remove * d + k_cycle * p) * psd
         remodel = (1 - drugs["latrunculin"]) * p
         return [
             insertion - removal,
@@ -76,18 +80,20 @@ def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
 
 
 @pytest.mark.parametrize(
-    "potentiation, depression, drugs, actin_dependence",
+    "potentiation, depression, drugs, actin_dependence, k_cycle",
     [
-        (0.6, 0.0, {}, 0.0),
-        (0.0, 0.5, {}, 0.0),
-        (0.6, 0.0, {"pep1_tgl": 1.0}, 0.0),
-        (0.6, 0.1, {"latrunculin": 1.0}, 0.0),
-        (0.6, 0.1, {"latrunculin": 0.8}, 0.7),
+        (0.6, 0.0, {}, 0.0, 0.0),
+        (0.0, 0.5, {}, 0.0, 0.0),
+        (0.6, 0.0, {"pep1_tgl": 1.0}, 0.0, 0.0),
+        (0.6, 0.1, {"latrunculin": 1.0}, 0.0, 0.0),
+        (0.6, 0.1, {"latrunculin": 0.8}, 0.7, 0.0),
+        (0.6, 0.1, {}, 0.5, 2e-5),
+        (0.6, 0.1, {"latrunculin": 0.8, "pep1_tgl": 0.5}, 0.5, 2e-5),
     ],
 )
-def test_trafficking_matches_scipy(potentiation, depression, drugs, actin_dependence):
+def test_trafficking_matches_scipy(potentiation, depression, drugs, actin_dependence, k_cycle):
     full = {"ap5": 0.0, "pep1_tgl": 0.0, "latrunculin": 0.0, **drugs}
-    expression = TraffickingAndRemodelling(actin_dependence=actin_dependence)
+    expression = TraffickingAndRemodelling(actin_dependence=actin_dependence, k_cycle=k_cycle)
     ours = _solve_with(expression, potentiation, depression, Drugs(**full))
     reference = _solve_scipy(expression, potentiation, depression, full)
     np.testing.assert_allclose(ours, reference, rtol=1e-7)
@@ -122,6 +128,22 @@ def test_insertion_that_needs_actin_is_blocked_by_latrunculin():
         )
         np.testing.assert_allclose(blocked[:2], partial[:2], rtol=1e-9)
     assert blocked[0] < 1.0
+
+
+def test_activity_driven_cycling_depresses_only_without_actin():
+    """With cycling, a potentiation drive under latrunculin-A leaves endocytosis unopposed and
+    the PSD loses receptors (seed 000: Lat-A turns t-LTP into depression); under PEP1-TGL the
+    cycling stays balanced and the PSD stays at baseline (no t-LTP, no t-LTD). Without cycling
+    (and insertion independent of actin) latrunculin-A does not depress."""
+    potentiation = 0.8
+    cycling = TraffickingAndRemodelling(k_cycle=5e-5)
+    latrunculin = _solve_with(cycling, potentiation, 0.0, Drugs(latrunculin=1.0))
+    pep1 = _solve_with(cycling, potentiation, 0.0, Drugs(pep1_tgl=1.0))
+    psd = 0
+    assert latrunculin[psd] < 0.8
+    assert pep1[psd] == pytest.approx(1.0, abs=1e-9)
+    without = _solve_with(EXPRESSION, potentiation, 0.0, Drugs(latrunculin=1.0))
+    assert without[psd] > 1.2
 
 
 @pytest.mark.parametrize(
