@@ -83,6 +83,15 @@ class SpineModel(eqx.Module):
             times faster at temperature T. 1 (default): temperature-independent plasticity.
         plasticity_reference_temperature: degC at which the plasticity rates hold (21: the
             room temperature at which the seed's data, and the fitted rates, were taken).
+        calcium_sensitivity_q10: how much more sensitive to calcium the rule becomes per 10 degC
+            above ``plasticity_reference_temperature``: the rule reads the head calcium times
+            ``calcium_sensitivity_q10 ** ((T - T_ref) / 10)``, which lowers every calcium
+            threshold of the rule by that factor (calmodulin's calcium binding and CaMKII's
+            calmodulin binding depend on temperature). 1 (default): thresholds independent of
+            temperature. Where the biophysics gives much smaller, faster transients at
+            physiological temperature (the seed model: head calcium peaks of 9.5 against 16.6
+            uM at 32 and 21 degC), thresholds placed between the room-temperature timings
+            would otherwise never be crossed at 32 degC.
     """
 
     geometry: Geometry = Geometry()
@@ -100,10 +109,12 @@ class SpineModel(eqx.Module):
     plasticity_reference_temperature: Float[Array, ""] = eqx.field(
         converter=jnp.asarray, default=21.0
     )
+    calcium_sensitivity_q10: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
 
     def __check_init__(self):
         check_range("SpineModel.temperature", self.temperature, lower=0.0, upper=45.0, unit="degC")
         check_range("SpineModel.plasticity_q10", self.plasticity_q10, lower=0.0)
+        check_range("SpineModel.calcium_sensitivity_q10", self.calcium_sensitivity_q10, lower=0.0)
         check_range(
             "SpineModel.plasticity_reference_temperature",
             self.plasticity_reference_temperature,
@@ -267,14 +278,19 @@ class SpineModel(eqx.Module):
     ) -> tuple[PyTree[Float[Array, " n_spines"]], ExpressionState | None]:
         """d/dt per ms of every spine's rule and expression state (leaves ``(n_spines,)``),
         given each spine's local ``signals`` (leaves ``(n_spines,)``): the rule at every spine,
-        its drives coupled between spines (`coupling`) and expressed, every rate scaled to the
-        model's temperature (`plasticity_q10`). The plasticity half of `derivative`, which
+        its drives coupled between spines (`coupling`) and expressed, every rate and the rule's
+        calcium sensitivity scaled to the model's temperature (`plasticity_q10`,
+        `calcium_sensitivity_q10`). The plasticity half of `derivative`, which
         `plastic.replay` also integrates on its own."""
         # A common factor on d/dt is the same as scaling every rate constant: the cascade's
         # steady states do not move, only how fast they are reached.
         speed = q10_factor(
             self.plasticity_q10, self.temperature, self.plasticity_reference_temperature
         )
+        sensitivity = q10_factor(
+            self.calcium_sensitivity_q10, self.temperature, self.plasticity_reference_temperature
+        )
+        signals = eqx.tree_at(lambda s: s.calcium, signals, sensitivity * signals.calcium)
         d_rule = jax.vmap(self.rule.vector_field, in_axes=(None, 0, 0))(
             jnp.zeros(()), rule_state, signals
         )

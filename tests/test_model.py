@@ -109,7 +109,32 @@ def test_plasticity_q10_rescales_time_of_rule_coupling_and_expression():
         np.testing.assert_allclose(got, want, rtol=1e-14)
 
 
+def test_calcium_sensitivity_q10_lowers_the_rule_thresholds():
+    """At 11 degC above the reference, calcium_sensitivity_q10 = 1.8 gives the rule the same
+    derivative as the reference temperature with Ca-CaM half-activated at 1.8 ** 1.1 times less
+    calcium (every calcium threshold of the rule moves with it); the rest of the model does not
+    see it. At the reference it does nothing."""
+    # Rates independent of temperature, so that only the thresholds move.
+    model = eqx.tree_at(lambda m: m.plasticity_q10, tazerart_model(), 1.0)
+    calcium = jnp.array([2.5, 0.5])  # uM: below the CaMKII threshold at the uncaged spine
+    signals = SynapseSignals(calcium, jnp.full(2, -40.0), jnp.zeros(2), jnp.full(2, -60.0))
+    state = model.resting_state()
+    sensitive = eqx.tree_at(lambda m: m.calcium_sensitivity_q10, model, 1.8)
+    warm = eqx.tree_at(lambda m: m.temperature, sensitive, sensitive.temperature + 11.0)
+    shifted = eqx.tree_at(lambda m: m.rule.cam_half, model, model.rule.cam_half / 1.8**1.1)
+    got = warm.plasticity_derivative(state.rule, state.expression, signals)
+    want = shifted.plasticity_derivative(state.rule, state.expression, signals)
+    baseline = model.plasticity_derivative(state.rule, state.expression, signals)
+    assert float(got[0].camkii[0]) > 2.0 * float(baseline[0].camkii[0])
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    at_reference = sensitive.plasticity_derivative(state.rule, state.expression, signals)
+    for a, b in zip(jax.tree.leaves(at_reference), jax.tree.leaves(baseline)):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+@pytest.mark.parametrize("field", ["plasticity_q10", "calcium_sensitivity_q10"])
 @pytest.mark.parametrize("q10", [-1.0, 0.0, float("nan")])
-def test_bad_plasticity_q10_is_refused_by_name(q10):
-    with pytest.raises(ValueError, match="SpineModel.plasticity_q10"):
-        SpineModel(plasticity_q10=q10)
+def test_bad_q10_is_refused_by_name(field, q10):
+    with pytest.raises(ValueError, match=f"SpineModel.{field}"):
+        SpineModel(**{field: q10})
