@@ -3,9 +3,9 @@
 State layout (`SpineState`), per spine where marked:
 soma voltage and its Na/K gates; dendritic voltage and free calcium per compartment; per spine
 head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h), the rule's
-state and the expression state. Electrical coupling: soma - dendritic compartments (cable) -
-spine necks - heads. Calcium coupling: heads - necks - dendritic compartments (1-D diffusion);
-the soma is a calcium sink at rest.
+state, the expression state and the fill of an optional calcium store. Electrical coupling:
+soma - dendritic compartments (cable) - spine necks - heads. Calcium coupling: heads - necks -
+dendritic compartments (1-D diffusion); the soma is a calcium sink at rest.
 
 With an expression model, each spine's AMPA conductance is scaled by its PSD receptor content
 and its neck length and head volume by the structural states, so plasticity feeds back into the
@@ -20,6 +20,7 @@ from jaxtyping import Array, Float, PyTree
 
 from plastic._validation import check_range
 from plastic.biophysics import (
+    AbstractCalciumStore,
     AMPAReceptor,
     CalciumHandling,
     NMDAReceptor,
@@ -44,6 +45,7 @@ class SpineState(eqx.Module):
     vgcc: (n_spines, 2); m, h.
     rule: the rule's state with a leading (n_spines,) axis, or None.
     expression: `ExpressionState` with a leading (n_spines,) axis, or None.
+    store: (n_spines,); fill fraction of each head's calcium store, or None without one.
     """
 
     soma_voltage: Float[Array, ""]
@@ -57,6 +59,7 @@ class SpineState(eqx.Module):
     vgcc: Float[Array, "n_spines 2"]
     rule: PyTree[Float[Array, " n_spines"]] | None
     expression: ExpressionState | None = None
+    store: Float[Array, " n_spines"] | None = None
 
 
 class SpineModel(eqx.Module):
@@ -69,6 +72,9 @@ class SpineModel(eqx.Module):
         vgcc: voltage-gated calcium channel in spine heads and shaft.
         spike: somatic Na/K spike currents.
         calcium: buffering, extrusion and diffusion of calcium.
+        calcium_store: a slow, saturable calcium store in every spine head
+            (`plastic.biophysics.SpineCalciumStore`), or None (default): calcium then returns
+            to rest between pairings at 0.5 Hz.
         rule: plasticity rule run at every spine, or None for biophysics only.
         expression: how the rule's drives change receptors and spine structure, or None (needs
             a rule).
@@ -100,6 +106,7 @@ class SpineModel(eqx.Module):
     vgcc: VoltageGatedCalciumChannel = VoltageGatedCalciumChannel()
     spike: SomaticSpike = SomaticSpike()
     calcium: CalciumHandling = CalciumHandling()
+    calcium_store: AbstractCalciumStore | None = None
     rule: AbstractRule | None = None
     expression: AbstractExpression | None = None
     coupling: AbstractSpineCoupling | None = None
@@ -209,23 +216,13 @@ class SpineModel(eqx.Module):
 
         # Calcium: influx, extrusion, neck exchange and shaft diffusion (rapid buffering).
         ca = self.calcium
-        ca_rest = ca.resting_calcium
-        node_calcium = jnp.concatenate([ca_rest[None], state.dendrite_calcium])
-        neck_flux = (  # uM fL / ms from head to parent
-            ca.diffusion_coefficient
-            * (jnp.pi * geo.spines.neck_diameter**2 / 4.0)
-            / geo.spines.neck_length
-            * (state.head_calcium - weights @ node_calcium)
+        node_calcium = jnp.concatenate([ca.resting_calcium[None], state.dendrite_calcium])
+        d_head_calcium, d_store, neck_flux = self.head_calcium_derivative(
+            state.head_calcium,
+            state.store,
+            self._head_influx(state.nmda, state.head_voltage, head_vgcc),
+            weights @ node_calcium,
         )
-        nmda_calcium = self.nmda.calcium_current(state.nmda, state.head_voltage, temperature)
-        head_influx = (  # uM / ms of free + bound calcium
-            -CALCIUM_FLUX_PER_PA_PER_FL * (nmda_calcium + head_vgcc) / geo.spines.head_volume
-        )
-        d_head_calcium = (
-            head_influx
-            - ca.head_extrusion_rate * (state.head_calcium - ca_rest)
-            - neck_flux / geo.spines.head_volume
-        ) / (1.0 + ca.head_buffer_capacity)
         cross_section = jnp.pi * geo.dendrite.diameter**2 / 4.0
         shaft_flux = (  # uM fL / ms from compartment i to i + 1 (sealed ends)
             ca.diffusion_coefficient
@@ -239,7 +236,7 @@ class SpineModel(eqx.Module):
         )
         d_dendrite_calcium = (
             -CALCIUM_FLUX_PER_PA_PER_FL * dendrite_vgcc / geo.compartment_volume
-            - ca.dendrite_extrusion_rate * (state.dendrite_calcium - ca_rest)
+            - ca.dendrite_extrusion_rate * (state.dendrite_calcium - ca.resting_calcium)
             + compartment_flux / geo.compartment_volume
         ) / (1.0 + ca.dendrite_buffer_capacity)
 
@@ -268,7 +265,53 @@ class SpineModel(eqx.Module):
             vgcc=self.vgcc.gating_derivative(state.vgcc, state.head_voltage, temperature),
             rule=d_rule,
             expression=d_expression,
+            store=d_store,
         )
+
+    def _head_influx(self, nmda_gating, head_voltage, head_vgcc):
+        # Calcium entering each head through NMDA receptors and VGCCs, uM/ms of free + bound.
+        nmda_calcium = self.nmda.calcium_current(nmda_gating, head_voltage, self.temperature)
+        return (
+            -CALCIUM_FLUX_PER_PA_PER_FL
+            * (nmda_calcium + head_vgcc)
+            / self.geometry.spines.head_volume
+        )
+
+    def head_calcium_influx(self, state: SpineState) -> Float[Array, "... n_spines"]:
+        """Calcium entering each spine head through its NMDA receptors and VGCCs, uM/ms of
+        total (free + fast-buffered) calcium in the head volume, for states with any leading
+        axes. It depends on voltages and gates only, not on calcium."""
+        model = self.expressed(state)
+        area = model.geometry.spines.head_area
+        vgcc = model.vgcc.head_current(state.vgcc, state.head_voltage, area)
+        return model._head_influx(state.nmda, state.head_voltage, vgcc)
+
+    def head_calcium_derivative(self, head_calcium, store, influx, parent_calcium):
+        """The calcium balance of every spine head (leaves ``(n_spines,)``): d(free calcium)/dt
+        in uM/ms, d(store fill)/dt per ms (None without a store) and the flux through each
+        neck into the dendrite, uM fL/ms; given the free calcium (uM) and store fill of each
+        head, the influx (uM/ms of total calcium, `head_calcium_influx`) and the free calcium
+        in the dendrite at the base of each neck (uM). Fast buffers scale every flux by 1 / (1
+        + kappa); extrusion is linear above rest; the store, if any, exchanges with the free
+        calcium (`plastic.biophysics.calcium_store`). `plastic.replay` integrates the same
+        balance on recorded influx."""
+        geo, ca = self.geometry, self.calcium
+        neck_flux = (  # uM fL / ms from head to parent
+            ca.diffusion_coefficient
+            * (jnp.pi * geo.spines.neck_diameter**2 / 4.0)
+            / geo.spines.neck_length
+            * (head_calcium - parent_calcium)
+        )
+        net = (
+            influx
+            - ca.head_extrusion_rate * (head_calcium - ca.resting_calcium)
+            - neck_flux / geo.spines.head_volume
+        )
+        d_store = None
+        if self.calcium_store is not None:
+            net = net - self.calcium_store.uptake(head_calcium, store)
+            d_store = self.calcium_store.fill_derivative(head_calcium, store, geo.spines.position)
+        return net / (1.0 + ca.head_buffer_capacity), d_store, neck_flux
 
     def plasticity_derivative(
         self,
@@ -352,6 +395,7 @@ class SpineModel(eqx.Module):
             nmda=jnp.zeros((n_spines, 2)),
             vgcc=jnp.broadcast_to(self.vgcc.steady_state(rest), (n_spines, 2)),
             rule=None,
+            store=self.resting_store_fill(),
         )
         flat, unravel = ravel_pytree(guess)
         no_input = Drive(glutamate=jnp.zeros(n_spines), soma_current=jnp.zeros(()))
@@ -372,6 +416,13 @@ class SpineModel(eqx.Module):
             (rule_state, expression),
             is_leaf=lambda x: x is None,
         )
+
+    def resting_store_fill(self) -> Float[Array, " n_spines"] | None:
+        """Every head's store fill in equilibrium with resting calcium (None without a store)."""
+        if self.calcium_store is None:
+            return None
+        fill = self.calcium_store.resting_fill(self.calcium.resting_calcium)
+        return jnp.full(self.n_spines, fill)
 
     def initial_plasticity_state(
         self,

@@ -8,6 +8,15 @@ voltage) as a piecewise-cubic `HermiteSignals` trace with the model's own time d
 the nodes. `replay` integrates the plasticity alone (every spine's rule and expression, and the
 coupling between spines), driven by that trace: a small non-stiff solve.
 
+A model with a calcium store (`SpineModel.calcium_store`) carries calcium from one pairing to the
+next, so its head calcium cannot be recorded once and repeated. Calcium does not act back on
+the electrics, though: the influx through NMDA receptors and VGCCs depends on voltages and gates
+only. `record_calcium_drive` records each head's influx and the dendritic calcium at its neck;
+`replay` then integrates every head's calcium balance and store
+(`SpineModel.head_calcium_derivative`, the equations of the full model) with the plasticity,
+and the rule reads that calcium. Exact but for the store's small effect on the dendrite (the
+neck carries ~2 % of a head's calcium), so the store's parameters can be fitted by replay too.
+
 What it neglects: the expression acting back on the biophysics *during* the recording (the PSD
 scales the AMPA conductance, the neck its resistance). Record from the model without plasticity
 (`SpineModel.without_plasticity`) and the replay is exact for an expression that moves little
@@ -15,7 +24,7 @@ during induction; the readouts after induction still see the full expressed mode
 the coupled solve (`plastic.simulate`) to see what the feedback changes (the Tazerart predictor
 reports both).
 
-Periodic protocols: without plasticity the biophysics is back at rest long before the next
+Periodic protocols: without plasticity the electrics are back at rest long before the next
 pairing (2 s at 0.5 Hz), so one pairing period is recorded and repeated (`RepeatedSignals`).
 """
 
@@ -55,29 +64,68 @@ def record_signals(
         `Simulation` (states at ``nodes``).
     """
     simulation = simulate(model, protocol, nodes, settings)
-    states = simulation.states
-    # One-sided derivatives at an interval's two ends use the drive inside the interval.
+
+    def signals(state, drive):
+        soma = jnp.broadcast_to(state.soma_voltage, state.head_voltage.shape)
+        return SynapseSignals(state.head_calcium, state.head_voltage, drive.glutamate, soma)
+
+    return _hermite_trace(model, protocol, simulation, signals), simulation
+
+
+class HeadCalciumDrive(eqx.Module):
+    """What drives a spine head's calcium balance from outside (scalars per spine).
+
+    Attributes:
+        influx: calcium entering through NMDA receptors and VGCCs, uM/ms of total calcium in
+            the head volume (`SpineModel.head_calcium_influx`).
+        parent_calcium: free calcium in the dendrite at the base of the neck, uM.
+    """
+
+    influx: _Scalar
+    parent_calcium: _Scalar
+
+
+def record_calcium_drive(
+    model: SpineModel, protocol: Protocol, simulation: Simulation
+) -> HermiteSignals:
+    """Each head's `HeadCalciumDrive` at the save times of ``simulation`` (a `record_signals`
+    recording of ``model`` under ``protocol``), as a trace like `record_signals`'s: what
+    `replay` integrates a model's head calcium and calcium store on."""
+
+    def drive(state, _):
+        node_calcium = jnp.concatenate(
+            [model.calcium.resting_calcium[None], state.dendrite_calcium]
+        )
+        weights = model.geometry.attachment_weights(model.geometry.spines.position)
+        return HeadCalciumDrive(model.head_calcium_influx(state), weights @ node_calcium)
+
+    return _hermite_trace(model, protocol, simulation, drive)
+
+
+def _hermite_trace(model, protocol, simulation, signals) -> HermiteSignals:
+    # ``signals(state, drive)`` (per-spine leaves) at the save times, as a per-spine Hermite
+    # trace whose slopes are the model's own time derivatives of those signals (forward mode
+    # along the state's derivative). One-sided derivatives at an interval's two ends use the
+    # drive inside the interval, and the drive is constant on each interval.
+    nodes, states = simulation.save_times, simulation.states
     drives = jax.vmap(protocol.drive)(0.5 * (nodes[1:] + nodes[:-1]))
     first = jax.tree.map(lambda x: x[:-1], states)
     last = jax.tree.map(lambda x: x[1:], states)
-    d_first = jax.vmap(model.derivative)(first, drives)
-    d_last = jax.vmap(model.derivative)(last, drives)
-    glutamate = drives.glutamate  # (n - 1, n_spines)
 
-    def per_spine(s, glutamate):
-        # (n - 1, n_spines) leaves -> (n_spines, n - 1)
-        soma = jnp.broadcast_to(s.soma_voltage[:, None], s.head_voltage.shape)
-        return SynapseSignals(s.head_calcium.T, s.head_voltage.T, glutamate.T, soma.T)
+    def value_and_slope(state, drive):
+        d_state = model.derivative(state, drive)
+        return jax.jvp(lambda s: signals(s, drive), (state,), (d_state,))
 
-    zero = jnp.zeros_like(glutamate)
-    signals = HermiteSignals(
+    start, start_slope = jax.vmap(value_and_slope)(first, drives)
+    end, end_slope = jax.vmap(value_and_slope)(last, drives)
+    per_spine = lambda tree: jax.tree.map(lambda x: x.T, tree)  # noqa: E731  (n - 1, n_spines)
+    return HermiteSignals(
         jnp.broadcast_to(nodes, (model.n_spines,) + nodes.shape),
-        start=per_spine(first, glutamate),
-        end=per_spine(last, glutamate),
-        start_slope=per_spine(d_first, zero),
-        end_slope=per_spine(d_last, zero),
+        start=per_spine(start),
+        end=per_spine(end),
+        start_slope=per_spine(start_slope),
+        end_slope=per_spine(end_slope),
     )
-    return signals, simulation
 
 
 def pairing_nodes(
@@ -114,7 +162,7 @@ class RepeatedSignals(eqx.Module):
 
     Attributes:
         signals: the trace over ``[0, period]``, ms: `HermiteSignals` with a leading
-            ``(n_spines,)`` axis, as `record_signals` returns it.
+            ``(n_spines,)`` axis, as `record_signals` (or `record_calcium_drive`) returns it.
         period: ms.
         n_repeats: how many periods (static).
     """
@@ -123,7 +171,7 @@ class RepeatedSignals(eqx.Module):
     period: _Scalar
     n_repeats: int = eqx.field(static=True)
 
-    def __call__(self, t) -> SynapseSignals:
+    def __call__(self, t) -> PyTree[Float[Array, " n_spines"]]:
         """Every spine's signals at ``t`` (ms): leaves ``(n_spines,)``."""
         repeat = jnp.clip(jnp.floor(t / self.period), 0, self.n_repeats - 1)
         local = t - repeat * self.period
@@ -131,10 +179,13 @@ class RepeatedSignals(eqx.Module):
 
 
 class ReplayState(eqx.Module):
-    """Rule and expression state of every spine (leaves ``(n_spines,)``)."""
+    """Rule and expression state of every spine (leaves ``(n_spines,)``), and, for a model with
+    a calcium store, each head's free calcium (uM) and store fill (None otherwise)."""
 
     rule: PyTree[Float[Array, " n_spines"]]
     expression: ExpressionState
+    head_calcium: Float[Array, " n_spines"] | None = None
+    store: Float[Array, " n_spines"] | None = None
 
 
 def replay(
@@ -142,6 +193,8 @@ def replay(
     signals,
     t1,
     *,
+    calcium_drive=None,
+    quiet_from=None,
     jump_ts: Float[Array, " jumps"] | None = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
@@ -152,33 +205,69 @@ def replay(
     coupling between spines, its drugs) from the initial states over ``[0, t1]`` (ms), driven
     by ``signals(t)`` (every spine's `SynapseSignals`, leaves ``(n_spines,)``, e.g.
     `RepeatedSignals`): the same equations as inside the model (`SpineModel.plasticity_derivative`).
-    Explicit (Tsit5, adaptive): the rule and expression are not stiff. Pass the pulse edges as
-    ``jump_ts``. Jittable, vmappable (over conditions, parameters) and differentiable: reverse
-    mode stores ``checkpoints`` states (default: diffrax's, about log ``max_steps``); more
-    trade memory (a few hundred bytes each) for less recomputation.
+    For a model with a calcium store, every head's calcium and store are integrated too, driven
+    by ``calcium_drive(t)`` (every head's `HeadCalciumDrive`, e.g. a `RepeatedSignals` of
+    `record_calcium_drive`), and the rule reads that calcium instead of the recorded one.
+    Explicit (Tsit5, adaptive): the plasticity is not stiff, and while pairings drive it a
+    head's calcium balance (13 ms) is not either. In minutes of quiet it is: give the time from
+    which the drive is constant as ``quiet_from`` (ms; e.g. the end of the last repeated
+    period) and the replay of a model with a store continues from there implicitly (Kvaerno5),
+    in a few dozen steps where an explicit solver would need one per ~40 ms. Pass the pulse
+    edges as ``jump_ts``. Jittable, vmappable (over conditions,
+    parameters) and differentiable: reverse mode stores ``checkpoints`` states (default:
+    diffrax's, about log ``max_steps``); more trade memory (a few hundred bytes each) for less
+    recomputation.
 
     Returns:
         The final `ReplayState`.
     """
     if model.rule is None or model.expression is None:
         raise ValueError("replay needs a model with a rule and an expression model")
+    # The biophysics as recorded: without the expression acting back (see the module doc).
+    biophysics = model.without_plasticity()
+    with_store = model.calcium_store is not None
+    if with_store and calcium_drive is None:
+        raise ValueError(
+            "replay: the model has a calcium store, whose calcium carries over between pairings: "
+            "pass calcium_drive (record_calcium_drive) so that the head calcium is integrated"
+        )
 
     def vector_field(t, state: ReplayState, args):
-        d_rule, d_expression = model.plasticity_derivative(state.rule, state.expression, signals(t))
-        return ReplayState(d_rule, d_expression)
+        synapse = signals(t)
+        d_calcium = d_store = None
+        if with_store:
+            drive = calcium_drive(t)
+            d_calcium, d_store, _ = biophysics.head_calcium_derivative(
+                state.head_calcium, state.store, drive.influx, drive.parent_calcium
+            )
+            synapse = eqx.tree_at(lambda s: s.calcium, synapse, state.head_calcium)
+        d_rule, d_expression = model.plasticity_derivative(state.rule, state.expression, synapse)
+        return ReplayState(d_rule, d_expression, d_calcium, d_store)
 
-    controller = diffrax.PIDController(rtol=rtol, atol=atol)
-    if jump_ts is not None:
-        controller = diffrax.ClipStepSizeController(controller, jump_ts=jump_ts)
-    solution = diffrax.diffeqsolve(
-        diffrax.ODETerm(vector_field),
-        diffrax.Tsit5(),
-        t0=0.0,
-        t1=t1,
-        dt0=None,
-        y0=ReplayState(*model.initial_plasticity_state()),
-        stepsize_controller=controller,
-        max_steps=max_steps,
-        adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),
-    )
-    return jax.tree.map(lambda x: x[-1], solution.ys)
+    rule, expression = model.initial_plasticity_state()
+    if with_store:
+        initial = ReplayState(rule, expression, signals(0.0).calcium, model.resting_store_fill())
+    else:
+        initial = ReplayState(rule, expression)
+
+    def solve(solver, t0, t_end, y0, jumps):
+        controller = diffrax.PIDController(rtol=rtol, atol=atol)
+        if jumps is not None:
+            controller = diffrax.ClipStepSizeController(controller, jump_ts=jumps)
+        solution = diffrax.diffeqsolve(
+            diffrax.ODETerm(vector_field),
+            solver,
+            t0=t0,
+            t1=t_end,
+            dt0=None,
+            y0=y0,
+            stepsize_controller=controller,
+            max_steps=max_steps,
+            adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),
+        )
+        return jax.tree.map(lambda x: x[-1], solution.ys)
+
+    if not with_store or quiet_from is None:
+        return solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
+    driven = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
+    return solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)

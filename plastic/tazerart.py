@@ -45,6 +45,7 @@ from plastic.readouts import fit_length_constant, percent_change
 from plastic.replay import (
     RepeatedSignals,
     pairing_nodes,
+    record_calcium_drive,
     record_signals,
     repeat_times,
     replay,
@@ -81,6 +82,7 @@ for milliseconds and juvenile GluN2B-rich receptors at room temperature rise ove
 this rise the +13 ms pairing gets more calcium than the +7 ms one (peak 17.7 vs 16.7 uM, excess
 over 8 uM integrated 94 vs 81 uM ms): the timing information the seed's single-spine rule needs."""
 
+_HERMITE_PARTS = ("start", "end", "start_slope", "end_slope")
 _DRUG_COLUMN = {"none": None, "PEP1-TGL": "pep1_tgl", "latrunculin-A": "latrunculin", "AP5": "ap5"}
 _READOUTS = ("uepsp", "uepsp_initial", "neck_length", "head_volume", "length_constant")
 
@@ -472,8 +474,10 @@ class ReplayPredictor(AbstractTazerartPredictor):
     compare with `TazerartPredictor` on the fitted model.
 
     Attributes (beyond those of `AbstractTazerartPredictor`):
-        signals: the recorded period, `HermiteSignals` with leading ``(n_conditions,
-            n_spines)`` axes.
+        recording: the recorded period, `HermiteSignals` with leading ``(n_conditions,
+            n_spines)`` axes, of each spine's `SynapseSignals` and its head's calcium drive
+            (`plastic.replay.record_calcium_drive`: what a model with a calcium store integrates
+            its head calcium on), as a pair: one trace, so that one interval lookup serves both.
         pulse_edges: ``(n_conditions, n_edges)`` pulse edges of the whole induction, ms.
         uepsp_before: ``(n_conditions,)`` baseline uEPSP, mV.
         rtol, atol: tolerances of the replay (rule and expression states are fractions).
@@ -491,7 +495,7 @@ class ReplayPredictor(AbstractTazerartPredictor):
     row_spine: tuple[int, ...] = eqx.field(static=True)
     row_readout: tuple[str, ...] = eqx.field(static=True)
     row_distance_sweep: tuple[tuple[int, ...], ...] = eqx.field(static=True)
-    signals: HermiteSignals
+    recording: HermiteSignals
     pulse_edges: Float[Array, "n_conditions n_edges"]
     uepsp_before: Float[Array, " n_conditions"]
     n_pairings: int = eqx.field(static=True, default=40)
@@ -521,15 +525,20 @@ class ReplayPredictor(AbstractTazerartPredictor):
             protocol = induction_protocol(in_condition, condition, n_pairings=1, quiet=0.0)
             edges = protocol.pulse_edges()
             nodes = pairing_nodes(edges, PERIOD)
-            signals, _ = record_signals(in_condition, protocol, nodes, settings)
+            signals, simulation = record_signals(in_condition, protocol, nodes, settings)
+            drive = record_calcium_drive(in_condition, protocol, simulation)
+            recording = HermiteSignals(
+                signals.ts,
+                *((getattr(signals, part), getattr(drive, part)) for part in _HERMITE_PARTS),
+            )
             before = baseline_uepsp(in_condition, condition, settings)
-            return signals, repeat_times(edges, PERIOD, n_pairings), before
+            return recording, repeat_times(edges, PERIOD, n_pairings), before
 
-        signals, edges, before = jax.lax.map(record, conditions)
+        recording, edges, before = jax.lax.map(record, conditions)
         return cls(
             conditions,
             *rows,
-            signals=signals,
+            recording=recording,
             pulse_edges=edges,
             uepsp_before=before,
             n_pairings=n_pairings,
@@ -542,13 +551,16 @@ class ReplayPredictor(AbstractTazerartPredictor):
             raise ValueError("ReplayPredictor needs a model with a rule and an expression model")
         duration = FIRST_PAIRING + self.n_pairings * PERIOD + self.readout_delay
 
-        def one(condition, signals, edges, before):
+        def one(condition, recording, edges, before):
             in_condition = model_in_condition(model, condition)
-            repeated = RepeatedSignals(signals, jnp.asarray(PERIOD), self.n_pairings)
+            period = jnp.asarray(PERIOD)
+            repeated = RepeatedSignals(recording, period, self.n_pairings)
             expression = replay(
                 in_condition,
-                repeated,
+                lambda t: repeated(t)[0],
                 duration,
+                calcium_drive=lambda t: repeated(t)[1],
+                quiet_from=self.n_pairings * period,
                 jump_ts=edges,
                 rtol=self.rtol,
                 atol=self.atol,

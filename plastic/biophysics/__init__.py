@@ -1,6 +1,8 @@
 """Electrical and calcium biophysics of the dendrite and its spines."""
 
 from plastic.biophysics.calcium import CalciumHandling as CalciumHandling
+from plastic.biophysics.calcium_store import AbstractCalciumStore as AbstractCalciumStore
+from plastic.biophysics.calcium_store import SpineCalciumStore as SpineCalciumStore
 from plastic.biophysics.channels import SomaticSpike as SomaticSpike
 from plastic.biophysics.channels import (
     VoltageGatedCalciumChannel as VoltageGatedCalciumChannel,

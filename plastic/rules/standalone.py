@@ -45,7 +45,8 @@ class InterpolatedCalcium(eqx.Module):
 
 
 class HermiteSignals(eqx.Module):
-    """`SynapseSignals` on ``[ts[0], ts[-1]]`` (ms), piecewise cubic Hermite in time.
+    """`SynapseSignals` (or any pytree of signals) on ``[ts[0], ts[-1]]`` (ms), piecewise cubic
+    Hermite in time.
 
     On interval ``i``, ``[ts[i], ts[i + 1]]``, each signal is the cubic with the given values and
     time derivatives at the two ends. The ends are given per interval, so a signal may jump or
@@ -62,27 +63,30 @@ class HermiteSignals(eqx.Module):
 
     Attributes:
         ts: node times, ms, shape ``(n,)``, non-decreasing.
-        start, end: the signals (calcium uM, voltage mV, glutamate dimensionless, soma voltage
-            mV) at the start of each interval (the limit from the right at ``ts[i]``) and at its
-            end (the limit from the left at ``ts[i + 1]``); every leaf has shape ``(n - 1,)``.
+        start, end: the signals (for `SynapseSignals`: calcium uM, voltage mV, glutamate
+            dimensionless, soma voltage mV) at the start of each interval (the limit from the
+            right at ``ts[i]``) and at its end (the limit from the left at ``ts[i + 1]``); every
+            leaf has shape ``(n - 1,)``.
         start_slope, end_slope: their time derivatives (units per ms) at the same points, every
             leaf of shape ``(n - 1,)``.
     """
 
     ts: Float[Array, " n"] = eqx.field(converter=jnp.asarray)
-    start: SynapseSignals
-    end: SynapseSignals
-    start_slope: SynapseSignals
-    end_slope: SynapseSignals
+    start: PyTree[Float[Array, " n_minus_1"]]
+    end: PyTree[Float[Array, " n_minus_1"]]
+    start_slope: PyTree[Float[Array, " n_minus_1"]]
+    end_slope: PyTree[Float[Array, " n_minus_1"]]
 
     def __check_init__(self):
         n = jnp.shape(self.ts)[-1]
         if n < 2:
             raise ValueError(f"HermiteSignals.ts needs at least 2 times; got {n}")
         for name in ("start", "end", "start_slope", "end_slope"):
-            for field in SynapseSignals.__dataclass_fields__:
-                shape = jnp.shape(getattr(getattr(self, name), field))
+            leaves, _ = jax.tree_util.tree_flatten_with_path(getattr(self, name))
+            for path, leaf in leaves:
+                shape = jnp.shape(leaf)
                 if shape[-1:] != (n - 1,):
+                    field = jax.tree_util.keystr(path).lstrip(".")
                     raise ValueError(
                         f"HermiteSignals.{name}.{field} must have shape (n - 1,) = ({n - 1},) "
                         f"for n = {n} times; got {shape}"
@@ -90,7 +94,7 @@ class HermiteSignals(eqx.Module):
         if is_concrete(self.ts) and bool(jnp.any(jnp.diff(self.ts) < 0)):
             raise ValueError("HermiteSignals.ts must be non-decreasing")
 
-    def __call__(self, t) -> SynapseSignals:
+    def __call__(self, t) -> PyTree:
         n_intervals = self.ts.shape[-1] - 1
         i = jnp.clip(jnp.searchsorted(self.ts, t, side="right") - 1, 0, n_intervals - 1)
         width = self.ts[i + 1] - self.ts[i]
