@@ -370,16 +370,17 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters: 21 rule, expression, coupling and Q10 "
-        "parameters)",
+        "plastic.tazerart.default_fit_parameters: 24 rule, expression, coupling and "
+        "temperature parameters)",
     )
     fit.add_argument(
         "--mode",
         choices=("replay", "coupled"),
         default="replay",
-        help="replay: rule, coupling and expression on biophysics recorded once (rule.*, "
-        "expression.*, coupling.* and plasticity_q10 only; fast); coupled: the full model at every "
-        "step (any parameter; slow)",
+        help="replay: rule, coupling, expression and the heads' calcium stores on biophysics "
+        "recorded once (rule.*, expression.*, coupling.*, calcium_store.*, plasticity_q10 and "
+        "calcium_sensitivity_q10 only; fast); coupled: the full model at every step (any "
+        "parameter; slow)",
     )
     fit.add_argument(
         "--init",

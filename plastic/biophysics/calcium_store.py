@@ -83,10 +83,11 @@ class SpineCalciumStore(AbstractCalciumStore):
         exchange_rate: exchange between the stores of two spines at the same place, per ms.
         exchange_length_constant: how it falls off with the distance between them, um.
 
-    Defaults [choice, within the range of spine ER: SERCA Km 0.2-1 uM (Lytton et al. 1992),
-    here raised to 8 uM with n = 4 so that the store loads during the NMDA-driven peaks and not
-    during a back-propagating spike alone; a 10-s leak; room for about 10 pairings' uptake; a
-    2-s exchange between neighbours, falling off over 5 um].
+    Defaults [choice; SERCA itself is half-active at 0.2-1 uM (Lytton et al. 1992), raised here
+    to 8 uM with n = 4 so that the store loads during the peaks of a pairing (10-18 uM in the
+    seed model: a +13 ms pairing fills it by 0.037, a back-propagating spike alone by 0.015)
+    and not at rest; a 10-s leak; room for about 25 pairings' uptake; exchange with a neighbour
+    3 um away in 4 s].
     """
 
     max_uptake: _Scalar = eqx.field(converter=jnp.asarray, default=5.0)
