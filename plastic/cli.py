@@ -369,7 +369,7 @@ def main(argv=None) -> None:
         action="append",
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
-        help="a model leaf to fit, e.g. rule.cam_half:0.2:10:log (repeatable; default: "
+        help="a model leaf to fit, e.g. rule.cam_half:0.5:40:log (repeatable; default: "
         "plastic.tazerart.default_fit_parameters: 24 rule, expression, coupling and "
         "temperature parameters)",
     )
@@ -387,8 +387,8 @@ def main(argv=None) -> None:
         help="model.eqx of an earlier fit: the first start begins there (default: the values "
         "of plastic.tazerart.tazerart_model)",
     )
-    fit.add_argument("--n-starts", type=int, default=4)
-    fit.add_argument("--n-steps", type=int, default=60)
+    fit.add_argument("--n-starts", type=int, default=3)
+    fit.add_argument("--n-steps", type=int, default=50)
     fit.add_argument("--learning-rate", type=float, default=0.1, help="Adam peak rate")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")

@@ -488,10 +488,10 @@ class ReplayPredictor(AbstractTazerartPredictor):
             1e-5 and 1e-7: on the 24 neck and head rows of the seed data, with the fitted
             model, every prediction lies within 0.015 percentage points of the one at 1e-6
             and 1e-8 (the smallest SEM there is 2.6 %), and a value and gradient of 4 starts
-            takes 5.9 s instead of 7.8 s.
+            took 5.9 s instead of 7.8 s (before the calcium store).
         checkpoints: states each replay keeps for reverse mode (`plastic.replay.replay`;
             4096: a gradient over the 24 neck and head rows of the seed data, 11 conditions,
-            takes 3.9 s instead of 5.2 s with diffrax's default; the process peaks at 1.5 GB).
+            took 3.9 s instead of 5.2 s with diffrax's default, before the calcium store).
     """
 
     conditions: Condition
