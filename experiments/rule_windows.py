@@ -255,7 +255,7 @@ def windows(delta_ts):
             ),
             "pair, Bi-Poo": (
                 spike_rule_window(rules.PairSTDP.bi_poo(), delta_ts),
-                "additive, fraction per pair x 60",
+                "additive, Bi & Poo's 60-pair change spread over the pairs",
             ),
             "triplet, visual ctx all-to-all min.": (
                 spike_rule_window(

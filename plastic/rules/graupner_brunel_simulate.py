@@ -2,8 +2,8 @@
 
 The spike-driven calcium is a sum of exponentials, so the times at which it jumps and crosses
 ``theta_d`` and ``theta_p`` are known in closed form. Between those times both Heaviside terms are
-constant and rho's dynamics are smooth, so each segment is solved separately: with a few steps of
-Tsit5 (whose embedded error estimate is returned) for the deterministic ODE, with a fixed number of
+constant and rho's dynamics are smooth, so each segment is solved separately: with adaptive (or
+a fixed number of, error-checked) Tsit5 steps for the deterministic ODE, with a fixed number of
 Heun steps for the SDE. No solver step ever straddles a discontinuity.
 """
 
@@ -152,66 +152,127 @@ class RhoSolution(eqx.Module):
 
     Attributes:
         rho: ``rho_down`` and ``rho_up`` (dimensionless, shape ``()`` each) at the end.
-        error_estimate: sum over all steps of Tsit5's embedded local error estimate (the larger
-            of the two copies), dimensionless, shape ``()``. The embedded estimate is that of the
-            fourth-order solution, so it bounds the fifth-order one's local error. The drift's
-            slope in rho is at most ``1 / (3 tau)`` on ``[0, 1]`` (the plasticity terms only
-            contract), so it amplifies an error by at most ``exp(T / (3 tau))`` over ``T`` ms
-            (1.14 for 60 s of the DP set): ``error_estimate`` measures the error of ``rho``.
+        error_estimate: with fixed steps, the sum over all steps of Tsit5's embedded local error
+            estimate (the larger of the two copies), dimensionless, shape ``()``; with adaptive
+            steps 0, or ``inf`` where a segment needed more than its step budget. The embedded
+            estimate is that of the fourth-order solution, so it bounds the fifth-order one's
+            local error. The drift's slope in rho is at most ``1 / (3 tau)`` on ``[0, 1]`` (the
+            plasticity terms only contract), so it amplifies an error by at most
+            ``exp(T / (3 tau))`` over ``T`` ms (1.14 for 60 s of the DP set): ``error_estimate``
+            measures the error of ``rho``.
     """
 
     rho: GraupnerBrunelState
     error_estimate: Float[Array, ""]
 
 
+MAX_ERROR = 1e-6
+"""Largest error estimate (dimensionless rho) `solve_rho` accepts from fixed steps; beyond it the
+result is NaN."""
+
+
 @eqx.filter_jit
 def solve_rho(
-    rule: GraupnerBrunel, segments: CalciumSegments, steps_per_segment: int = 1
+    rule: GraupnerBrunel,
+    segments: CalciumSegments,
+    steps_per_segment: int | None = None,
+    *,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    max_steps_per_segment: int = 256,
+    max_error: float | None = MAX_ERROR,
 ) -> RhoSolution:
     """Deterministic rho at the end of ``segments``, from the rule's initial state (noise-free).
 
-    Each segment is solved with ``steps_per_segment`` equal steps of Tsit5 (fifth order, called
-    step by step: no step-size loop). All discontinuities sit on segment boundaries, and within a
-    segment the drift's slope in rho is at most ``L = (gamma_p + gamma_d + 1) / tau`` per ms, so
-    one step over a segment of length ``h`` errs by O((h L)^6). For pairs at 1 Hz and the
-    published sets ``h L`` stays below 0.07 (segments above threshold last about ``tau_ca``, quiet
-    ones barely move rho), and one step per segment is accurate to ~1e-11;
-    `RhoSolution.error_estimate` says when more steps are needed (faster rules, longer segments).
+    All discontinuities sit on segment boundaries, so each segment is a smooth problem, solved
+    afresh with Tsit5 (fifth order):
+
+    - ``steps_per_segment=None`` (the default): adaptively, with diffrax's PID controller at
+      ``rtol`` and ``atol``, at most ``max_steps_per_segment`` steps a segment. Any rule and
+      protocol is then solved to tolerance; a segment that needs more steps makes the result NaN
+      (never a silently wrong number). ``error_estimate`` is then 0: the controller held every
+      step's error below tolerance.
+    - an integer: that many equal steps per segment (no step-size loop; the fastest for slow
+      rules). Within a segment the drift's slope in rho is at most ``L = (gamma_p + gamma_d +
+      1) / tau`` per ms, so a step of length ``h`` errs by O((h L)^6): one step per segment is
+      accurate to ~1e-11 for pairs at 1 Hz and the published sets, but not for fast rules or
+      long bursts (tau = 5 s, gamma_p = 600 and 50 Hz bursts give h L ~ 10 and rho of 1e145).
+      The summed embedded estimate is returned, and where it exceeds ``max_error`` the result is
+      NaN (``max_error=None``: returned as it is, for studying the estimate).
 
     Args:
         rule: the Graupner-Brunel parameters.
         segments: from `calcium_segments`.
-        steps_per_segment: equal Tsit5 steps per segment, >= 1 (a static Python int).
+        steps_per_segment: None (adaptive) or an integer >= 1 (a static Python int).
+        rtol, atol: tolerances of the adaptive solve (rho is dimensionless, in [0, 1]).
+        max_steps_per_segment: cap on the adaptive steps of one segment.
+        max_error: see above; dimensionless.
     """
-    if not isinstance(steps_per_segment, int) or steps_per_segment < 1:
-        raise ValueError(f"steps_per_segment must be an integer >= 1; got {steps_per_segment!r}")
+    if steps_per_segment is not None and (
+        not isinstance(steps_per_segment, int) or steps_per_segment < 1
+    ):
+        raise ValueError(
+            f"steps_per_segment must be None (adaptive) or an integer >= 1; got "
+            f"{steps_per_segment!r}"
+        )
     term = _drift(rule)
     solver = dfx.Tsit5()
-
-    def segment_step(carry, segment):
-        rho, error = carry
-        t0, t1, above_d, above_p = segment
-        args = (above_d, above_p)
-        dt = (t1 - t0) / steps_per_segment
-        # Each segment starts a new smooth piece: the first-same-as-last stage of the previous
-        # segment saw the other Heaviside values, so the solver state is initialised afresh.
-        state = solver.init(term, t0, t0 + dt, rho, args)
-
-        def substep(i, substep_carry):
-            rho, state, error = substep_carry
-            t = t0 + i * dt
-            rho, rho_error, _, state, _ = solver.step(term, t, t + dt, rho, args, state, False)
-            local = jnp.maximum(jnp.abs(rho_error.rho_down), jnp.abs(rho_error.rho_up))
-            return rho, state, error + local
-
-        rho, _, error = jax.lax.fori_loop(0, steps_per_segment, substep, (rho, state, error))
-        return (rho, error), None
-
-    segment_arrays = (segments.t0, segments.t1, segments.above_d, segments.above_p)
     rho0 = rule.initial_state()
-    (rho, error), _ = jax.lax.scan(
-        segment_step, (rho0, jnp.zeros_like(rho0.rho_down)), segment_arrays
-    )
+    segment_arrays = (segments.t0, segments.t1, segments.above_d, segments.above_p)
+
+    if steps_per_segment is None:
+        controller = dfx.PIDController(rtol=rtol, atol=atol)
+
+        def adaptive(rho_and_failed, segment):
+            rho, failed = rho_and_failed
+            t0, t1, above_d, above_p = segment
+            # A zero-length segment (a jump with no crossing) is skipped, not solved.
+            empty = t1 <= t0
+            solution = dfx.diffeqsolve(
+                term,
+                solver,
+                t0,
+                jnp.where(empty, t0 + 1.0, t1),
+                None,
+                rho,
+                args=(above_d, above_p),
+                stepsize_controller=controller,
+                max_steps=max_steps_per_segment,
+                saveat=dfx.SaveAt(t1=True),
+                throw=False,
+            )
+            end = jax.tree.map(lambda y, y0: jnp.where(empty, y0, y[-1]), solution.ys, rho)
+            ok = empty | (solution.result == dfx.RESULTS.successful)
+            return (end, failed | ~ok), None
+
+        (rho, failed), _ = jax.lax.scan(adaptive, (rho0, jnp.asarray(False)), segment_arrays)
+        error = jnp.where(failed, jnp.inf, 0.0)
+    else:
+
+        def segment_step(carry, segment):
+            rho, error = carry
+            t0, t1, above_d, above_p = segment
+            args = (above_d, above_p)
+            dt = (t1 - t0) / steps_per_segment
+            # Each segment starts a new smooth piece: the first-same-as-last stage of the
+            # previous segment saw the other Heaviside values, so the solver state is fresh.
+            state = solver.init(term, t0, t0 + dt, rho, args)
+
+            def substep(i, substep_carry):
+                rho, state, error = substep_carry
+                t = t0 + i * dt
+                rho, rho_error, _, state, _ = solver.step(term, t, t + dt, rho, args, state, False)
+                local = jnp.maximum(jnp.abs(rho_error.rho_down), jnp.abs(rho_error.rho_up))
+                return rho, state, error + local
+
+            rho, _, error = jax.lax.fori_loop(0, steps_per_segment, substep, (rho, state, error))
+            return (rho, error), None
+
+        (rho, error), _ = jax.lax.scan(
+            segment_step, (rho0, jnp.zeros_like(rho0.rho_down)), segment_arrays
+        )
+        failed = (error > max_error) if max_error is not None else jnp.asarray(False)
+    rho = jax.tree.map(lambda r: jnp.where(failed | ~jnp.isfinite(error), jnp.nan, r), rho)
     return RhoSolution(rho=rho, error_estimate=error)
 
 

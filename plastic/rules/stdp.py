@@ -246,13 +246,20 @@ class PairSTDP(AbstractRule):
         return cls(**{**fields, **overrides})
 
     @classmethod
-    def bi_poo(cls, **overrides) -> "PairSTDP":
+    def bi_poo(cls, n_pairings: int = 60, **overrides) -> "PairSTDP":
         """Bi & Poo 2001 exponential fit: tau_plus = 16.8 ms, tau_minus = 33.7 ms.
 
-        The amplitudes A+ = 0.777 and A- = 0.273 (fractional change) are often quoted but were
-        not verified against the source; treat them as approximate. ``overrides`` replace fields.
+        The often-quoted amplitudes 0.777 and 0.273 (not verified against the source; treat them
+        as approximate) are the fractional change after a whole protocol of ``n_pairings`` pairs
+        at 1 Hz (60 in Bi & Poo 1998), not per pair: the rule's per-pair amplitudes are those
+        divided by ``n_pairings``, so that the protocol, added up pair by pair, gives the quoted
+        change. ``overrides`` replace fields.
         """
-        fields = dict(a_plus=0.777, a_minus=0.273, tau_plus=16.8, tau_minus=33.7)
+        if isinstance(n_pairings, bool) or not isinstance(n_pairings, int) or n_pairings < 1:
+            raise ValueError(f"n_pairings must be an integer >= 1; got {n_pairings!r}")
+        fields = dict(
+            a_plus=0.777 / n_pairings, a_minus=0.273 / n_pairings, tau_plus=16.8, tau_minus=33.7
+        )
         return cls(**{**fields, **overrides})
 
     def as_triplet(self) -> TripletSTDP:

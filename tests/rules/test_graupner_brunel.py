@@ -12,6 +12,7 @@ import scipy.integrate
 import scipy.optimize
 
 import plastic  # noqa: F401  (float64)
+from plastic.protocols import burst_pairs
 from plastic.rules import GRAUPNER_BRUNEL_PARAMETER_SETS, SynapseSignals
 from plastic.rules.graupner_brunel import GraupnerBrunel, GraupnerBrunelCalcium, GraupnerBrunelState
 from plastic.rules.graupner_brunel_analytic import (
@@ -183,16 +184,19 @@ def _scipy_rho(p, delta_t, n_pairings):
 
     ``p``: a parameter mapping like the entries of `GRAUPNER_BRUNEL_PARAMETER_SETS`.
     """
-    jumps = []
-    for k in range(n_pairings):
-        pre = k * PERIOD + max(0.0, -delta_t)
-        jumps += [(pre + p["delay"], p["c_pre"]), (pre + delta_t, p["c_post"])]
-    jumps.sort()
+    pre = [k * PERIOD + max(0.0, -delta_t) for k in range(n_pairings)]
+    return _scipy_rho_of_spikes(p, pre, [t + delta_t for t in pre], n_pairings * PERIOD)
+
+
+def _scipy_rho_of_spikes(p, pre_times, post_times, t_end):
+    """`_scipy_rho` for any spike times (ms) up to ``t_end``."""
+    jumps = sorted(
+        [(t + p["delay"], p["c_pre"]) for t in pre_times] + [(t, p["c_post"]) for t in post_times]
+    )
 
     def calcium(t):
         return sum(c * math.exp(-(t - s) / p["tau_ca"]) for s, c in jumps if s <= t)
 
-    t_end = n_pairings * PERIOD
     edges = [s for s, _ in jumps] + [t_end]
     breaks = [0.0]
     for start, stop in zip(edges[:-1], edges[1:], strict=True):
@@ -237,7 +241,11 @@ def test_ode_matches_independent_scipy_solution(delta_t):
         rho, _scipy_rho(GRAUPNER_BRUNEL_PARAMETER_SETS["DP"], delta_t, n_pairings), atol=1e-9
     )
     # One Tsit5 step per segment: the embedded estimate (4th-order error) stays far below 1e-6.
-    assert solution.error_estimate < 1e-8
+    one_step = solve_rho(
+        rule, calcium_segments(rule, calcium, pre, post, n_pairings * PERIOD), steps_per_segment=1
+    )
+    assert one_step.error_estimate < 1e-8
+    np.testing.assert_allclose([one_step.rho.rho_down, one_step.rho.rho_up], rho, atol=1e-9)
 
 
 def test_error_estimate_flags_too_few_steps():
@@ -253,14 +261,37 @@ def test_error_estimate_flags_too_few_steps():
     expected = _scipy_rho(p, 10.0, n_pairings)
     errors, estimates = [], []
     for steps in (1, 16):
-        solution = solve_rho(rule, segments, steps_per_segment=steps)
+        solution = solve_rho(rule, segments, steps_per_segment=steps, max_error=None)
         rho = np.array([solution.rho.rho_down, solution.rho.rho_up])
         errors.append(np.max(np.abs(rho - expected)))
         estimates.append(float(solution.error_estimate))
     assert errors[0] > 1e-6 and estimates[0] >= errors[0]
     assert errors[1] < 1e-9 and estimates[1] < 1e-8
-    with pytest.raises(ValueError, match="steps_per_segment must be an integer >= 1"):
+    with pytest.raises(ValueError, match="steps_per_segment must be None"):
         solve_rho(rule, segments, steps_per_segment=0)
+
+
+def test_fast_rule_on_bursts_is_solved_or_refused_never_garbage():
+    """tau = 5 s with strong rates and 50 Hz bursts (h L ~ 10 on a segment): one step per
+    segment, the old default, returned rho 1.4e-4 off with only the error estimate saying so
+    (stronger rates gave 1e145 or NaN); it is now NaN, and the new adaptive default matches
+    scipy."""
+    p = dict(GRAUPNER_BRUNEL_PARAMETER_SETS["DP"], tau=5000.0, gamma_p=600.0, gamma_d=300.0)
+    p.update(c_pre=0.9, c_post=1.4, tau_ca=40.0)
+    rule = GraupnerBrunel(**{f: p[f] for f in RULE_FIELDS})
+    calcium = GraupnerBrunelCalcium(p["tau_ca"], p["c_pre"], p["c_post"], p["delay"])
+    trains = burst_pairs(5.0, frequency=50.0, n_per_burst=5, n_bursts=3, burst_period=4000.0)
+    segments = calcium_segments(rule, calcium, trains.pre, trains.post, trains.duration)
+    raw = solve_rho(rule, segments, steps_per_segment=1, max_error=None)
+    assert float(raw.error_estimate) > 1e-3  # the estimate sees the failure ...
+    checked = solve_rho(rule, segments, steps_per_segment=1)
+    assert np.isnan(checked.rho.rho_down) and np.isnan(checked.rho.rho_up)  # ... and says so
+    adaptive = solve_rho(rule, segments).rho
+    expected = _scipy_rho_of_spikes(
+        p, np.asarray(trains.pre).tolist(), np.asarray(trains.post).tolist(), 12000.0
+    )
+    np.testing.assert_allclose([adaptive.rho_down, adaptive.rho_up], expected, atol=1e-7)
+    assert 0.0 < float(adaptive.rho_down) < 1.0  # a protocol that moves rho
 
 
 def test_vmap_over_delta_t_equals_loop():

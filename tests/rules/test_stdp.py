@@ -87,6 +87,20 @@ def test_pair_published_sets():
     assert (bi_poo.tau_plus, bi_poo.tau_minus) == (16.8, 33.7)
 
 
+def test_bi_poo_amplitudes_are_those_of_the_whole_protocol():
+    """60 pairs at 1 Hz give the quoted change (+77.7 % at 0+), not 60 times it (it gave
+    +2996 % at +8 ms when the amplitudes were applied to every pair)."""
+    rule = PairSTDP.bi_poo()
+    pre = 1000.0 * jnp.arange(60)
+    for delta_t, expected in (
+        (8.0, 0.777 * math.exp(-8 / 16.8)),
+        (-8.0, -0.273 * math.exp(-8 / 33.7)),
+    ):
+        np.testing.assert_allclose(rule.weight_change(pre, pre + delta_t), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match="n_pairings must be an integer >= 1"):
+        PairSTDP.bi_poo(n_pairings=0)
+
+
 def test_simultaneous_spikes_count_as_causal():
     rule = PairSTDP(a_plus=0.8, a_minus=0.3, tau_plus=16.8, tau_minus=33.7)
     np.testing.assert_allclose(rule.weight_change(jnp.array([5.0]), jnp.array([5.0])), 0.8)
