@@ -11,11 +11,13 @@ jax.config.update("jax_enable_x64", True)
 
 from plastic import biophysics as biophysics  # noqa: E402
 from plastic import data as data  # noqa: E402
+from plastic import experiment as experiment  # noqa: E402
 from plastic import fit as fit  # noqa: E402
 from plastic import network as network  # noqa: E402
 from plastic import readouts as readouts  # noqa: E402
 from plastic import replay as replay  # noqa: E402
 from plastic import rules as rules  # noqa: E402
+from plastic import studies as studies  # noqa: E402
 from plastic import sweep as sweep  # noqa: E402
 from plastic import tazerart as tazerart  # noqa: E402
 from plastic.coupling import AbstractSpineCoupling as AbstractSpineCoupling  # noqa: E402

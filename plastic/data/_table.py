@@ -70,9 +70,16 @@ def check_cell(where: str, column: str, value: float, **bounds) -> None:
 
 
 def read_table(
-    path: str | Path, *, required: Collection[str], optional: Collection[str] = ()
+    path: str | Path,
+    *,
+    required: Collection[str],
+    optional: Collection[str] = (),
+    open_ended: bool = False,
 ) -> Iterator[Row]:
     """The rows of the CSV file at ``path``.
+
+    With ``open_ended``, columns beyond ``required`` and ``optional`` are read too (a data set
+    whose condition columns its experiment names); otherwise they are an error.
 
     Raises:
         FileNotFoundError: if there is no such file.
@@ -97,7 +104,7 @@ def read_table(
         )
     known = set(required) | set(optional)
     unknown = [name for name in header if name not in known]
-    if unknown:
+    if unknown and not open_ended:
         raise ValueError(
             f"{path}: unknown column(s) {unknown}; the allowed columns are "
             f"{list(required) + list(optional)}"

@@ -132,6 +132,22 @@ class Measurements(eqx.Module):
     def n_rows(self) -> int:
         return len(self.condition)
 
+    def label_columns(self) -> dict[str, tuple]:
+        """The row labels and condition columns, by name, for tables of predictions."""
+        columns = self._columns()
+        names = (
+            "condition",
+            "readout",
+            "site",
+            "delta_t",
+            "n_spines_uncaged",
+            "distance_min",
+            "distance_max",
+            "drug",
+            "unit",
+        )
+        return {name: columns[name] for name in names}
+
     @property
     def conditions(self) -> tuple[str, ...]:
         """The distinct condition labels, in order of first appearance."""

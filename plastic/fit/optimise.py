@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float, Int, PyTree
+from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from plastic._validation import check_range
 from plastic.fit.checkpoint import fingerprint, load_checkpoint, save_checkpoint
@@ -92,6 +92,9 @@ class FitState(eqx.Module):
         loss_history: the accepted loss after each evaluation, shape ``(n_steps + 1, n_starts)``;
             NaN for evaluations not yet done.
         rejections: steps rejected per start, shape ``(n_starts,)``.
+        flat: per start, whether the gradient at its last evaluated point was exactly zero in
+            every parameter (the loss cannot tell where to go: e.g. no calcium crosses a
+            threshold of the rule), shape ``(n_starts,)``.
     """
 
     evaluations: Int[Array, ""]
@@ -105,6 +108,7 @@ class FitState(eqx.Module):
     starts: Unconstrained
     loss_history: Float[Array, "n_steps_plus_1 n_starts"]
     rejections: Int[Array, " n_starts"]
+    flat: Bool[Array, " n_starts"]
 
 
 class FitProgress(eqx.Module):
@@ -203,6 +207,7 @@ def _step_one(loss_fn, optimiser, unconstrained, loss, update, opt_state, scale,
     )
     next_update, next_opt_state = optimiser.update(gradient, opt_state, candidate, **extra)
     improved = accepted & (candidate_loss < best_loss)
+    flat = jnp.all(jnp.stack([jnp.all(g == 0) for g in jax.tree.leaves(gradient)]))
 
     def keep(new, old, condition=accepted):
         return jax.tree.map(lambda n, o: jnp.where(condition, n, o), new, old)
@@ -216,6 +221,7 @@ def _step_one(loss_fn, optimiser, unconstrained, loss, update, opt_state, scale,
         jnp.where(improved, candidate_loss, best_loss),
         keep(candidate, best, improved),
         accepted,
+        flat,
     )
 
 
@@ -231,7 +237,7 @@ def _step(
     def loss_fn(unconstrained):
         return objective(parameters.to_model(unconstrained))
 
-    (unconstrained, loss, update, opt_state, scale, best_loss, best, accepted) = jax.vmap(
+    (unconstrained, loss, update, opt_state, scale, best_loss, best, accepted, flat) = jax.vmap(
         functools.partial(_step_one, loss_fn, optimiser)
     )(
         state.unconstrained,
@@ -254,6 +260,7 @@ def _step(
         starts=state.starts,
         loss_history=state.loss_history.at[state.evaluations].set(loss),
         rejections=state.rejections + (~accepted).astype(state.rejections.dtype),
+        flat=flat,
     )
 
 
@@ -275,6 +282,7 @@ def _initial_state(
         starts=starts,
         loss_history=jnp.full((n_steps + 1, n_starts), jnp.nan, dtype=float),
         rejections=jnp.zeros(n_starts, dtype=int),
+        flat=jnp.zeros(n_starts, dtype=bool),
     )
 
 
@@ -396,6 +404,16 @@ def _check_starts(state: FitState) -> None:
         warnings.warn(
             f"the loss or its gradient is not finite at starts {dead.tolist()}; they stay where "
             "they are",
+            stacklevel=3,
+        )
+    flat = np.flatnonzero(np.asarray(state.flat) & np.isfinite(np.asarray(state.loss)))
+    if flat.size:
+        warnings.warn(
+            f"the gradient of the loss is exactly zero at starts {flat.tolist()} (loss "
+            f"{np.asarray(state.loss)[flat].round(4).tolist()}): nothing the fitted parameters "
+            "change there reaches a prediction (e.g. no calcium crosses a threshold of the "
+            "rule), so these starts will not move; narrow the parameters' start boxes or start "
+            "from a fitted model",
             stacklevel=3,
         )
 

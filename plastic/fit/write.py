@@ -28,25 +28,11 @@ from jaxtyping import PyTree  # noqa: E402
 
 from plastic.fit.optimise import FitResult  # noqa: E402
 
-PREDICTION_COLUMNS = (
-    "condition",
-    "readout",
-    "site",
-    "delta_t",
-    "n_spines_uncaged",
-    "distance_min",
-    "distance_max",
-    "drug",
-    "unit",
-    "mean",
-    "sem",
-    "prediction",
-    "residual_sem",
-    "chi_square",
-)
-"""Columns of ``predictions.csv``: the data row's labels (as in `Measurements`), ``mean`` and
-``sem`` (the SEM the fit weighted the row with), the fitted model's ``prediction``, ``residual_sem``
-= (prediction - mean) / sem, and ``chi_square`` = residual_sem ** 2."""
+PREDICTION_COLUMNS = ("mean", "sem", "prediction", "residual_sem", "chi_square")
+"""Columns of ``predictions.csv`` after the data rows' labels (`DataSet.label_columns`: the
+condition label, readout, site, condition columns and unit): the data's ``mean``, the ``sem``
+the fit weighted the row with, the fitted model's ``prediction``, ``residual_sem`` = (prediction
+- mean) / sem, and ``chi_square`` = residual_sem ** 2."""
 
 
 def write_fit(result: FitResult, directory: str | Path) -> dict[str, Path]:
@@ -141,7 +127,7 @@ def _number(x: float) -> float | None:
 def _write_predictions(result: FitResult, model: PyTree, path: Path) -> None:
     objective = result.objective
     data = objective.data
-    columns = {name: getattr(data, name) for name in PREDICTION_COLUMNS[:9]}
+    columns = dict(data.label_columns())
     columns["mean"] = data.mean
     columns["sem"] = objective.sem
     columns["prediction"] = objective.predictions(model)
@@ -153,9 +139,9 @@ def _write_predictions(result: FitResult, model: PyTree, path: Path) -> None:
     }
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(PREDICTION_COLUMNS)
+        writer.writerow(list(columns))
         for i in range(data.n_rows):
-            writer.writerow([_cell(columns[name][i]) for name in PREDICTION_COLUMNS])
+            writer.writerow([_cell(values[i]) for values in columns.values()])
 
 
 def _cell(value) -> str:

@@ -21,6 +21,9 @@ from plastic.rules.kinase_competition import KinaseCompetition as KinaseCompetit
 from plastic.rules.kinase_competition import KinaseCompetitionState as KinaseCompetitionState
 from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SETS
 from plastic.rules.shouval import ShouvalBearCooper as ShouvalBearCooper
+from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse as AbstractSpikeDrivenSynapse
+from plastic.rules.spike_driven import GraupnerBrunelSynapse as GraupnerBrunelSynapse
+from plastic.rules.spike_driven import STDPSynapse as STDPSynapse
 from plastic.rules.standalone import CalciumPlateau as CalciumPlateau
 from plastic.rules.standalone import HermiteSignals as HermiteSignals
 from plastic.rules.standalone import InterpolatedCalcium as InterpolatedCalcium

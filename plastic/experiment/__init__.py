@@ -1,0 +1,20 @@
+"""The experiment layer that fit, sweep and the command line share.
+
+data = load_dataset("my_bursts.csv")                  # tidy rows: conditions, readout, mean, SEM
+experiment = SpikePairingExperiment()                 # condition fields, readouts, how to run
+predictor = Predictor.from_data(experiment, data)     # distinct conditions, batched
+objective = plastic.fit.Objective(predictor, data)    # chi-square, for plastic.fit.fit
+"""
+
+from plastic.experiment.dataset import DataSet as DataSet
+from plastic.experiment.dataset import dataset_from_records as dataset_from_records
+from plastic.experiment.dataset import load_dataset as load_dataset
+from plastic.experiment.dataset import save_dataset as save_dataset
+from plastic.experiment.experiment import AbstractExperiment as AbstractExperiment
+from plastic.experiment.experiment import AbstractReadout as AbstractReadout
+from plastic.experiment.experiment import Condition as Condition
+from plastic.experiment.experiment import ConditionField as ConditionField
+from plastic.experiment.predictor import Predictor as Predictor
+from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
+from plastic.experiment.spike_pairing import Efficacy as Efficacy
+from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePairingExperiment
