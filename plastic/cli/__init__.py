@@ -162,8 +162,9 @@ def _sweep(args) -> None:
         print(f"wrote {plot} ({readout})")
 
 
-def _selection(items):
-    """``["readout=uepsp,neck_length", "delta_t=13,-15"]`` -> `Measurements.select` keywords."""
+def selection(items):
+    """``["readout=uepsp,neck_length", "delta_t=13,-15"]`` -> keywords of a data set's
+    ``select`` (numbers where a value reads as one)."""
     selection = {}
     for item in items:
         column, _, values = item.partition("=")
@@ -209,6 +210,14 @@ def _load_start(path, template):
 
 
 def _fit(args) -> None:
+    if args.study != "tazerart2020":
+        from plastic.cli.studies import fit_study
+
+        return fit_study(args)
+    if args.rule is not None:
+        sys.exit(
+            "plastic fit: error: --rule: the tazerart2020 study fits its kinase-competition model"
+        )
     from plastic.data import load_csv, load_tazerart2020
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
     from plastic.tazerart import (
@@ -219,9 +228,9 @@ def _fit(args) -> None:
         tazerart_model,
     )
 
-    data = load_tazerart2020() if args.data == "tazerart2020" else load_csv(args.data)
-    selection = {"readout": ("uepsp", "neck_length", "head_volume"), **_selection(args.select)}
-    data = data.select(**selection)
+    data = load_tazerart2020() if args.data in (None, "tazerart2020") else load_csv(args.data)
+    chosen = {"readout": ("uepsp", "neck_length", "head_volume"), **selection(args.select)}
+    data = data.select(**chosen)
     data = _weigh_length_constants(data, args.length_constant_sem)
     if args.parameter:
         fitted = [Parameter.from_spec(s) for s in args.parameter]
@@ -264,6 +273,12 @@ def _fit(args) -> None:
         print(f"{name} = {value}")
     print(f"fit took {time.perf_counter() - started:.1f} s")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def _studies(args) -> None:
+    from plastic.cli.studies import list_studies
+
+    list_studies(args)
 
 
 def main(argv=None) -> None:
@@ -352,9 +367,23 @@ def main(argv=None) -> None:
 
     fit = commands.add_parser(
         "fit",
-        help="fit model parameters to the Tazerart 2020 data (or a CSV with the same columns)",
+        help="fit model parameters to a study's data (default: Tazerart 2020), or to your own "
+        "CSV with the same columns",
     )
-    fit.add_argument("--data", default="tazerart2020", help="'tazerart2020' or a measurements CSV")
+    fit.add_argument(
+        "--study",
+        default="tazerart2020",
+        help="the study whose experiment and models to use (plastic studies lists them; default "
+        "tazerart2020)",
+    )
+    fit.add_argument(
+        "--rule", help="the study's rule to fit, e.g. graupner-brunel or triplet for markram1997"
+    )
+    fit.add_argument(
+        "--data",
+        help="a CSV of your own with the study's columns (default: the study's shipped data); "
+        "rows the study's experiment cannot predict are refused",
+    )
     fit.add_argument(
         "--select",
         action="append",
@@ -405,6 +434,9 @@ def main(argv=None) -> None:
     fit.add_argument("--checkpoint-every", type=int, default=5)
     fit.add_argument("--out", default="out/fit")
     fit.set_defaults(run=_fit)
+
+    studies = commands.add_parser("studies", help="list the studies, their data and rules")
+    studies.set_defaults(run=_studies)
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # A range that starts with a minus sign (--dt -50:50:1) would read as an option: attach it.

@@ -1,0 +1,21 @@
+"""Studies: one folder per paper, with its data, experiment and models.
+
+`STUDIES` maps each name to its `Study`; ``plastic studies`` lists them. The Tazerart et al.
+2020 spine experiments are in `plastic.tazerart` (``plastic fit`` without ``--study``).
+"""
+
+from types import MappingProxyType
+
+from plastic.studies.markram1997 import STUDY as _markram1997
+from plastic.studies.study import RuleChoice as RuleChoice
+from plastic.studies.study import Study as Study
+
+STUDIES = MappingProxyType({study.name: study for study in (_markram1997,)})
+"""Every shipped study by name."""
+
+
+def get_study(name: str) -> Study:
+    """The study ``name``; a ValueError lists the known ones."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; the studies are {sorted(STUDIES)}")
+    return STUDIES[name]
