@@ -219,7 +219,7 @@ def _fit(args) -> None:
             "plastic fit: error: --rule: the tazerart2020 study fits its kinase-competition model"
         )
     from plastic.data import load_csv, load_tazerart2020
-    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
+    from plastic.fit import FitParameters, Objective, Parameter
     from plastic.tazerart import (
         ReplayPredictor,
         TazerartPredictor,
@@ -249,12 +249,23 @@ def _fit(args) -> None:
         predictor = TazerartPredictor.from_data(data, **timing)
     objective = Objective(predictor, data, sem_floor=args.sem_floor)
     parameters = FitParameters(model, fitted)
+    what = (
+        f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
+        f"({len(predictor.conditions.delta_t)} conditions)"
+    )
+    run_fit(args, objective, parameters, what, started, progress_every=1)
+
+
+def run_fit(args, objective, parameters, what: str, started: float, progress_every: int) -> None:
+    """Fit ``objective`` over ``parameters`` with the command's options (starts, steps,
+    learning rate, seed, checkpoint in ``OUT``), write the results and say where."""
+    from plastic.fit import default_optimiser, fit, write_fit
+
     os.makedirs(args.out, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
     print(
-        f"fitting {len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
-        f"({len(predictor.conditions.delta_t)} conditions), {args.n_starts} starts x "
-        f"{args.n_steps} steps, checkpoint {checkpoint}; compiling ...",
+        f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint "
+        f"{checkpoint}; compiling ...",
         flush=True,
     )
     result = fit(
@@ -266,9 +277,12 @@ def _fit(args) -> None:
         seed=args.seed,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
-        progress_every=1,
+        progress_every=progress_every,
     )
     paths = write_fit(result, args.out)
+    best = float(result.best_loss[result.best_start])
+    n_rows = objective.n_rows
+    print(f"chi-square {best:.4g} over {n_rows} rows (chi2/N {best / n_rows:.3g})")
     for name, value in result.best_values.items():
         print(f"{name} = {value}")
     print(f"fit took {time.perf_counter() - started:.1f} s")

@@ -23,9 +23,9 @@ def list_studies(args) -> None:
 def fit_study(args) -> None:
     """``plastic fit --study NAME``: the study's (or the user's) data, its experiment, the
     chosen rule; every input checked before anything is compiled."""
-    from plastic.cli import selection
+    from plastic.cli import run_fit, selection
     from plastic.experiment import Predictor, load_dataset
-    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
+    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
     from plastic.studies import get_study
 
     try:
@@ -46,36 +46,15 @@ def fit_study(args) -> None:
         parameters = FitParameters(model, fitted)
         predictor = Predictor.from_data(study.experiment, data, model=model)
         objective = Objective(predictor, data, sem_floor=args.sem_floor)
-        optimiser = default_optimiser(args.n_steps, learning_rate=args.learning_rate)
+        default_optimiser(args.n_steps, learning_rate=args.learning_rate)  # checks both
     except ValueError as error:
         sys.exit(f"plastic fit: error: {error}")
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
-    print(
-        f"fitting {len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule}"
-        f" to {data.n_rows} rows ({predictor.n_conditions} conditions), {args.n_starts} starts x "
-        f"{args.n_steps} steps, checkpoint {checkpoint}; compiling ...",
-        flush=True,
-    )
     started = time.perf_counter()
-    result = fit(
-        objective,
-        parameters,
-        optimiser=optimiser,
-        n_starts=args.n_starts,
-        n_steps=args.n_steps,
-        seed=args.seed,
-        checkpoint=checkpoint,
-        checkpoint_every=args.checkpoint_every,
-        progress_every=max(1, args.n_steps // 20),
+    what = (
+        f"{len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule} to "
+        f"{data.n_rows} rows ({predictor.n_conditions} conditions)"
     )
-    paths = write_fit(result, args.out)
-    best = float(result.best_loss[result.best_start])
-    print(f"chi-square {best:.4g} over {data.n_rows} rows (chi2/N {best / data.n_rows:.3g})")
-    for name, value in result.best_values.items():
-        print(f"{name} = {value}")
-    print(f"fit took {time.perf_counter() - started:.1f} s")
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20))
 
 
 def _load_start(path, template):
