@@ -256,11 +256,16 @@ def _fit(args) -> None:
     run_fit(args, objective, parameters, what, started, progress_every=1)
 
 
-def run_fit(args, objective, parameters, what: str, started: float, progress_every: int) -> None:
-    """Fit ``objective`` over ``parameters`` with the command's options (starts, steps,
-    learning rate, seed, checkpoint in ``OUT``), write the results and say where."""
+def run_fit(
+    args, objective, parameters, what: str, started: float, progress_every: int, learning_rate=0.1
+) -> None:
+    """Fit ``objective`` over ``parameters`` with the command's options (starts, steps, seed,
+    checkpoint in ``OUT``; ``--learning-rate``, else ``learning_rate``), write the results and
+    say where."""
     from plastic.fit import default_optimiser, fit, write_fit
 
+    if args.learning_rate is not None:
+        learning_rate = args.learning_rate
     os.makedirs(args.out, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
     print(
@@ -271,7 +276,7 @@ def run_fit(args, objective, parameters, what: str, started: float, progress_eve
     result = fit(
         objective,
         parameters,
-        optimiser=default_optimiser(args.n_steps, learning_rate=args.learning_rate),
+        optimiser=default_optimiser(args.n_steps, learning_rate=learning_rate),
         n_starts=args.n_starts,
         n_steps=args.n_steps,
         seed=args.seed,
@@ -432,7 +437,11 @@ def main(argv=None) -> None:
     )
     fit.add_argument("--n-starts", type=int, default=3)
     fit.add_argument("--n-steps", type=int, default=50)
-    fit.add_argument("--learning-rate", type=float, default=0.1, help="Adam peak rate")
+    fit.add_argument(
+        "--learning-rate",
+        type=float,
+        help="Adam peak rate (default 0.1, or the study's rule's own)",
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")
     fit.add_argument(

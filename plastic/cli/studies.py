@@ -46,7 +46,8 @@ def fit_study(args) -> None:
         parameters = FitParameters(model, fitted)
         predictor = Predictor.from_data(study.experiment, data, model=model)
         objective = Objective(predictor, data, sem_floor=args.sem_floor)
-        default_optimiser(args.n_steps, learning_rate=args.learning_rate)  # checks both
+        learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
+        default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
         sys.exit(f"plastic fit: error: {error}")
     started = time.perf_counter()
@@ -54,7 +55,7 @@ def fit_study(args) -> None:
         f"{len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule} to "
         f"{data.n_rows} rows ({predictor.n_conditions} conditions)"
     )
-    run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20))
+    run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20), learning_rate)
 
 
 def _load_start(path, template):

@@ -18,3 +18,5 @@ from plastic.experiment.predictor import Predictor as Predictor
 from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
 from plastic.experiment.spike_pairing import Efficacy as Efficacy
 from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePairingExperiment
+from plastic.experiment.voltage_clamp import VOLTAGE_CLAMP_FIELDS as VOLTAGE_CLAMP_FIELDS
+from plastic.experiment.voltage_clamp import VoltageClampExperiment as VoltageClampExperiment

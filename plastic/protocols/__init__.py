@@ -4,12 +4,14 @@ different event counts batch under `jax.vmap`.
 - `Protocol`: uncaging pulses at spine heads and current steps at the soma, for the spine model
   (`pairing_protocol`, the seed's; `event_protocol`, any event lists).
 - `SpikeTrains`: pre- and postsynaptic spike times, for rules driven by spikes (`spike_pairs`,
-  `burst_pairs`, `spike_triplets`, `spike_quadruplets`, `poisson_trains`, `spike_lists`).
+  `burst_pairs`, `spike_triplets`, `spike_quadruplets`, `presynaptic_train`, `poisson_trains`,
+  `spike_lists`).
 """
 
 from plastic.protocols.spike_trains import SpikeTrains as SpikeTrains
 from plastic.protocols.spike_trains import burst_pairs as burst_pairs
 from plastic.protocols.spike_trains import poisson_trains as poisson_trains
+from plastic.protocols.spike_trains import presynaptic_train as presynaptic_train
 from plastic.protocols.spike_trains import spike_lists as spike_lists
 from plastic.protocols.spike_trains import spike_pairs as spike_pairs
 from plastic.protocols.spike_trains import spike_quadruplets as spike_quadruplets

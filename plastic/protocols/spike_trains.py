@@ -105,6 +105,20 @@ def spike_pairs(delta_t, *, n_pairings: int, period, first=0.0, tail=0.0) -> Spi
     return _trains(pre, post, first + n_pairings * period + tail)
 
 
+def presynaptic_train(*, frequency, n_spikes: int, first=0.0, tail=0.0) -> SpikeTrains:
+    """``n_spikes`` presynaptic spikes at ``frequency`` Hz from ``first`` ms, and no
+    postsynaptic spike (e.g. stimulation during a voltage clamp); ``duration = first + n_spikes
+    * 1000 / frequency + tail``."""
+    n_spikes = _check_count("n_spikes", n_spikes)
+    check_range("frequency", frequency, lower=0.0, upper=1e4, unit="Hz")
+    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
+    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    interval = 1000.0 / jnp.asarray(frequency, float)
+    pre = first + interval[..., None] * jnp.arange(n_spikes)
+    post = jnp.full(pre.shape[:-1] + (1,), jnp.inf)
+    return _trains(pre, post, first + n_spikes * interval + tail)
+
+
 def burst_pairs(
     delta_t,
     *,

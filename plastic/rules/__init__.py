@@ -19,6 +19,8 @@ from plastic.rules.kinase_cascade import spike_driven_states as spike_driven_sta
 from plastic.rules.kinase_cascade import spike_weight_changes as spike_weight_changes
 from plastic.rules.kinase_competition import KinaseCompetition as KinaseCompetition
 from plastic.rules.kinase_competition import KinaseCompetitionState as KinaseCompetitionState
+from plastic.rules.nmda_calcium import NMDACalcium as NMDACalcium
+from plastic.rules.nmda_calcium import NMDACalciumSynapse as NMDACalciumSynapse
 from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SETS
 from plastic.rules.shouval import ShouvalBearCooper as ShouvalBearCooper
 from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse as AbstractSpikeDrivenSynapse

@@ -7,10 +7,11 @@
 from types import MappingProxyType
 
 from plastic.studies.markram1997 import STUDY as _markram1997
+from plastic.studies.ngezahayo2000 import STUDY as _ngezahayo2000
 from plastic.studies.study import RuleChoice as RuleChoice
 from plastic.studies.study import Study as Study
 
-STUDIES = MappingProxyType({study.name: study for study in (_markram1997,)})
+STUDIES = MappingProxyType({study.name: study for study in (_markram1997, _ngezahayo2000)})
 """Every shipped study by name."""
 
 

@@ -23,11 +23,13 @@ class RuleChoice:
         model: builds the model a fit starts from (its values are the first start).
         parameters: builds the `Parameter`s a fit moves by default, with their bounds.
         description: the rule and where its start values come from.
+        learning_rate: the Adam peak rate a fit of it uses unless told otherwise.
     """
 
     model: Callable[[], PyTree]
     parameters: Callable[[], list[Parameter]]
     description: str
+    learning_rate: float = 0.1
 
 
 @dataclasses.dataclass(frozen=True)

@@ -110,3 +110,31 @@ def test_a_model_the_experiment_cannot_run_is_refused():
     data = _data([dict(delta_t=5.0, n_bursts=10, burst_period=1e3)])
     with pytest.raises(ValueError, match="runs a spike-driven synapse"):
         Predictor.from_data(EXPERIMENT, data, model=KinaseCompetition())
+
+
+def test_voltage_clamp_rows_equal_each_condition_alone():
+    """Rows of different pulse counts (padded to one shape) against each synapse held at its
+    own potential with its own, unpadded train."""
+    from plastic.experiment import VoltageClampExperiment
+    from plastic.protocols import presynaptic_train
+    from plastic.rules import NMDACalcium, NMDACalciumSynapse, ShouvalBearCooper
+
+    rows = [
+        dict(v_clamp=-30.0, n_pulses=20, frequency=2.0),
+        dict(v_clamp=-10.0, n_pulses=12, frequency=5.0),
+    ]
+    synapse = NMDACalciumSynapse(
+        ShouvalBearCooper.from_published("2002", calcium_rest=0.05), NMDACalcium(amplitude=3e-4)
+    )
+    experiment = VoltageClampExperiment()
+    predicted = Predictor.from_data(experiment, _data(rows), model=synapse)(synapse)
+    for row, value in zip(rows, predicted):
+        held = eqx.tree_at(lambda s: s.voltage, synapse, jnp.asarray(row["v_clamp"]))
+        trains = presynaptic_train(frequency=row["frequency"], n_spikes=row["n_pulses"])
+        # Padding puts extra step edges at the end: the same solution to the solve's rtol 1e-7.
+        np.testing.assert_allclose(value, held.efficacy(trains), rtol=1e-6)
+    assert float(predicted[0]) < 0.9 and float(predicted[1]) > 1.1  # LTD, then LTP
+    with pytest.raises(ValueError, match="runs a calcium rule at a held voltage"):
+        Predictor.from_data(
+            experiment, _data(rows), model=GraupnerBrunelSynapse.from_published("DP")
+        )
