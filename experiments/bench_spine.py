@@ -70,7 +70,7 @@ from plastic.sweep import (  # noqa: E402
     FinalEfficacy,
     InterSpineDistance,
     ProtocolArgument,
-    _evaluate_chunk,  # the chunk function of run_sweep: the benchmark times what a sweep runs
+    evaluate_chunk,  # the chunk function of run_sweep: the benchmark times what a sweep runs
 )
 from plastic.tazerart import tazerart_model  # noqa: E402
 
@@ -91,7 +91,7 @@ class AcceptedSteps(AbstractReadout):
 
     name = "accepted_steps"
     dims = ()
-    units = "1"
+    unit = "1"
 
     def __call__(self, model, protocol, simulation):
         return simulation.num_steps
@@ -168,7 +168,7 @@ def run_batch(evaluation, values, devices, vmap: int, repeats: int) -> dict:
     """Compile and run one batch; compile and (best) wall seconds, peak RSS, efficacy, steps."""
     mesh, batch_size = layout(len(values), devices, vmap)
     conditions = on_mesh(values, mesh)
-    function = eqx.filter_jit(_evaluate_chunk)
+    function = eqx.filter_jit(evaluate_chunk)
     reset_peak_memory()
     began = time.perf_counter()
     compiled = function.lower(evaluation, conditions, mesh, batch_size).compile()
@@ -192,7 +192,7 @@ def sweep_loss(parameters, evaluation, conditions, mesh, batch_size):
         evaluation,
         (parameters[0], parameters[1]),
     )
-    (efficacy,) = _evaluate_chunk(evaluation, conditions, mesh, batch_size)
+    (efficacy,) = evaluate_chunk(evaluation, conditions, mesh, batch_size)
     return jnp.mean(efficacy)
 
 

@@ -240,7 +240,7 @@ def test_a_chunk_too_large_for_the_memory_limit_is_refused(chunked, tmp_path):
 
 
 def test_a_result_too_large_for_the_host_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setattr(sweeps, "host_memory_available", lambda: 100)
+    monkeypatch.setattr(sweeps.run, "host_memory_available", lambda: 100)
     with pytest.raises(sweeps.SweepTooLargeError, match="of host memory") as refused:
         sweeps.run_sweep(small_sweep(), str(tmp_path / "x.nc"), chunk_size=2, progress=None)
     # 6 conditions x 3 readouts x 2 spines x 8 bytes.

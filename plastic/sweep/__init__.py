@@ -1,0 +1,55 @@
+"""Sweeps: a protocol run over a grid of conditions, with a labelled and resumable result.
+
+A `Sweep` names its axes and its readouts. An axis is any argument of `pairing_protocol`
+(``delta_t``, ``period``, ...), the inter-spine ``distance`` (position of spine 1 minus position
+of spine 0, um) or any array leaf of the `SpineModel` by its attribute path (``nmda.conductance``,
+``spines.neck_length``, ``rule.tau``; ``[i]`` picks spine i). A readout is a named function of
+(model, protocol, `Simulation`) with named dims (`HeadCalciumAfter`, `PeakHeadCalcium`,
+`DendriteCalciumAfter`, `FinalEfficacy`, or a subclass of `AbstractReadout`). An
+`ExperimentSweep` does the same for any `plastic.experiment.AbstractExperiment`: its axes are
+the experiment's condition fields or model leaves, its readouts the experiment's.
+
+`run_sweep` evaluates the grid in chunks of ``chunk_size`` conditions. One compiled function
+evaluates a chunk: the chunk is laid out across all devices along its condition axis
+(`jax.sharding.NamedSharding`) and each device vmaps its share (or runs it in batches with
+`jax.lax.map`); XLA's SPMD partitioner splits the vmapped solve so that each device computes its
+own conditions. (`jax.shard_map` would say the same explicitly, but lineax, inside diffrax's
+implicit solvers, rejects the manual-axis shardings that it gives every traced value.) Before the
+first chunk runs, the compiled function's memory analysis gives the memory one chunk needs on
+each device; a chunk size that would not fit is refused with the numbers. Every finished chunk is
+written at once, so an interrupted sweep resumes where it stopped.
+
+Storage. Finished chunks go to ``<output>.partial/``, one ``.npz`` file per chunk, each written
+to a temporary name and renamed into place: a crash at any instant loses at most the chunk in
+flight and never corrupts a finished one (an HDF5/NetCDF4 file written in place can be left
+unreadable by a crash, and a grid-shaped store cannot take a flat run of conditions as one
+region write). When every chunk is done the grid is written as one NetCDF file through xarray
+with scipy's NetCDF3 writer (portable, byte-for-byte deterministic, no HDF5 needed), dims = the
+axes followed by the readout's own dims, and the partial folder is removed.
+"""
+
+from plastic.sweep.experiment import ConditionValue as ConditionValue
+from plastic.sweep.experiment import ExperimentSweep as ExperimentSweep
+from plastic.sweep.readouts import READOUTS as READOUTS
+from plastic.sweep.readouts import AbstractReadout as AbstractReadout
+from plastic.sweep.readouts import DendriteCalciumAfter as DendriteCalciumAfter
+from plastic.sweep.readouts import FinalEfficacy as FinalEfficacy
+from plastic.sweep.readouts import HeadCalciumAfter as HeadCalciumAfter
+from plastic.sweep.readouts import PeakHeadCalcium as PeakHeadCalcium
+from plastic.sweep.run import CONDITION as CONDITION
+from plastic.sweep.run import MEMORY_FRACTION as MEMORY_FRACTION
+from plastic.sweep.run import SweepTooLargeError as SweepTooLargeError
+from plastic.sweep.run import device_memory_limit as device_memory_limit
+from plastic.sweep.run import evaluate_chunk as evaluate_chunk
+from plastic.sweep.run import host_memory_available as host_memory_available
+from plastic.sweep.run import run_sweep as run_sweep
+from plastic.sweep.spine import Evaluation as Evaluation
+from plastic.sweep.spine import Sweep as Sweep
+from plastic.sweep.targets import PROTOCOL_ARGUMENT_UNITS as PROTOCOL_ARGUMENT_UNITS
+from plastic.sweep.targets import AbstractTarget as AbstractTarget
+from plastic.sweep.targets import Axis as Axis
+from plastic.sweep.targets import InterSpineDistance as InterSpineDistance
+from plastic.sweep.targets import ModelLeaf as ModelLeaf
+from plastic.sweep.targets import ProtocolArgument as ProtocolArgument
+from plastic.sweep.targets import axis as axis
+from plastic.sweep.targets import target as target

@@ -1,0 +1,342 @@
+"""Running a sweep in chunks: sharded over devices, memory-checked, written chunk by chunk so
+that an interrupted sweep resumes.
+"""
+
+import functools
+import json
+import math
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import numpy as np
+import xarray as xr
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from plastic._fingerprint import tree_digest
+
+CONDITION = "condition"
+"""The mesh axis that a chunk of conditions is split along."""
+
+MEMORY_FRACTION = 0.8
+"""Share of the free memory that the default limit allows a sweep to use."""
+
+
+# Running a sweep.
+
+
+class SweepTooLargeError(ValueError):
+    """A sweep refused before it runs because it would not fit in memory.
+
+    Attributes:
+        needed: bytes it would need. limit: bytes it may use.
+    """
+
+    def __init__(self, message: str, needed: int, limit: int):
+        super().__init__(message)
+        self.needed = needed
+        self.limit = limit
+
+
+def evaluate_chunk(evaluation, conditions, mesh, batch_size):
+    """Evaluate a chunk, ``(chunk, n_axes)`` axis values, sharded over ``mesh``: one array per
+    readout with a leading axis of the chunk's length. The function `run_sweep` compiles."""
+    # (chunk, n_axes) -> (devices, share, n_axes), sharded along the leading axis: a batch of
+    # `jax.lax.map` then spans every device instead of the scan running over a sharded axis.
+    on_devices = NamedSharding(mesh, P(CONDITION))
+    shares = conditions.reshape(mesh.size, -1, conditions.shape[-1])
+    shares = jax.lax.with_sharding_constraint(shares, on_devices)
+    if batch_size is None:
+        run = jax.vmap(evaluation)
+    else:
+        run = functools.partial(jax.lax.map, evaluation, batch_size=batch_size)
+    outputs = jax.lax.with_sharding_constraint(jax.vmap(run)(shares), on_devices)
+    return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), outputs)
+
+
+# One module-level jitted function: a second sweep with the same structure and chunk shape reuses
+# its compiled code.
+_evaluate_chunk_jit = eqx.filter_jit(evaluate_chunk)
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{int(n)} B"
+
+
+def host_memory_available() -> int:
+    """Bytes of host memory available now (``MemAvailable`` on Linux)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def device_memory_limit(devices: Sequence[jax.Device]) -> int:
+    """Default per-device limit, bytes: `MEMORY_FRACTION` of the free memory of the emptiest
+    device; CPU devices share the host's memory equally."""
+    if all(d.platform == "cpu" for d in devices):
+        return int(MEMORY_FRACTION * host_memory_available() / len(devices))
+    free = []
+    for device in devices:
+        stats = device.memory_stats()
+        free.append(stats["bytes_limit"] - stats["bytes_in_use"])
+    return int(MEMORY_FRACTION * min(free))
+
+
+def _fingerprint(*trees) -> str:
+    """A hash of values and structure, stable across processes."""
+    return tree_digest(*trees).hex()
+
+
+def _chunk_file(folder: str, index: int) -> str:
+    return os.path.join(folder, f"chunk_{index:08d}.npz")
+
+
+def _open_partial(folder: str, fingerprint: str, overwrite: bool) -> set[int]:
+    """Create or reopen the folder of finished chunks; the indices already finished."""
+    manifest = os.path.join(folder, "manifest.json")
+    if os.path.isdir(folder) and overwrite:
+        shutil.rmtree(folder)
+    if os.path.isdir(folder):
+        with open(manifest) as file:
+            if json.load(file)["fingerprint"] != fingerprint:
+                raise ValueError(
+                    f"{folder} holds partial results of a different sweep (axes, readouts, "
+                    "model, protocol, solver or chunk size differ); delete it, choose another "
+                    "output file or pass overwrite=True"
+                )
+        found = (re.fullmatch(r"chunk_(\d+)\.npz", name) for name in os.listdir(folder))
+        return {int(match.group(1)) for match in found if match}
+    os.makedirs(folder)
+    with open(manifest, "w") as file:
+        json.dump({"fingerprint": fingerprint}, file)
+    return set()
+
+
+def _write_atomically(path: str, write: Callable) -> None:
+    temporary = path + ".tmp"
+    with open(temporary, "wb") as file:
+        write(file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def _dataset(sweep, outputs: Sequence[np.ndarray], attrs: dict) -> xr.Dataset:
+    names = tuple(a.name for a in sweep.axes)
+    coords = {a.name: (a.name, a.values, {"units": a.units}) for a in sweep.axes}
+    variables = {}
+    for readout, output in zip(sweep.readouts, outputs):
+        grid = output.reshape(sweep.shape + output.shape[1:])
+        variables[readout.name] = (
+            names + readout.dims,
+            grid,
+            {"units": readout.unit, "description": " ".join(type(readout).__doc__.split())},
+        )
+        for dim, size in zip(readout.dims, output.shape[1:]):
+            coords.setdefault(dim, (dim, np.arange(size, dtype=np.int32)))
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _default_progress(line: str) -> None:
+    print(line, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _memory_needed(compiled) -> int:
+    """Bytes one call of ``compiled`` (an equinox ``Compiled``) needs on each device."""
+    memory = compiled.compiled.memory_analysis()
+    return (
+        memory.argument_size_in_bytes
+        + memory.output_size_in_bytes
+        + memory.temp_size_in_bytes
+        + memory.generated_code_size_in_bytes
+        - memory.alias_size_in_bytes
+    )
+
+
+def run_sweep(
+    sweep,
+    path: str,
+    *,
+    chunk_size: int = 64,
+    batch_size: int | None = None,
+    devices: Sequence[jax.Device] | None = None,
+    memory_limit: int | None = None,
+    overwrite: bool = False,
+    progress: Callable[[str], None] | None = _default_progress,
+) -> xr.Dataset:
+    """Evaluate every condition of ``sweep`` and write the labelled result to ``path`` (NetCDF).
+
+    Args:
+        sweep: the grid and readouts: a `Sweep` of the spine model or an `ExperimentSweep`.
+        path: the output file. Finished chunks are kept in ``path + ".partial"`` until the end;
+            a later call with the same sweep and chunk size resumes from there (on any number
+            of devices), and a call whose ``path`` already holds this sweep's result loads it.
+        chunk_size: conditions per compiled call, a multiple of the number of devices; it
+            bounds memory (capped at the grid size rounded up to that multiple).
+        batch_size: conditions vmapped together on a device; the rest of the device's share of
+            a chunk runs batch after batch (`jax.lax.map`). Default: the whole share at once.
+            On several CPU devices it is 1 whatever is asked (and the progress says so):
+            there, jaxlib's batched LAPACK LU (in every implicit step) deadlocks the devices'
+            shared thread pool (measured with 2 forced host devices and 84-state LUs; one
+            matrix at a time, or one device, runs).
+        devices: the devices to split chunks over (default: all of `jax.devices()`).
+        memory_limit: bytes one chunk may use on each device (default `device_memory_limit`).
+        overwrite: replace an existing result, or partial results of a different sweep.
+        progress: called with one line per chunk (done/total, conditions/s, ETA); None for
+            silence.
+
+    Returns:
+        The result: one variable per readout with dims ``(*axis names, *readout dims)`` and
+        coordinates with units.
+
+    Raises:
+        SweepTooLargeError: before any chunk runs, if a chunk or the result would not fit.
+        FileExistsError: if ``path`` holds a different result and ``overwrite`` is False.
+        RuntimeError: if a chunk fails (e.g. a solve reaches ``max_steps``); finished chunks
+            are kept for a rerun.
+    """
+    report = progress if progress is not None else (lambda line: None)
+    devices = tuple(jax.devices() if devices is None else devices)
+    n_devices = len(devices)
+    if chunk_size < 1 or chunk_size % n_devices:
+        raise ValueError(
+            f"chunk_size must be a positive multiple of the number of devices ({n_devices}); "
+            f"got {chunk_size}"
+        )
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1 or None; got {batch_size}")
+    if n_devices > 1 and devices[0].platform == "cpu" and batch_size != 1:
+        report(
+            f"batch_size {batch_size} -> 1 on {n_devices} CPU devices (batched LAPACK LUs "
+            "deadlock their shared thread pool)"
+        )
+        batch_size = 1
+    n_conditions = sweep.n_conditions
+    chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
+    n_chunks = -(-n_conditions // chunk_size)
+    fingerprint = _fingerprint(sweep, chunk_size)
+
+    if os.path.exists(path) and not overwrite:
+        existing = xr.load_dataset(path, engine="scipy")
+        if existing.attrs.get("fingerprint") == fingerprint:
+            report(f"{path} already holds this sweep; loaded it")
+            return existing
+        raise FileExistsError(
+            f"{path} holds a different result; delete it, choose another output file or pass "
+            "overwrite=True"
+        )
+
+    grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
+    report(
+        f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
+        f"{n_devices} {devices[0].platform} device(s); compiling ..."
+    )
+    began = time.perf_counter()
+    mesh = Mesh(np.asarray(devices), (CONDITION,))
+    dynamic, static = eqx.partition(sweep.evaluation, eqx.is_array)
+    evaluation = eqx.combine(jax.device_put(dynamic, NamedSharding(mesh, P())), static)
+    on_devices = NamedSharding(mesh, P(CONDITION))
+
+    def chunk(index):
+        start = index * chunk_size
+        values = sweep.conditions(start, min(start + chunk_size, n_conditions))
+        # The last chunk repeats its last condition so that every chunk has the compiled shape.
+        padded = np.concatenate([values, np.repeat(values[-1:], chunk_size - len(values), 0)])
+        return jax.device_put(padded, on_devices), len(values)
+
+    arguments = (evaluation, chunk(0)[0], mesh, batch_size)
+    # Traced once: the trace is cached for the compile below and for later sweeps alike.
+    shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
+    result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
+    host_limit = int(MEMORY_FRACTION * host_memory_available())
+    if result_bytes > host_limit:
+        raise SweepTooLargeError(
+            f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
+            f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
+            result_bytes,
+            host_limit,
+        )
+
+    compiled = _evaluate_chunk_jit.lower(*arguments).compile()
+    needed = _memory_needed(compiled)
+    limit = device_memory_limit(devices) if memory_limit is None else memory_limit
+    if needed > limit:
+        fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
+        raise SweepTooLargeError(
+            f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
+            f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
+            f"function's memory analysis) but the limit is {_bytes(limit)}; use chunk_size <= "
+            f"{fits} or a larger memory_limit",
+            needed,
+            limit,
+        )
+    folder = path + ".partial"
+    finished = _open_partial(folder, fingerprint, overwrite)
+    report(
+        f"compiled in {time.perf_counter() - began:.1f} s; a chunk needs {_bytes(needed)} per "
+        f"device (limit {_bytes(limit)}); {len(finished)} of {n_chunks} chunks already done"
+    )
+
+    began = time.perf_counter()
+    done_before = sum(min(chunk_size, n_conditions - i * chunk_size) for i in finished)
+    done_now = 0
+    for index in range(n_chunks):
+        if index in finished:
+            continue
+        conditions, n_real = chunk(index)
+        try:
+            outputs = compiled(evaluation, conditions, mesh, batch_size)
+            outputs = [np.asarray(out)[:n_real] for out in outputs]
+        except jax.errors.JaxRuntimeError as error:
+            start = index * chunk_size
+            raise RuntimeError(
+                f"chunk {index + 1}/{n_chunks} (conditions {start}:{start + n_real}) failed; "
+                f"finished chunks are kept in {folder} for a rerun"
+            ) from error
+        named = {r.name: out for r, out in zip(sweep.readouts, outputs)}
+        _write_atomically(_chunk_file(folder, index), functools.partial(np.savez, **named))
+        finished.add(index)
+        done_now += n_real
+        rate = done_now / (time.perf_counter() - began)
+        remaining = n_conditions - done_before - done_now
+        report(
+            f"chunk {len(finished)}/{n_chunks}: {done_before + done_now}/{n_conditions} "
+            f"conditions, {rate:.3g} conditions/s, ETA {_duration(remaining / rate)}"
+        )
+
+    pieces = {r.name: [] for r in sweep.readouts}
+    for index in range(n_chunks):
+        with np.load(_chunk_file(folder, index)) as stored:
+            for name, arrays in pieces.items():
+                arrays.append(stored[name])
+    outputs = [np.concatenate(arrays) for arrays in pieces.values()]
+    attrs = {
+        "title": "plastic sweep",
+        "axes": json.dumps([a.name for a in sweep.axes]),
+        **sweep.attributes(),
+        "chunk_size": chunk_size,
+        "fingerprint": fingerprint,
+    }
+    dataset = _dataset(sweep, outputs, attrs)
+    _write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
+    shutil.rmtree(folder)
+    report(f"wrote {path}")
+    return dataset

@@ -1,0 +1,251 @@
+"""Axes of a sweep: where one value of a condition goes (a protocol argument, the inter-spine
+distance, a model leaf), and the grid axis that holds its values.
+"""
+
+import abc
+import math
+import re
+from types import MappingProxyType
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from plastic.model import SpineModel
+
+PROTOCOL_ARGUMENT_UNITS = MappingProxyType(
+    {
+        "delta_t": "ms",
+        "period": "ms",
+        "second_spine_delay": "ms",
+        "uncaging_duration": "ms",
+        "current_duration": "ms",
+        "current_amplitude": "pA",
+        "first_pairing": "ms",
+        "quiet": "ms",
+    }
+)
+"""The numeric arguments of `pairing_protocol` that can be swept, and their units."""
+
+_STRUCTURAL_PROTOCOL_ARGUMENTS = ("n_pairings", "uncaged_spines", "n_spines")
+_GEOMETRY_PARTS = ("soma", "dendrite", "spines")
+_MODEL_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\[(\d+)\])?$")
+
+
+# Axes: where one value of a condition goes.
+
+
+class AbstractTarget(eqx.Module):
+    """Where an axis value enters: a protocol argument or a model leaf."""
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The axis name, also the dim name in the result."""
+
+    @property
+    @abc.abstractmethod
+    def units(self) -> str:
+        """Units of the axis values."""
+
+    @abc.abstractmethod
+    def check(self, model: SpineModel) -> None:
+        """Raise ``ValueError`` if this target does not exist in ``model`` or its protocol."""
+
+    @abc.abstractmethod
+    def apply(
+        self, model: SpineModel, arguments: dict, value: Float[Array, ""]
+    ) -> tuple[SpineModel, dict]:
+        """``model`` and the `pairing_protocol` keyword ``arguments`` with ``value`` set."""
+
+
+class ProtocolArgument(AbstractTarget):
+    """A numeric argument of `pairing_protocol` (a key of `PROTOCOL_ARGUMENT_UNITS`)."""
+
+    argument: str = eqx.field(static=True)
+
+    @property
+    def name(self) -> str:
+        return self.argument
+
+    @property
+    def units(self) -> str:
+        return PROTOCOL_ARGUMENT_UNITS[self.argument]
+
+    def check(self, model):
+        if self.argument in _STRUCTURAL_PROTOCOL_ARGUMENTS:
+            raise ValueError(
+                f"the protocol argument {self.argument!r} sets array shapes and cannot be a sweep "
+                "axis; run one sweep per value"
+            )
+        if self.argument not in PROTOCOL_ARGUMENT_UNITS:
+            raise ValueError(
+                f"unknown protocol argument {self.argument!r}; sweepable arguments are "
+                f"{sorted(PROTOCOL_ARGUMENT_UNITS)}"
+            )
+
+    def apply(self, model, arguments, value):
+        return model, {**arguments, self.argument: value}
+
+
+class InterSpineDistance(AbstractTarget):
+    """Position of spine 1 minus position of spine 0, um (spine 0 stays where it is)."""
+
+    @property
+    def name(self) -> str:
+        return "distance"
+
+    @property
+    def units(self) -> str:
+        return "um"
+
+    def check(self, model):
+        if model.n_spines < 2:
+            raise ValueError(f"the distance axis needs >= 2 spines; the model has {model.n_spines}")
+
+    def apply(self, model, arguments, value):
+        position = model.geometry.spines.position
+        moved = position.at[1].set(position[0] + value)
+        return eqx.tree_at(lambda m: m.geometry.spines.position, model, moved), arguments
+
+
+class ModelLeaf(AbstractTarget):
+    """An array leaf of the model by attribute path, e.g. ``nmda.conductance``.
+
+    ``soma.``, ``dendrite.`` and ``spines.`` abbreviate ``geometry.soma.`` etc. A trailing
+    ``[i]`` sets element i of the last axis (spine i of a per-spine field); without it every
+    element of the leaf is set to the value.
+
+    Attributes:
+        path: as written, e.g. ``spines.neck_length[0]``.
+        unit: units of the values, for the labels ("" if not given).
+    """
+
+    path: str = eqx.field(static=True)
+    unit: str = eqx.field(static=True, default="")
+
+    def __check_init__(self):
+        if _MODEL_PATH.match(self.path) is None:
+            raise ValueError(
+                f"axis {self.path!r} is not an attribute path like 'nmda.conductance' or "
+                "'spines.neck_length[0]'"
+            )
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    @property
+    def units(self) -> str:
+        return self.unit
+
+    def _attributes(self) -> tuple[tuple[str, ...], int | None]:
+        path, index = _MODEL_PATH.match(self.path).groups()
+        attributes = tuple(path.split("."))
+        if attributes[0] in _GEOMETRY_PARTS:
+            attributes = ("geometry",) + attributes
+        return attributes, None if index is None else int(index)
+
+    def _get(self, model):
+        node = model
+        for attribute in self._attributes()[0]:
+            node = getattr(node, attribute)
+        return node
+
+    def check(self, model):
+        attributes, index = self._attributes()
+        node = model
+        for depth, attribute in enumerate(attributes):
+            if not hasattr(node, attribute):
+                raise ValueError(
+                    f"axis {self.path!r}: {'.'.join(('model',) + attributes[:depth])} has no "
+                    f"attribute {attribute!r}"
+                )
+            node = getattr(node, attribute)
+        if not (eqx.is_array(node) and jnp.issubdtype(node.dtype, jnp.floating)):
+            raise ValueError(
+                f"axis {self.path!r} is not an array parameter of the model (got "
+                f"{type(node).__name__}); structural settings cannot be swept"
+            )
+        if index is not None and not (node.ndim >= 1 and index < node.shape[-1]):
+            raise ValueError(
+                f"axis {self.path!r}: index {index} is out of range for a leaf of shape "
+                f"{tuple(node.shape)}"
+            )
+
+    def apply(self, model, arguments, value):
+        index = self._attributes()[1]
+        leaf = self._get(model)
+        new = jnp.full_like(leaf, value) if index is None else leaf.at[..., index].set(value)
+        return eqx.tree_at(self._get, model, new), arguments
+
+
+def target(name: str, units: str | None = None) -> AbstractTarget:
+    """The target that an axis name denotes: ``distance``, a protocol argument or a model path.
+
+    ``units`` labels a model path's values (protocol arguments and distance know theirs).
+    """
+    if name == "distance":
+        return InterSpineDistance()
+    if name in PROTOCOL_ARGUMENT_UNITS or name in _STRUCTURAL_PROTOCOL_ARGUMENTS:
+        return ProtocolArgument(name)
+    return ModelLeaf(name, "" if units is None else units)
+
+
+def _axis_values(values) -> np.ndarray:
+    return np.atleast_1d(np.asarray(values, dtype=np.float64))
+
+
+class Axis(eqx.Module):
+    """One axis of the grid.
+
+    Attributes:
+        target: where the values go.
+        values: ``(n,)`` the values, in the target's units (kept on the host: they are not
+            compiled into the chunk function, so one compile serves every grid of a chunk size).
+    """
+
+    target: AbstractTarget
+    values: np.ndarray = eqx.field(converter=_axis_values)
+
+    def __check_init__(self):
+        if self.values.ndim != 1 or self.values.size == 0:
+            raise ValueError(
+                f"axis {self.name!r} needs a non-empty 1-D array of values; got shape "
+                f"{self.values.shape}"
+            )
+        if not np.all(np.isfinite(self.values)):
+            raise ValueError(f"axis {self.name!r} values must be finite; got {self.values}")
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    @property
+    def units(self) -> str:
+        return self.target.units
+
+
+def axis(name: str, values, units: str | None = None) -> Axis:
+    """An `Axis` from a name (see `target`) and its values."""
+    return Axis(target(name, units), values)
+
+
+class AbstractGrid(eqx.Module):
+    """The product of its axes' values, in C order: what `run_sweep` walks through in chunks."""
+
+    axes: eqx.AbstractVar[tuple[Axis, ...]]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(a.values.size for a in self.axes)
+
+    @property
+    def n_conditions(self) -> int:
+        return math.prod(self.shape)
+
+    def conditions(self, start: int, stop: int) -> np.ndarray:
+        """``(stop - start, n_axes)`` axis values of the conditions ``start:stop`` (C order)."""
+        index = np.unravel_index(np.arange(start, stop), self.shape)
+        return np.stack([a.values[i] for a, i in zip(self.axes, index)], axis=-1)
