@@ -43,3 +43,13 @@ def test_length_constant_rows_are_weighted_with_a_fraction_of_their_mean():
     )
     with pytest.raises(ValueError, match="--length-constant-sem"):
         cli._weigh_length_constants(data, 0.0)
+
+
+def test_fit_refuses_an_unknown_parameter_path_or_empty_selection_before_recording():
+    """Both used to fail only after the biophysics of every row was recorded (about 30 s), the
+    first with a raw ValueError traceback, the second with a numpy TypeError; now both stop
+    with a message before anything is simulated."""
+    with pytest.raises(SystemExit, match="'nothing' is not a field of SpineModel.rule"):
+        cli.main(["fit", "--parameter", "rule.nothing:0:1", "--out", "unused"])
+    with pytest.raises(SystemExit, match="no row of the data matches"):
+        cli.main(["fit", "--select", "condition=nonexistent", "--out", "unused"])

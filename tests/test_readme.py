@@ -67,6 +67,8 @@ def commands(program: str) -> list[list[str]]:
 
 
 PLASTIC = commands("plastic")
+
+
 def _study(argv):
     return argv[argv.index("--study") + 1] if "--study" in argv else "tazerart2020"
 
@@ -166,7 +168,8 @@ def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
         result = pathlib.Path(option(argv, "--out", "sweep.nc"))
         assert_png(pathlib.Path(option(argv, "--plot", os.path.splitext(result)[0] + ".png")))
         dataset = xr.load_dataset(result, engine="scipy")
-        readout = option(argv, "--readout", "head_calcium_after")
+        default = "weight" if "--study" in argv else "head_calcium_after"
+        readout = option(argv, "--readout", default)
         assert readout in dataset.data_vars
         for name, dim in SWEEP_AXES.items():
             if name in argv:

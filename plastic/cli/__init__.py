@@ -100,6 +100,8 @@ def build_sweep(args):
     from plastic.sweep import READOUTS, Axis, Sweep, target
 
     spines = Spines(position=(args.position, args.position + 2.0))
+    if args.rule not in (None, "none", "kinase_competition"):
+        raise ValueError(f"--rule {args.rule!r}: the spine sweep takes none or kinase_competition")
     rule = KinaseCompetition() if args.rule == "kinase_competition" else None
     geometry = Geometry(spines=spines, n_compartments=args.compartments)
     model = SpineModel(geometry=geometry, rule=rule)
@@ -111,7 +113,8 @@ def build_sweep(args):
         current_amplitude=args.current,
         uncaged_spines=(0, 1) if args.two_spines else (0,),
     )
-    specs = [("delta_t", args.dt), ("distance", args.distance), *args.axis]
+    delta_t = np.array([13.0]) if args.dt is None else args.dt
+    specs = [("delta_t", delta_t), ("distance", args.distance), *args.axis]
     axes = []
     for name, values in specs:
         where = target(name)
@@ -129,7 +132,11 @@ def build_sweep(args):
     elif args.solver is not None:
         chosen["solver"] = Rodas5() if args.solver == "Rodas5" else getattr(diffrax, args.solver)()
     settings = SolverSettings(**{k: v for k, v in chosen.items() if v is not None})
-    readouts = [READOUTS[name]() for name in dict.fromkeys(args.readout or ["head_calcium_after"])]
+    names = dict.fromkeys(args.readout or ["head_calcium_after"])
+    unknown = [name for name in names if name not in READOUTS]
+    if unknown:
+        raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(READOUTS)}")
+    readouts = [READOUTS[name]() for name in names]
     return Sweep(axes, readouts, model, arguments, settings)
 
 
@@ -140,7 +147,12 @@ def _sweep(args) -> None:
     began = time.perf_counter()
     limit = None if args.memory_limit_gib is None else int(args.memory_limit_gib * 2**30)
     try:
-        sweep = build_sweep(args)
+        if args.study != "tazerart2020":
+            from plastic.cli.studies import build_study_sweep
+
+            sweep = build_study_sweep(args)
+        else:
+            sweep = build_sweep(args)
         dataset = run_sweep(
             sweep,
             args.out,
@@ -228,27 +240,34 @@ def _fit(args) -> None:
         tazerart_model,
     )
 
-    data = load_tazerart2020() if args.data in (None, "tazerart2020") else load_csv(args.data)
-    chosen = {"readout": ("uepsp", "neck_length", "head_volume"), **selection(args.select)}
-    data = data.select(**chosen)
-    data = _weigh_length_constants(data, args.length_constant_sem)
-    if args.parameter:
-        fitted = [Parameter.from_spec(s) for s in args.parameter]
-    else:
-        fitted = default_fit_parameters()
-    model = tazerart_model()
-    if args.init is not None:
-        model = _load_start(args.init, model)
+    try:
+        # Every input is checked before the biophysics is recorded (tens of seconds).
+        data = load_tazerart2020() if args.data in (None, "tazerart2020") else load_csv(args.data)
+        chosen = {"readout": ("uepsp", "neck_length", "head_volume"), **selection(args.select)}
+        data = data.select(**chosen)
+        if data.n_rows == 0:
+            raise ValueError(f"--select {args.select}: no row of the data matches")
+        data = _weigh_length_constants(data, args.length_constant_sem)
+        if args.parameter:
+            fitted = [Parameter.from_spec(s) for s in args.parameter]
+        else:
+            fitted = default_fit_parameters()
+        model = tazerart_model()
+        if args.init is not None:
+            model = _load_start(args.init, model)
+        parameters = FitParameters(model, fitted)
+        if args.mode == "replay":
+            check_replay_parameters([p.path for p in fitted])
+    except ValueError as error:
+        sys.exit(f"plastic fit: error: {error}")
     timing = dict(n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0)
     started = time.perf_counter()
     if args.mode == "replay":
-        check_replay_parameters([p.path for p in fitted])
         print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)
         predictor = ReplayPredictor.from_data(data, model, **timing)
     else:
         predictor = TazerartPredictor.from_data(data, **timing)
     objective = Objective(predictor, data, sem_floor=args.sem_floor)
-    parameters = FitParameters(model, fitted)
     what = (
         f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
         f"({len(predictor.conditions.delta_t)} conditions)"
@@ -329,11 +348,18 @@ def main(argv=None) -> None:
         "readout (lines for one axis, a heatmap for two).",
     )
     sweep.add_argument(
+        "--study",
+        default="tazerart2020",
+        help="sweep this study's experiment (plastic studies lists them; default: the spine "
+        "model's pairing protocol); its condition fields and model paths are --axis names",
+    )
+    sweep.add_argument("--model", help="a model.eqx of a fit of the study's rule to sweep")
+    sweep.add_argument(
         "--dt",
         "--delta-t",
         type=parse_values,
-        default=np.array([13.0]),
-        help="current onset minus uncaging onset, ms, e.g. --dt -50:50:1 (default 13)",
+        help="current onset minus uncaging onset, ms, e.g. --dt -50:50:1 (default 13); for a "
+        "study, its delta_t field",
     )
     sweep.add_argument(
         "--distance",
@@ -348,13 +374,14 @@ def main(argv=None) -> None:
         default=[],
         metavar="NAME=VALUES",
         help="any other axis: a protocol argument or a model path, e.g. "
-        "nmda.conductance=0.5:2:0.5 or spines.neck_length[0]=0.2:2:0.2 (repeatable)",
+        "nmda.conductance=0.5:2:0.5 or spines.neck_length[0]=0.2:2:0.2; for a study, a condition "
+        "field or a model path, e.g. frequency=1:40:1 (repeatable; one value fixes it)",
     )
     sweep.add_argument(
         "--readout",
         action="append",
-        choices=sorted(READOUTS),
-        help="what to keep (repeatable; default head_calcium_after); the first is plotted",
+        help=f"what to keep (repeatable; one of {sorted(READOUTS)}, default head_calcium_after; "
+        "for a study, its readouts, default all); the first is plotted",
     )
     sweep.add_argument("--n-pairings", type=int, default=40)
     sweep.add_argument("--period", type=float, default=2000.0, help="between pairings, ms")
@@ -364,7 +391,11 @@ def main(argv=None) -> None:
     sweep.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
     sweep.add_argument("--two-spines", action="store_true", help="uncage both spines")
     sweep.add_argument("--compartments", type=int, default=20, help="dendrite compartments")
-    sweep.add_argument("--rule", choices=("none", "kinase_competition"), default="none")
+    sweep.add_argument(
+        "--rule",
+        help="the spine model's rule: none (default) or kinase_competition; for a study, one of "
+        "its rules (default: its first)",
+    )
     sweep.add_argument("--solver", choices=_SOLVERS, help="default: the engine's (Rodas5)")
     sweep.add_argument(
         "--sparse-jacobian",
@@ -471,7 +502,3 @@ def main(argv=None) -> None:
     import plastic  # noqa: F401  (float64)
 
     args.run(args)
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,7 @@ import time
 
 
 def list_studies(args) -> None:
-    """Print every study, its data and its rules."""
+    """Print every study, its data, its condition fields and its rules."""
     from plastic.studies import STUDIES
 
     print("tazerart2020  Tazerart et al. 2020 Nat Commun 11:4276: STDP at single, clustered and")
@@ -14,7 +14,8 @@ def list_studies(args) -> None:
     for name, study in STUDIES.items():
         data = study.data()
         print(f"{name:<13} {study.citation}: {data.n_rows} rows of {sorted(set(data.readout))}")
-        print(f"{'':<13} condition columns {list(data.column_names)}")
+        fields = ", ".join(f"{f.name} ({f.allowed()})" for f in study.experiment.fields)
+        print(f"{'':<13} condition fields: {fields}")
         for rule, choice in study.rules.items():
             default = " (default)" if rule == study.default_rule else ""
             print(f"{'':<13} --rule {rule}{default}: {choice.description}")
@@ -58,9 +59,40 @@ def fit_study(args) -> None:
     run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20), learning_rate)
 
 
-def _load_start(path, template):
+def _load_start(path, template, option="--init"):
     from plastic.fit import load_model
 
     if not os.path.isfile(path):
-        raise ValueError(f"--init {path!r} is not a file")
+        raise ValueError(f"{option} {path!r} is not a file")
     return load_model(path, template)
+
+
+def build_study_sweep(args):
+    """The `ExperimentSweep` of ``plastic sweep --study NAME``: each ``--axis`` (and ``--dt``)
+    with several values is an axis, with one value it fixes that field or model leaf."""
+    from plastic.studies import get_study
+    from plastic.sweep import ExperimentSweep, ModelLeaf
+
+    study = get_study(args.study)
+    choice = study.rule(args.rule)
+    model = choice.model()
+    if args.model is not None:
+        model = _load_start(args.model, model, "--model")
+    specs = list(args.axis)
+    if args.dt is not None:
+        specs.insert(0, ("delta_t", args.dt))
+    fields = {field.name for field in study.experiment.fields}
+    axes, fixed = {}, {}
+    for name, values in specs:
+        if len(values) > 1:
+            axes[name] = values
+        elif name in fields:
+            fixed[name] = float(values[0])
+        else:
+            leaf = ModelLeaf(name)
+            leaf.check(model)
+            model, _ = leaf.apply(model, {}, float(values[0]))
+    if not axes:
+        raise ValueError("a sweep needs at least one --axis (or --dt) with several values")
+    readouts = tuple(dict.fromkeys(args.readout)) if args.readout else None
+    return ExperimentSweep.build(study.experiment, model, axes, fixed, readouts)
