@@ -20,6 +20,7 @@ from plastic.rules.graupner_brunel_analytic import (
     pair_fractions_above,
     pair_protocol_change,
     relative_change,
+    relaxation_per_period,
     transition_probabilities,
 )
 from plastic.rules.graupner_brunel_simulate import (
@@ -269,6 +270,22 @@ def test_error_estimate_flags_too_few_steps():
     assert errors[1] < 1e-9 and estimates[1] < 1e-8
     with pytest.raises(ValueError, match="steps_per_segment must be None"):
         solve_rho(rule, segments, steps_per_segment=0)
+
+
+def test_analytic_reduction_refuses_protocols_where_it_does_not_hold():
+    """tau = 5.5 s: rho relaxes about twice over within one period, so the averaged drift of the
+    reduction is meaningless there (a burst fit found a spurious optimum at tau 5.5 s); the
+    published sets stay far inside the range where it holds."""
+    rule, calcium = published("DP")
+    fast = eqx.tree_at(lambda r: r.tau, rule, jnp.asarray(5500.0))
+    alpha_d, alpha_p = pair_fractions_above(fast, calcium, 10.0, PERIOD)
+    assert float(relaxation_per_period(fast, alpha_d, alpha_p, PERIOD)) > 1.0
+    assert np.isnan(pair_protocol_change(fast, calcium, 10.0, PERIOD, N_PAIRINGS))
+    for name in REFERENCE:
+        rule, calcium = published(name)
+        for delta_t in DELTA_TS:
+            alpha_d, alpha_p = pair_fractions_above(rule, calcium, delta_t, PERIOD)
+            assert float(relaxation_per_period(rule, alpha_d, alpha_p, PERIOD)) < 0.1
 
 
 def test_fast_rule_on_bursts_is_solved_or_refused_never_garbage():
