@@ -135,17 +135,7 @@ class Measurements(eqx.Module):
     def label_columns(self) -> dict[str, tuple]:
         """The row labels and condition columns, by name, for tables of predictions."""
         columns = self._columns()
-        names = (
-            "condition",
-            "readout",
-            "site",
-            "delta_t",
-            "n_spines_uncaged",
-            "distance_min",
-            "distance_max",
-            "drug",
-            "unit",
-        )
+        names = COLUMNS[: COLUMNS.index("drug") + 1] + ("unit",)
         return {name: columns[name] for name in names}
 
     @property

@@ -129,21 +129,19 @@ class AbstractExperiment(eqx.Module):
         return self
 
     def field(self, name: str) -> ConditionField:
-        for field in self.fields:
-            if field.name == name:
-                return field
-        raise ValueError(
-            f"{type(self).__name__} has no condition field {name!r}; its fields are "
-            f"{[f.name for f in self.fields]}"
-        )
+        """The condition field ``name``; a ValueError lists the fields."""
+        return self._named(self.fields, name, "condition field", "its fields are")
 
     def readout(self, name: str) -> AbstractReadout:
-        for readout in self.readouts:
-            if readout.name == name:
-                return readout
+        """The readout ``name``; a ValueError lists the readouts."""
+        return self._named(self.readouts, name, "readout", "it predicts")
+
+    def _named(self, items, name, kind, listing):
+        for item in items:
+            if item.name == name:
+                return item
         raise ValueError(
-            f"{type(self).__name__} has no readout {name!r}; it predicts "
-            f"{[r.name for r in self.readouts]}"
+            f"{type(self).__name__} has no {kind} {name!r}; {listing} {[i.name for i in items]}"
         )
 
     def measure(self, model: PyTree, condition: Condition, names: tuple[str, ...]) -> Array:

@@ -62,6 +62,12 @@ def _check_count(name: str, value) -> int:
     return int(value)
 
 
+def _check_margins(first, tail) -> None:
+    """``first`` (the first spike) and ``tail`` (after the last period) are times >= 0, ms."""
+    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
+    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+
+
 def _trains(pre, post, duration) -> SpikeTrains:
     return SpikeTrains(
         pre=jnp.asarray(pre, float), post=jnp.asarray(post, float), duration=duration
@@ -88,8 +94,7 @@ def spike_pairs(delta_t, *, n_pairings: int, period, first=0.0, tail=0.0) -> Spi
     """
     n_pairings = _check_count("n_pairings", n_pairings)
     check_range("period", period, lower=0.0, unit="ms")
-    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    _check_margins(first, tail)
     if is_concrete((delta_t, period)):
         bound = float(np.min(period))
         check_range(
@@ -111,8 +116,7 @@ def presynaptic_train(*, frequency, n_spikes: int, first=0.0, tail=0.0) -> Spike
     * 1000 / frequency + tail``."""
     n_spikes = _check_count("n_spikes", n_spikes)
     check_range("frequency", frequency, lower=0.0, upper=1e4, unit="Hz")
-    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    _check_margins(first, tail)
     interval = 1000.0 / jnp.asarray(frequency, float)
     pre = first + interval[..., None] * jnp.arange(n_spikes)
     post = jnp.full(pre.shape[:-1] + (1,), jnp.inf)
@@ -145,8 +149,7 @@ def burst_pairs(
     n_bursts = _check_count("n_bursts", n_bursts)
     check_range("frequency", frequency, lower=0.0, upper=1e4, unit="Hz")
     check_range("burst_period", burst_period, lower=0.0, unit="ms")
-    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    _check_margins(first, tail)
     if is_concrete((delta_t, frequency, burst_period)):
         interval = 1000.0 / np.asarray(frequency, float)
         if n_per_burst > 1:
@@ -202,8 +205,7 @@ def spike_triplets(
     n_repetitions = _check_count("n_repetitions", n_repetitions)
     check_range("first_interval", first_interval, lower=0.0, lower_inclusive=True, unit="ms")
     check_range("second_interval", second_interval, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    _check_margins(first, tail)
     if is_concrete((first_interval, second_interval, period)):
         span = np.asarray(first_interval, float) + np.asarray(second_interval, float)
         check_range(
@@ -241,8 +243,7 @@ def spike_quadruplets(
     """
     n_repetitions = _check_count("n_repetitions", n_repetitions)
     check_range("pair_delta_t", pair_delta_t, lower=0.0, unit="ms")
-    check_range("first", first, lower=0.0, lower_inclusive=True, unit="ms")
-    check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
+    _check_margins(first, tail)
     if is_concrete((interval, pair_delta_t, period)):
         magnitude = np.abs(np.asarray(interval, float))
         check_range(
