@@ -1,0 +1,66 @@
+"""The shipped fitted Tazerart model's prediction of every fitted row, and its chi-square, as a
+reference file: the experiment-layer port of the Tazerart study must reproduce these numbers
+(to 1e-6 relative) before it replaces `plastic.tazerart`.
+
+    python experiments/tazerart_reference.py --out tests/data/tazerart2020_reference.json
+
+Rows: every uEPSP, neck and head row of Tazerart et al. 2020 and the two length constants of
+eq. 2, weighted as the shipped fit was (`--length-constant-sem 0.3`), replayed
+(`ReplayPredictor`, the default of ``plastic fit``). About 4 min on 2 cores.
+"""
+
+import argparse
+import json
+import subprocess
+import time
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+import plastic  # noqa: F401  (float64)
+from plastic.data import load_tazerart2020
+from plastic.fit import Objective
+from plastic.tazerart import ReplayPredictor, tazerart_model
+
+LENGTH_CONSTANT_SEM = 0.3
+"""As a fraction of the mean: the setting the shipped fit used."""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="tazerart2020_reference.json")
+    args = parser.parse_args(argv)
+    readouts = ("uepsp", "neck_length", "head_volume", "length_constant")
+    data = load_tazerart2020().select(readout=readouts)
+    is_length = np.array([r == "length_constant" for r in data.readout])
+    sem = np.where(is_length, LENGTH_CONSTANT_SEM * np.asarray(data.mean), np.asarray(data.sem))
+    data = eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
+    began = time.perf_counter()
+    model = tazerart_model()
+    objective = Objective(ReplayPredictor.from_data(data, model), data)
+    predictions = np.asarray(objective.predictions(model))
+    chi_square = float(objective(model))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    record = {
+        "what": "tazerart_model() replayed on every uEPSP, neck, head and length-constant row",
+        "commit": commit.strip(),
+        "length_constant_sem": LENGTH_CONSTANT_SEM,
+        "chi_square": chi_square,
+        "n_rows": data.n_rows,
+        "rows": [
+            dict(condition=c, readout=r, site=s, mean=float(m), sem=float(e), prediction=float(p))
+            for c, r, s, m, e, p in zip(
+                data.condition, data.readout, data.site, data.mean, sem, predictions
+            )
+        ],
+    }
+    with open(args.out, "w") as file:
+        json.dump(record, file, indent=1)
+    seconds = time.perf_counter() - began
+    print(f"chi-square {chi_square:.4f} over {data.n_rows} rows in {seconds:.0f} s")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
