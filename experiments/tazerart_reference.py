@@ -27,26 +27,22 @@ LENGTH_CONSTANT_SEM = 0.3
 """As a fraction of the mean: the setting the shipped fit used."""
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="tazerart2020_reference.json")
-    args = parser.parse_args(argv)
+def compute() -> dict:
+    """The reference record: every row's prediction, the chi-square, the commit."""
     readouts = ("uepsp", "neck_length", "head_volume", "length_constant")
     data = load_tazerart2020().select(readout=readouts)
     is_length = np.array([r == "length_constant" for r in data.readout])
     sem = np.where(is_length, LENGTH_CONSTANT_SEM * np.asarray(data.mean), np.asarray(data.sem))
     data = eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
-    began = time.perf_counter()
     model = tazerart_model()
     objective = Objective(ReplayPredictor.from_data(data, model), data)
     predictions = np.asarray(objective.predictions(model))
-    chi_square = float(objective(model))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    record = {
+    return {
         "what": "tazerart_model() replayed on every uEPSP, neck, head and length-constant row",
         "commit": commit.strip(),
         "length_constant_sem": LENGTH_CONSTANT_SEM,
-        "chi_square": chi_square,
+        "chi_square": float(objective(model)),
         "n_rows": data.n_rows,
         "rows": [
             dict(condition=c, readout=r, site=s, mean=float(m), sem=float(e), prediction=float(p))
@@ -55,10 +51,18 @@ def main(argv=None):
             )
         ],
     }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="tazerart2020_reference.json")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    record = compute()
     with open(args.out, "w") as file:
         json.dump(record, file, indent=1)
     seconds = time.perf_counter() - began
-    print(f"chi-square {chi_square:.4f} over {data.n_rows} rows in {seconds:.0f} s")
+    print(f"chi-square {record['chi_square']:.4f} over {record['n_rows']} rows in {seconds:.0f} s")
     print(f"wrote {args.out}")
 
 
