@@ -1,6 +1,6 @@
 """`NMDACalcium` and `NMDACalciumSynapse` against an independent scipy solve of the same ODEs
-(NMDA current states, calcium, and the Shouval weight), and their gradients against finite
-differences."""
+(NMDA conductance, calcium and the Shouval weight, the AP voltage summed in numpy), held and with
+back-propagating APs, and the gradient against finite differences."""
 
 import math
 
@@ -10,26 +10,41 @@ import numpy as np
 import scipy.integrate
 
 import plastic  # noqa: F401  (float64)
-from plastic.protocols import presynaptic_train
+from plastic.protocols import presynaptic_train, spike_pairs
 from plastic.rules import NMDACalcium, NMDACalciumSynapse, ShouvalBearCooper
 
 CALCIUM = NMDACalcium(amplitude=3e-4)
 RULE = ShouvalBearCooper.from_published("2002", calcium_rest=0.05)
 
 
-def _scipy(voltage, pre_times, t_end, rule=RULE, calcium=CALCIUM):
-    """Fast and slow NMDA current, calcium and weight as four ODEs, DOP853 between spikes."""
-    c = {k: float(getattr(calcium, k)) for k in ("tau_fast", "tau_slow", "fraction_fast",
-                                                  "tau_calcium", "rest")}  # fmt: skip
-    drive = float(calcium.drive(voltage))
+def _scipy(voltage, pre_times, t_end, post_times=(), rule=RULE, calcium=CALCIUM):
+    """NMDA conductance (fast, slow), calcium and weight as four ODEs, the AP voltage summed in
+    numpy, DOP853 between events. Returns the state at ``t_end``."""
+    names = ("tau_fast", "tau_slow", "fraction_fast", "tau_calcium", "rest", "amplitude",
+             "reversal", "magnesium", "mg_block_slope", "mg_block_kd", "bap_amplitude",
+             "tau_bap_fast", "tau_bap_slow", "bap_fraction_fast", "bap_delay")  # fmt: skip
+    c = {k: float(getattr(calcium, k)) for k in names}
     p = {k: float(getattr(rule, k)) for k in ("alpha1", "alpha2", "beta1", "beta2", "p1", "p2",
                                               "p3", "p4", "lambda_")}  # fmt: skip
+    aps = [t + c["bap_delay"] for t in post_times]
 
     def sig(x):
         return 1.0 / (1.0 + math.exp(-x))
 
+    def v_at(t):
+        bap = sum(
+            c["bap_fraction_fast"] * math.exp(-(t - a) / c["tau_bap_fast"])
+            + (1 - c["bap_fraction_fast"]) * math.exp(-(t - a) / c["tau_bap_slow"])
+            for a in aps
+            if a <= t
+        )
+        return voltage + c["bap_amplitude"] * bap
+
     def rhs(t, y):
         fast, slow, ca, w = y
+        v = v_at(t)
+        block = 1.0 / (1.0 + math.exp(-c["mg_block_slope"] * v) * c["magnesium"] / c["mg_block_kd"])
+        influx = c["amplitude"] * (c["fraction_fast"] * fast + (1 - c["fraction_fast"]) * slow)
         above = ca - c["rest"]
         omega = (
             0.25
@@ -40,43 +55,67 @@ def _scipy(voltage, pre_times, t_end, rule=RULE, calcium=CALCIUM):
         return [
             -fast / c["tau_fast"],
             -slow / c["tau_slow"],
-            drive * (c["fraction_fast"] * fast + (1 - c["fraction_fast"]) * slow)
-            - (ca - c["rest"]) / c["tau_calcium"],
+            influx * block * (c["reversal"] - v) - above / c["tau_calcium"],
             (omega - p["lambda_"] * w) / tau,
         ]
 
+    events = sorted([(t, "pre") for t in pre_times] + [(a, "ap") for a in aps])
     y = np.array([0.0, 0.0, c["rest"], 0.25 / p["lambda_"]])
-    edges = [0.0, *pre_times, t_end]
-    for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-        if i > 0:  # the interval starts with spike i - 1
-            y[:2] += 1.0
-        if b > a:
-            y = scipy.integrate.solve_ivp(rhs, (a, b), y, method="DOP853", rtol=1e-11,
+    t = 0.0
+    for when, kind in [*events, (t_end, "end")]:
+        if when > t:
+            y = scipy.integrate.solve_ivp(rhs, (t, when), y, method="DOP853", rtol=1e-11,
                                           atol=1e-13).y[:, -1]  # fmt: skip
+            t = when
+        if kind == "pre":
+            y[:2] += 1.0
     return y
 
 
-def test_calcium_is_the_closed_form_of_its_ode():
-    pre = [10.0, 60.0, 400.0]
-    padded = jnp.asarray([*pre, jnp.inf])
+def test_calcium_at_a_held_voltage_matches_scipy():
+    trains = presynaptic_train(frequency=20.0, n_spikes=3, tail=300.0)
+    pre = np.asarray(trains.pre).tolist()
+    save_ts = jnp.array([30.0, 100.0, 420.0])
     for voltage in (-65.0, -30.0, 0.0):
-        for t in (30.0, 100.0, 800.0):
-            expected = _scipy(voltage, [p for p in pre if p < t], t)[2]
-            np.testing.assert_allclose(CALCIUM(t, padded, voltage), expected, rtol=1e-9)
-    # tau_calcium equal to a receptor time constant: the limit, not 0/0.
-    equal = NMDACalcium(tau_fast=50.0, tau_calcium=50.0)
-    near = NMDACalcium(tau_fast=50.0, tau_calcium=50.0 * (1 + 1e-7))
-    np.testing.assert_allclose(equal(120.0, padded, -20.0), near(120.0, padded, -20.0), rtol=1e-6)
+        synapse = NMDACalciumSynapse(RULE, CALCIUM, voltage, clamped=True, rtol=1e-10, atol=1e-12)
+        calcium = synapse.solve(trains, save_ts).ys[0][:-1]
+        expected = [_scipy(voltage, [p for p in pre if p < t], float(t))[2] for t in save_ts]
+        np.testing.assert_allclose(calcium, expected, rtol=1e-8)
 
 
 def test_shouval_weight_on_held_voltage_matches_scipy():
     trains = presynaptic_train(frequency=2.0, n_spikes=20)
     pre = np.asarray(trains.pre).tolist()
     for voltage in (-30.0, -10.0):
-        synapse = NMDACalciumSynapse(RULE, CALCIUM, voltage)
+        synapse = NMDACalciumSynapse(RULE, CALCIUM, voltage, clamped=True)
         expected = _scipy(voltage, pre, float(trains.duration))[3] / 0.25
         np.testing.assert_allclose(synapse.efficacy(trains), expected, rtol=1e-5)
         assert abs(expected - 1.0) > 0.01  # the protocol moves the weight
+
+
+def test_spike_timing_with_back_propagating_aps_matches_scipy():
+    """Pairs at rest: the APs' depolarisation unblocks the receptors the presynaptic spike
+    opened (the Shouval 2002 STDP mechanism). With 5x the default calcium amplitude, post-pre at
+    -10 ms depresses and pre-post at +10 ms potentiates; clamped, nothing happens."""
+    rule = ShouvalBearCooper(**{**RULE.__dict__, "p4": 2000.0})
+    calcium = NMDACalcium(amplitude=1e-3)
+    efficacy = {}
+    for delta_t in (-10.0, 10.0, 40.0):
+        trains = spike_pairs(delta_t, n_pairings=5, period=1000.0)
+        efficacy[delta_t] = NMDACalciumSynapse(rule, calcium).efficacy(trains)
+        expected = _scipy(
+            -65.0,
+            np.asarray(trains.pre).tolist(),
+            float(trains.duration),
+            np.asarray(trains.post).tolist(),
+            rule=rule,
+            calcium=calcium,
+        )
+        np.testing.assert_allclose(efficacy[delta_t], expected[3] / 0.25, rtol=1e-5)
+    assert float(efficacy[-10.0]) < 0.97 and float(efficacy[10.0]) > 1.05
+    clamped = NMDACalciumSynapse(rule, calcium, clamped=True)
+    no_aps = clamped.efficacy(spike_pairs(10.0, n_pairings=5, period=1000.0))
+    assert abs(float(no_aps) - 1.0) < 0.01
 
 
 def test_gradient_matches_finite_differences():
@@ -85,7 +124,7 @@ def test_gradient_matches_finite_differences():
     def efficacy(amplitude, alpha2):
         calcium = NMDACalcium(amplitude=amplitude)
         rule = ShouvalBearCooper(**{**RULE.__dict__, "alpha2": alpha2})
-        synapse = NMDACalciumSynapse(rule, calcium, -20.0, rtol=1e-10, atol=1e-12)
+        synapse = NMDACalciumSynapse(rule, calcium, -20.0, clamped=True, rtol=1e-10, atol=1e-12)
         return synapse.efficacy(trains)
 
     point = (jnp.asarray(3e-4), jnp.asarray(0.55))
