@@ -68,6 +68,18 @@ def _check_margins(first, tail) -> None:
     check_range("tail", tail, lower=0.0, lower_inclusive=True, unit="ms")
 
 
+def _check_pair_spacing(delta_t, spacing: float, what: str) -> None:
+    """``|delta_t| < spacing`` (ms): a pair must not reach into the next one."""
+    check_range(
+        "delta_t",
+        delta_t,
+        lower=-spacing,
+        upper=spacing,
+        upper_inclusive=False,
+        unit=f"ms (|delta_t| below the {spacing:g} ms {what})",
+    )
+
+
 def _trains(pre, post, duration) -> SpikeTrains:
     return SpikeTrains(
         pre=jnp.asarray(pre, float), post=jnp.asarray(post, float), duration=duration
@@ -96,15 +108,7 @@ def spike_pairs(delta_t, *, n_pairings: int, period, first=0.0, tail=0.0) -> Spi
     check_range("period", period, lower=0.0, unit="ms")
     _check_margins(first, tail)
     if is_concrete((delta_t, period)):
-        bound = float(np.min(period))
-        check_range(
-            "delta_t",
-            delta_t,
-            lower=-bound,
-            upper=bound,
-            upper_inclusive=False,
-            unit=f"ms (|delta_t| below the {bound:g} ms period)",
-        )
+        _check_pair_spacing(delta_t, float(np.min(period)), "period")
     onsets = first + period * jnp.arange(n_pairings)
     pre, post = _paired(onsets, delta_t)
     return _trains(pre, post, first + n_pairings * period + tail)
@@ -153,15 +157,7 @@ def burst_pairs(
     if is_concrete((delta_t, frequency, burst_period)):
         interval = 1000.0 / np.asarray(frequency, float)
         if n_per_burst > 1:
-            bound = float(np.min(interval))
-            check_range(
-                "delta_t",
-                delta_t,
-                lower=-bound,
-                upper=bound,
-                upper_inclusive=False,
-                unit=f"ms (|delta_t| below the {bound:g} ms between pairs)",
-            )
+            _check_pair_spacing(delta_t, float(np.min(interval)), "between pairs")
         span = (n_per_burst - 1) * interval + np.abs(np.asarray(delta_t, float))
         check_range(
             "burst_period",
