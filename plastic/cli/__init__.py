@@ -1,15 +1,23 @@
 """The `plastic` command."""
 
 import argparse
-import math
 import os
 import sys
 import time
 
 import numpy as np
 
+from plastic.cli.fit import _fit as _fit
+from plastic.cli.fit import _load_start as _load_start
+from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
+from plastic.cli.fit import run_fit as run_fit
+from plastic.cli.fit import selection as selection
+from plastic.cli.sweep import _SOLVERS as _SOLVERS
+from plastic.cli.sweep import _named_values, _sweep
+from plastic.cli.sweep import build_sweep as build_sweep
+from plastic.cli.sweep import parse_values as parse_values
+
 _VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
-_SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
 
 
 def _simulate(args) -> None:
@@ -58,259 +66,6 @@ def _simulate(args) -> None:
     path = os.path.join(args.out, "pairing.png")
     plot_pairing(sim, model, path)
     print(f"wrote {path}")
-
-
-def parse_values(text: str) -> np.ndarray:
-    """``START:STOP:STEP`` (STOP included when it lies on the grid), ``a,b,c`` or one number."""
-    try:
-        if ":" in text:
-            start, stop, step = (float(part) for part in text.split(":"))
-            if not step > 0 or stop < start:
-                raise argparse.ArgumentTypeError(
-                    f"range {text!r} needs STEP > 0 and STOP >= START (START:STOP:STEP)"
-                )
-            count = math.floor((stop - start) / step + 1e-9) + 1
-            # Rounding keeps labels such as 0.3 from printing as 0.30000000000000004.
-            return np.round(start + step * np.arange(count), 12)
-        return np.array([float(part) for part in text.split(",")])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not START:STOP:STEP, a comma-separated list or a number"
-        ) from None
-
-
-def _named_values(text: str) -> tuple[str, np.ndarray]:
-    name, equals, values = text.partition("=")
-    if not equals or not name:
-        raise argparse.ArgumentTypeError(f"--axis takes NAME=VALUES; got {text!r}")
-    return name, parse_values(values)
-
-
-def build_sweep(args):
-    """The `Sweep` that ``plastic sweep`` runs: options with several values become axes (in the
-    order --dt, --distance, --axis ...), options with one value set the base model or protocol."""
-    import diffrax
-
-    from plastic.geometry import Geometry, Spines
-    from plastic.model import SpineModel
-    from plastic.protocols import MINUTE
-    from plastic.rosenbrock import Rodas5
-    from plastic.rules import KinaseCompetition
-    from plastic.simulate import SolverSettings
-    from plastic.sweep import READOUTS, Axis, Sweep, target
-
-    spines = Spines(position=(args.position, args.position + 2.0))
-    if args.rule not in (None, "none", "kinase_competition"):
-        raise ValueError(f"--rule {args.rule!r}: the spine sweep takes none or kinase_competition")
-    rule = KinaseCompetition() if args.rule == "kinase_competition" else None
-    geometry = Geometry(spines=spines, n_compartments=args.compartments)
-    model = SpineModel(geometry=geometry, rule=rule)
-    arguments = dict(
-        n_pairings=args.n_pairings,
-        period=args.period,
-        first_pairing=args.first_pairing,
-        quiet=args.quiet_min * MINUTE,
-        current_amplitude=args.current,
-        uncaged_spines=(0, 1) if args.two_spines else (0,),
-    )
-    delta_t = np.array([13.0]) if args.dt is None else args.dt
-    specs = [("delta_t", delta_t), ("distance", args.distance), *args.axis]
-    axes = []
-    for name, values in specs:
-        where = target(name)
-        if len(values) > 1:
-            axes.append(Axis(where, values))
-        else:
-            where.check(model)
-            model, arguments = where.apply(model, arguments, float(values[0]))
-    # Options not given keep the engine's defaults (its solver, per-state tolerances).
-    chosen = dict(rtol=args.rtol, atol=args.atol)
-    if args.sparse_jacobian and args.solver not in (None, "Rodas5"):
-        raise SystemExit(f"--sparse-jacobian needs --solver Rodas5, got --solver {args.solver}")
-    if args.sparse_jacobian:
-        chosen["solver"] = Rodas5(sparse=True)
-    elif args.solver is not None:
-        chosen["solver"] = Rodas5() if args.solver == "Rodas5" else getattr(diffrax, args.solver)()
-    settings = SolverSettings(**{k: v for k, v in chosen.items() if v is not None})
-    names = dict.fromkeys(args.readout or ["head_calcium_after"])
-    unknown = [name for name in names if name not in READOUTS]
-    if unknown:
-        raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(READOUTS)}")
-    readouts = [READOUTS[name]() for name in names]
-    return Sweep(axes, readouts, model, arguments, settings)
-
-
-def _sweep(args) -> None:
-    from plastic.plot import plot_sweep
-    from plastic.sweep import run_sweep
-
-    began = time.perf_counter()
-    limit = None if args.memory_limit_gib is None else int(args.memory_limit_gib * 2**30)
-    try:
-        if args.study != "tazerart2020":
-            from plastic.cli.studies import build_study_sweep
-
-            sweep = build_study_sweep(args)
-        else:
-            sweep = build_sweep(args)
-        dataset = run_sweep(
-            sweep,
-            args.out,
-            chunk_size=args.chunk_size,
-            batch_size=args.batch_size,
-            memory_limit=limit,
-            overwrite=args.overwrite,
-        )
-    except (ValueError, FileExistsError) as error:  # bad input, too large, or occupied
-        sys.exit(f"plastic sweep: error: {error}")
-    print(f"sweep done in {time.perf_counter() - began:.1f} s")
-    readout = sweep.readouts[0].name
-    plot = args.plot or os.path.splitext(args.out)[0] + ".png"
-    try:
-        plot_sweep(dataset, readout, plot)
-    except ValueError as error:
-        print(f"no plot: {error}")
-    else:
-        print(f"wrote {plot} ({readout})")
-
-
-def selection(items):
-    """``["readout=uepsp,neck_length", "delta_t=13,-15"]`` -> keywords of a data set's
-    ``select`` (numbers where a value reads as one)."""
-    selection = {}
-    for item in items:
-        column, _, values = item.partition("=")
-        if not values:
-            raise SystemExit(f"--select needs COLUMN=VALUE[,VALUE...]; got {item!r}")
-        parsed = []
-        for value in values.split(","):
-            try:
-                parsed.append(float(value))
-            except ValueError:
-                parsed.append(value)
-        selection[column] = tuple(parsed)
-    return selection
-
-
-def _weigh_length_constants(data, fraction):
-    """``length_constant`` rows without an SEM (the paper gives none) weighted with ``fraction``
-    of their mean as SEM."""
-    import equinox as eqx
-    import jax.numpy as jnp
-
-    from plastic._validation import check_range
-
-    check_range("--length-constant-sem", fraction, lower=0.0)
-    missing = np.array([r == "length_constant" for r in data.readout]) & ~(np.asarray(data.sem) > 0)
-    sem = np.where(missing, fraction * np.asarray(data.mean), np.asarray(data.sem))
-    return eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
-
-
-def _load_start(path, template):
-    """The model saved at ``path`` (a fit's ``model.eqx``), shaped like ``template``."""
-    from plastic.fit import load_model
-
-    if not os.path.isfile(path):
-        sys.exit(f"plastic fit: error: --init {path!r} is not a file")
-    try:
-        return load_model(path, template)
-    except ValueError as error:  # load_model's report of a file of another structure
-        sys.exit(
-            f"plastic fit: error: --init {path!r} is not a model.eqx of the Tazerart model "
-            f"({type(error).__name__}: {error})"
-        )
-
-
-def _fit(args) -> None:
-    if args.study != "tazerart2020":
-        from plastic.cli.studies import fit_study
-
-        return fit_study(args)
-    if args.rule is not None:
-        sys.exit(
-            "plastic fit: error: --rule: the tazerart2020 study fits its kinase-competition model"
-        )
-    from plastic.data import load_csv, load_tazerart2020
-    from plastic.fit import FitParameters, Objective, Parameter
-    from plastic.tazerart import (
-        ReplayPredictor,
-        TazerartPredictor,
-        check_replay_parameters,
-        default_fit_parameters,
-        tazerart_model,
-    )
-
-    try:
-        # Every input is checked before the biophysics is recorded (tens of seconds).
-        data = load_tazerart2020() if args.data in (None, "tazerart2020") else load_csv(args.data)
-        chosen = {"readout": ("uepsp", "neck_length", "head_volume"), **selection(args.select)}
-        data = data.select(**chosen)
-        if data.n_rows == 0:
-            raise ValueError(f"--select {args.select}: no row of the data matches")
-        data = _weigh_length_constants(data, args.length_constant_sem)
-        if args.parameter:
-            fitted = [Parameter.from_spec(s) for s in args.parameter]
-        else:
-            fitted = default_fit_parameters()
-        model = tazerart_model()
-        if args.init is not None:
-            model = _load_start(args.init, model)
-        parameters = FitParameters(model, fitted)
-        if args.mode == "replay":
-            check_replay_parameters([p.path for p in fitted])
-    except ValueError as error:
-        sys.exit(f"plastic fit: error: {error}")
-    timing = dict(n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0)
-    started = time.perf_counter()
-    if args.mode == "replay":
-        print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)
-        predictor = ReplayPredictor.from_data(data, model, **timing)
-    else:
-        predictor = TazerartPredictor.from_data(data, **timing)
-    objective = Objective(predictor, data, sem_floor=args.sem_floor)
-    what = (
-        f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
-        f"({len(predictor.conditions.delta_t)} conditions)"
-    )
-    run_fit(args, objective, parameters, what, started, progress_every=1)
-
-
-def run_fit(
-    args, objective, parameters, what: str, started: float, progress_every: int, learning_rate=0.1
-) -> None:
-    """Fit ``objective`` over ``parameters`` with the command's options (starts, steps, seed,
-    checkpoint in ``OUT``; ``--learning-rate``, else ``learning_rate``), write the results and
-    say where."""
-    from plastic.fit import default_optimiser, fit, write_fit
-
-    if args.learning_rate is not None:
-        learning_rate = args.learning_rate
-    os.makedirs(args.out, exist_ok=True)
-    checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
-    print(
-        f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint "
-        f"{checkpoint}; compiling ...",
-        flush=True,
-    )
-    result = fit(
-        objective,
-        parameters,
-        optimiser=default_optimiser(args.n_steps, learning_rate=learning_rate),
-        n_starts=args.n_starts,
-        n_steps=args.n_steps,
-        seed=args.seed,
-        checkpoint=checkpoint,
-        checkpoint_every=args.checkpoint_every,
-        progress_every=progress_every,
-    )
-    paths = write_fit(result, args.out)
-    best = float(result.best_loss[result.best_start])
-    n_rows = objective.n_rows
-    print(f"chi-square {best:.4g} over {n_rows} rows (chi2/N {best / n_rows:.3g})")
-    for name, value in result.best_values.items():
-        print(f"{name} = {value}")
-    print(f"fit took {time.perf_counter() - started:.1f} s")
-    print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
 def _studies(args) -> None:

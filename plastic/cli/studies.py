@@ -24,7 +24,7 @@ def list_studies(args) -> None:
 def fit_study(args) -> None:
     """``plastic fit --study NAME``: the study's (or the user's) data, its experiment, the
     chosen rule; every input checked before anything is compiled."""
-    from plastic.cli import run_fit, selection
+    from plastic.cli.fit import run_fit, selection
     from plastic.experiment import Predictor, load_dataset
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
     from plastic.studies import get_study

@@ -1,0 +1,125 @@
+"""``plastic sweep``: the grid from the command line, run and plotted."""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+_SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
+
+
+def parse_values(text: str) -> np.ndarray:
+    """``START:STOP:STEP`` (STOP included when it lies on the grid), ``a,b,c`` or one number."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(part) for part in text.split(":"))
+            if not step > 0 or stop < start:
+                raise argparse.ArgumentTypeError(
+                    f"range {text!r} needs STEP > 0 and STOP >= START (START:STOP:STEP)"
+                )
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            # Rounding keeps labels such as 0.3 from printing as 0.30000000000000004.
+            return np.round(start + step * np.arange(count), 12)
+        return np.array([float(part) for part in text.split(",")])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not START:STOP:STEP, a comma-separated list or a number"
+        ) from None
+
+
+def _named_values(text: str) -> tuple[str, np.ndarray]:
+    name, equals, values = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"--axis takes NAME=VALUES; got {text!r}")
+    return name, parse_values(values)
+
+
+def build_sweep(args):
+    """The `Sweep` that ``plastic sweep`` runs: options with several values become axes (in the
+    order --dt, --distance, --axis ...), options with one value set the base model or protocol."""
+    import diffrax
+
+    from plastic.geometry import Geometry, Spines
+    from plastic.model import SpineModel
+    from plastic.protocols import MINUTE
+    from plastic.rosenbrock import Rodas5
+    from plastic.rules import KinaseCompetition
+    from plastic.simulate import SolverSettings
+    from plastic.sweep import READOUTS, Axis, Sweep, target
+
+    spines = Spines(position=(args.position, args.position + 2.0))
+    if args.rule not in (None, "none", "kinase_competition"):
+        raise ValueError(f"--rule {args.rule!r}: the spine sweep takes none or kinase_competition")
+    rule = KinaseCompetition() if args.rule == "kinase_competition" else None
+    geometry = Geometry(spines=spines, n_compartments=args.compartments)
+    model = SpineModel(geometry=geometry, rule=rule)
+    arguments = dict(
+        n_pairings=args.n_pairings,
+        period=args.period,
+        first_pairing=args.first_pairing,
+        quiet=args.quiet_min * MINUTE,
+        current_amplitude=args.current,
+        uncaged_spines=(0, 1) if args.two_spines else (0,),
+    )
+    delta_t = np.array([13.0]) if args.dt is None else args.dt
+    specs = [("delta_t", delta_t), ("distance", args.distance), *args.axis]
+    axes = []
+    for name, values in specs:
+        where = target(name)
+        if len(values) > 1:
+            axes.append(Axis(where, values))
+        else:
+            where.check(model)
+            model, arguments = where.apply(model, arguments, float(values[0]))
+    # Options not given keep the engine's defaults (its solver, per-state tolerances).
+    chosen = dict(rtol=args.rtol, atol=args.atol)
+    if args.sparse_jacobian and args.solver not in (None, "Rodas5"):
+        raise SystemExit(f"--sparse-jacobian needs --solver Rodas5, got --solver {args.solver}")
+    if args.sparse_jacobian:
+        chosen["solver"] = Rodas5(sparse=True)
+    elif args.solver is not None:
+        chosen["solver"] = Rodas5() if args.solver == "Rodas5" else getattr(diffrax, args.solver)()
+    settings = SolverSettings(**{k: v for k, v in chosen.items() if v is not None})
+    names = dict.fromkeys(args.readout or ["head_calcium_after"])
+    unknown = [name for name in names if name not in READOUTS]
+    if unknown:
+        raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(READOUTS)}")
+    readouts = [READOUTS[name]() for name in names]
+    return Sweep(axes, readouts, model, arguments, settings)
+
+
+def _sweep(args) -> None:
+    from plastic.plot import plot_sweep
+    from plastic.sweep import run_sweep
+
+    began = time.perf_counter()
+    limit = None if args.memory_limit_gib is None else int(args.memory_limit_gib * 2**30)
+    try:
+        if args.study != "tazerart2020":
+            from plastic.cli.studies import build_study_sweep
+
+            sweep = build_study_sweep(args)
+        else:
+            sweep = build_sweep(args)
+        dataset = run_sweep(
+            sweep,
+            args.out,
+            chunk_size=args.chunk_size,
+            batch_size=args.batch_size,
+            memory_limit=limit,
+            overwrite=args.overwrite,
+        )
+    except (ValueError, FileExistsError) as error:  # bad input, too large, or occupied
+        sys.exit(f"plastic sweep: error: {error}")
+    print(f"sweep done in {time.perf_counter() - began:.1f} s")
+    readout = sweep.readouts[0].name
+    plot = args.plot or os.path.splitext(args.out)[0] + ".png"
+    try:
+        plot_sweep(dataset, readout, plot)
+    except ValueError as error:
+        print(f"no plot: {error}")
+    else:
+        print(f"wrote {plot} ({readout})")
