@@ -1,12 +1,13 @@
 """The shipped fitted Tazerart model's prediction of every fitted row, and its chi-square, as a
 reference file: the experiment-layer port of the Tazerart study must reproduce these numbers
-(to 1e-6 relative) before it replaces `plastic.tazerart`.
+(to 1e-6 relative). Written before the port (at the commit the JSON names); computed now on
+the experiment layer (`plastic.studies.tazerart2020`).
 
     python experiments/tazerart_reference.py --out tests/data/tazerart2020_reference.json
 
 Rows: every uEPSP, neck and head row of Tazerart et al. 2020 and the two length constants of
 eq. 2, weighted as the shipped fit was (`--length-constant-sem 0.3`), replayed
-(`ReplayPredictor`, the default of ``plastic fit``). About 4 min on 2 cores.
+(``TazerartExperiment(mode="replay")``, the default of ``plastic fit``). About 90 s on 2 cores.
 """
 
 import argparse
@@ -14,14 +15,12 @@ import json
 import subprocess
 import time
 
-import equinox as eqx
-import jax.numpy as jnp
 import numpy as np
 
 import plastic  # noqa: F401  (float64)
-from plastic.data import load_tazerart2020
+from plastic.experiment import Predictor
 from plastic.fit import Objective
-from plastic.tazerart import ReplayPredictor, tazerart_model
+from plastic.studies.tazerart2020 import TazerartExperiment, tazerart2020_data, tazerart_model
 
 LENGTH_CONSTANT_SEM = 0.3
 """As a fraction of the mean: the setting the shipped fit used."""
@@ -30,12 +29,13 @@ LENGTH_CONSTANT_SEM = 0.3
 def compute() -> dict:
     """The reference record: every row's prediction, the chi-square, the commit."""
     readouts = ("uepsp", "neck_length", "head_volume", "length_constant")
-    data = load_tazerart2020().select(readout=readouts)
+    data = tazerart2020_data().select(readout=readouts)
     is_length = np.array([r == "length_constant" for r in data.readout])
     sem = np.where(is_length, LENGTH_CONSTANT_SEM * np.asarray(data.mean), np.asarray(data.sem))
-    data = eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
+    data = data.with_sem(sem)
     model = tazerart_model()
-    objective = Objective(ReplayPredictor.from_data(data, model), data)
+    predictor = Predictor.from_data(TazerartExperiment(mode="replay"), data, model=model)
+    objective = Objective(predictor, data)
     predictions = np.asarray(objective.predictions(model))
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     return {

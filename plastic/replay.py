@@ -271,3 +271,26 @@ def replay(
         return solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
     driven = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
     return solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)
+
+
+REPLAY_FITTABLE = (
+    "calcium_store.",
+    "rule.",
+    "expression.",
+    "coupling.",
+    "plasticity_q10",
+    "calcium_sensitivity_q10",
+)
+"""Path prefixes of the `SpineModel` leaves a replay may move: those the recorded biophysics
+does not depend on."""
+
+
+def check_replay_parameters(paths) -> None:
+    """Raise a ValueError naming any path a replay cannot move (see `REPLAY_FITTABLE`)."""
+    bad = [path for path in paths if not path.startswith(REPLAY_FITTABLE)]
+    if bad:
+        fittable = ", ".join(p + "*" if p.endswith(".") else p for p in REPLAY_FITTABLE)
+        raise ValueError(
+            f"a replay moves only {fittable} (the biophysics is recorded once); got {bad}: "
+            "use --mode coupled to fit them"
+        )

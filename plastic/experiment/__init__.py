@@ -10,8 +10,10 @@ from plastic.experiment.dataset import DataSet as DataSet
 from plastic.experiment.dataset import dataset_from_records as dataset_from_records
 from plastic.experiment.dataset import load_dataset as load_dataset
 from plastic.experiment.dataset import save_dataset as save_dataset
+from plastic.experiment.experiment import AbstractAcrossConditions as AbstractAcrossConditions
 from plastic.experiment.experiment import AbstractExperiment as AbstractExperiment
 from plastic.experiment.experiment import AbstractReadout as AbstractReadout
+from plastic.experiment.experiment import Cell as Cell
 from plastic.experiment.experiment import Condition as Condition
 from plastic.experiment.experiment import ConditionField as ConditionField
 from plastic.experiment.predictor import Predictor as Predictor

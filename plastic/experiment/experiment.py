@@ -7,10 +7,15 @@ readouts read; `measure` returns the readouts asked for. A condition is a dict o
 by field name (a text field holds the index of its label), so conditions batch along leading
 axes and `jax.vmap` runs many at once.
 
+A readout may be read at several sites (``sites``: e.g. the activated spine and its
+neighbour; a data row's ``site`` picks one), and a readout may be derived across conditions
+(`AbstractAcrossConditions`: e.g. the length constant of the uEPSP change over inter-spine
+distance, one number from a set of conditions that differ in one field).
+
 `AbstractExperiment.conditions_of` turns the rows of a `plastic.experiment.DataSet` into the
 distinct conditions, refusing, before any simulation, rows it cannot predict: a missing
-condition column, an unknown readout, a unit other than the readout's, or a value outside its
-field's range, each named with its row.
+condition column, an unknown readout or site, a unit other than the readout's, or a value
+outside its field's range, each named with its row.
 """
 
 import abc
@@ -92,23 +97,73 @@ class AbstractReadout(eqx.Module):
     Attributes:
         name: as in data sets' ``readout`` column.
         unit: the unit predictions are in (a data row of this readout must use it).
-        dims: names of the readout's own axes (``()`` for a scalar).
+        dims: names of the readout's own axes: ``()`` for a scalar, ``("site",)`` for one value
+            per site.
+        sites: the labels of the sites, in the order of the readout's values (a data row's
+            ``site`` must be one of them); ``()`` for a readout with one site, whose rows may
+            label it as they like.
     """
 
     name: eqx.AbstractVar[str]
     unit: eqx.AbstractVar[str]
     dims: eqx.AbstractVar[tuple[str, ...]]
+    sites: eqx.AbstractVar[tuple[str, ...]]
 
     @abc.abstractmethod
     def __call__(self, model: PyTree, condition: Condition, result: PyTree) -> Array:
-        """The readout of one condition, from the experiment's ``run`` ``result``."""
+        """The readout of one condition, from the experiment's ``run`` ``result``: a scalar,
+        or ``(len(sites),)`` values."""
+
+    def site_index(self, where: str, site: str) -> int:
+        """The index of a data row's ``site`` among `sites` (0 for a one-site readout).
+
+        Raises:
+            ValueError: naming ``where``, for a site this readout is not read at.
+        """
+        if not self.sites:
+            return 0
+        if site not in self.sites:
+            raise ValueError(
+                f"{where}: readout {self.name!r} is read at site {list(self.sites)}; got {site!r}"
+            )
+        return self.sites.index(site)
+
+
+class AbstractAcrossConditions(AbstractReadout):
+    """A readout derived across conditions: the readout ``of`` at each of ``values`` of the
+    condition field ``field`` (the other fields as the row gives them), combined into one
+    number (e.g. eq. 2's length constant of the uEPSP change over inter-spine distance). A row's
+    own value of ``field`` plays no role.
+
+    Attributes (beyond `AbstractReadout`'s):
+        field: the condition field that varies.
+        values: its values, in its unit.
+        of: the name of the per-condition readout that is combined.
+    """
+
+    field: eqx.AbstractVar[str]
+    values: eqx.AbstractVar[tuple[float, ...]]
+    of: eqx.AbstractVar[str]
+
+    @abc.abstractmethod
+    def combine(self, values: Float[Array, " n_values"]) -> Float[Array, ""]:
+        """The readout from the readout ``of`` at each of `values` (one site)."""
+
+    def __call__(self, model, condition, result):
+        raise TypeError(
+            f"{self.name!r} is derived across conditions; it has no value for one condition"
+        )
+
+
+Cell = tuple[int, str, int]
+"""One value a data row reads: (condition index, readout name, site index)."""
 
 
 class AbstractExperiment(eqx.Module):
     """An experiment: its condition fields, its readouts, and how a condition is simulated.
 
-    Subclasses define `fields`, `readouts` and `run`; `check_model` and `sized_for` have
-    defaults.
+    Subclasses define `fields`, `readouts` and `run`; `check_model`, `sized_for` and `prepare`
+    have defaults.
     """
 
     fields: eqx.AbstractVar[tuple[ConditionField, ...]]
@@ -128,6 +183,21 @@ class AbstractExperiment(eqx.Module):
         del conditions
         return self
 
+    def prepare(
+        self,
+        conditions: Mapping[str, np.ndarray],
+        readouts: tuple[str, ...],
+        model: PyTree | None,
+    ) -> tuple["AbstractExperiment", dict[str, PyTree]]:
+        """This experiment and the conditions, ready to run the readouts ``readouts`` of the
+        batch ``conditions`` on models like ``model`` (None when not known). An experiment may
+        add per-condition entries to the conditions (with a leading condition axis: e.g. a
+        recording of the biophysics that a replay of the plasticity runs on) and skip work no
+        readout needs. Default: `sized_for`, the conditions as arrays."""
+        del readouts, model
+        arrays = {name: jnp.asarray(values) for name, values in conditions.items()}
+        return self.sized_for(conditions), arrays
+
     def field(self, name: str) -> ConditionField:
         """The condition field ``name``; a ValueError lists the fields."""
         return self._named(self.fields, name, "condition field", "its fields are")
@@ -144,11 +214,19 @@ class AbstractExperiment(eqx.Module):
             f"{type(self).__name__} has no {kind} {name!r}; {listing} {[i.name for i in items]}"
         )
 
-    def measure(self, model: PyTree, condition: Condition, names: tuple[str, ...]) -> Array:
-        """The readouts ``names`` of one condition, stacked: shape ``(len(names),)`` for scalar
-        readouts."""
+    def measure_each(
+        self, model: PyTree, condition: Condition, names: tuple[str, ...]
+    ) -> tuple[Array, ...]:
+        """The readouts ``names`` of one condition (one array each; none derived across
+        conditions)."""
         result = self.run(model, condition)
-        return jnp.stack([self.readout(name)(model, condition, result) for name in names])
+        return tuple(self.readout(name)(model, condition, result) for name in names)
+
+    def measure(self, model: PyTree, condition: Condition, names: tuple[str, ...]) -> Array:
+        """The readouts ``names`` of one condition, each flattened, concatenated: shape
+        ``(len(names),)`` for scalar readouts."""
+        measured = self.measure_each(model, condition, names)
+        return jnp.concatenate([jnp.ravel(value) for value in measured])
 
     def check_data(self, data: DataSet) -> None:
         """Raise ``ValueError`` naming what ``data`` lacks for this experiment: condition
@@ -158,9 +236,10 @@ class AbstractExperiment(eqx.Module):
 
     def conditions_of(
         self, data: DataSet
-    ) -> tuple[dict[str, np.ndarray], tuple[int, ...], tuple[str, ...]]:
+    ) -> tuple[dict[str, np.ndarray], tuple[tuple[Cell, ...], ...], tuple[str, ...]]:
         """The distinct conditions of ``data``'s rows (field name -> ``(n_conditions,)``
-        values), the index of each row's condition, and each row's readout."""
+        values); per row, the `Cell`s it reads (one, or one per value of a readout derived
+        across conditions, which refers to the readout it combines); each row's readout."""
         if not isinstance(data, DataSet):
             raise ValueError(
                 f"data must be a plastic.experiment.DataSet; got {type(data).__name__}"
@@ -183,27 +262,40 @@ class AbstractExperiment(eqx.Module):
                 f"simulate (its condition columns are {names}): the model cannot predict rows "
                 "that differ in them"
             )
-        known = {readout.name: readout.unit for readout in self.readouts}
-        keys, row_condition = {}, []
+        known = {readout.name: readout for readout in self.readouts}
+        keys, row_cells = {}, []
         columns = {name: data.column(name) for name in data.column_names}
         for i in range(data.n_rows):
             where = f"data row {i} ({data.condition[i]!r})"
-            readout = data.readout[i]
-            if readout not in known:
+            readout = known.get(data.readout[i])
+            if readout is None:
                 raise ValueError(
-                    f"{where}: readout {readout!r} is not one {type(self).__name__} predicts; "
-                    f"it predicts {sorted(known)}"
+                    f"{where}: readout {data.readout[i]!r} is not one {type(self).__name__} "
+                    f"predicts; it predicts {sorted(known)}"
                 )
-            if data.unit[i] != known[readout]:
+            if data.unit[i] != readout.unit:
                 raise ValueError(
-                    f"{where}: readout {readout!r} must be given in unit {known[readout]!r}; "
+                    f"{where}: readout {readout.name!r} must be given in unit {readout.unit!r}; "
                     f"got {data.unit[i]!r}"
                 )
-            key = tuple(
-                field.encode(where, columns[field.name][i] if field.name in columns else math.nan)
-                for field in self.fields
-            )
-            row_condition.append(keys.setdefault(key, len(keys)))
+            site = readout.site_index(where, data.site[i])
+            across = isinstance(readout, AbstractAcrossConditions)
+            cell = {}
+            for field in self.fields:
+                if not (across and field.name == readout.field):  # that field is the readout's
+                    value = columns[field.name][i] if field.name in columns else math.nan
+                    cell[field.name] = field.encode(where, value)
+            if across:
+                field = self.field(readout.field)
+                cells = []
+                for value in readout.values:
+                    cell[field.name] = field.encode(f"{where} ({readout.name})", value)
+                    key = tuple(cell[name] for name in names)
+                    cells.append((keys.setdefault(key, len(keys)), readout.of, site))
+                row_cells.append(tuple(cells))
+            else:
+                key = tuple(cell[name] for name in names)
+                row_cells.append(((keys.setdefault(key, len(keys)), readout.name, site),))
         values = np.asarray(list(keys), dtype=float).reshape(len(keys), len(names))
         conditions = {name: values[:, j] for j, name in enumerate(names)}
-        return conditions, tuple(row_condition), tuple(data.readout)
+        return conditions, tuple(row_cells), tuple(data.readout)

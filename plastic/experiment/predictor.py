@@ -2,12 +2,11 @@
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic.experiment.dataset import DataSet
-from plastic.experiment.experiment import AbstractExperiment
+from plastic.experiment.experiment import AbstractAcrossConditions, AbstractExperiment
 
 
 class Predictor(eqx.Module):
@@ -15,23 +14,26 @@ class Predictor(eqx.Module):
     row's unit: the ``predict`` of `plastic.fit.Objective`.
 
     Each distinct condition of the rows is simulated once, all of them batched with `jax.vmap`
-    (or ``batch_size`` at a time with `jax.lax.map`, to bound memory). Build it with `from_data`
+    (or ``batch_size`` at a time with `jax.lax.map`, to bound memory); a row of a readout
+    derived across conditions combines the values of its conditions. Build it with `from_data`
     on concrete data, outside `jax.jit`.
 
     Attributes:
-        experiment: what runs a condition, sized for these conditions.
-        conditions: field name -> ``(n_conditions,)`` values.
-        readout_names: the readouts the rows ask for (static).
-        row_condition: per row, the index of its condition (static).
-        row_readout: per row, the index of its readout in ``readout_names`` (static).
+        experiment: what runs a condition, prepared for these conditions.
+        conditions: field name -> ``(n_conditions,)`` values, and whatever per-condition
+            entries the experiment's `prepare` added.
+        readout_names: the per-condition readouts the rows need (static).
+        row_cells: per row, the ``(condition, column)`` cells of the table of
+            `condition_readouts` it reads (static).
+        row_readout: per row, its readout's name (static).
         batch_size: conditions vmapped at once; None: all (static).
     """
 
     experiment: AbstractExperiment
-    conditions: dict[str, Float[Array, " n_conditions"]]
+    conditions: dict[str, PyTree]
     readout_names: tuple[str, ...] = eqx.field(static=True)
-    row_condition: tuple[int, ...] = eqx.field(static=True)
-    row_readout: tuple[int, ...] = eqx.field(static=True)
+    row_cells: tuple[tuple[tuple[int, int], ...], ...] = eqx.field(static=True)
+    row_readout: tuple[str, ...] = eqx.field(static=True)
     batch_size: int | None = eqx.field(static=True, default=None)
 
     @classmethod
@@ -48,7 +50,8 @@ class Predictor(eqx.Module):
         Args:
             experiment: the experiment the rows were measured in.
             data: the rows (concrete).
-            model: checked with ``experiment.check_model`` when given.
+            model: checked with ``experiment.check_model`` when given, and passed to its
+                `prepare` (an experiment that records the biophysics once needs it).
             batch_size: see the class; an integer >= 1 or None.
 
         Raises:
@@ -60,23 +63,35 @@ class Predictor(eqx.Module):
             raise ValueError(f"batch_size must be None or an integer >= 1; got {batch_size!r}")
         if model is not None:
             experiment.check_model(model)
-        conditions, row_condition, readouts = experiment.conditions_of(data)
-        names = tuple(dict.fromkeys(readouts))
+        conditions, row_cells, row_readout = experiment.conditions_of(data)
+        names = tuple(dict.fromkeys(name for cells in row_cells for _, name, _ in cells))
+        sizes = [max(1, len(experiment.readout(name).sites)) for name in names]
+        offsets = dict(zip(names, np.cumsum([0, *sizes[:-1]]).tolist()))
+        prepared, conditions = experiment.prepare(conditions, names, model)
         return cls(
-            experiment=experiment.sized_for(conditions),
-            conditions={name: jnp.asarray(values) for name, values in conditions.items()},
+            experiment=prepared,
+            conditions=conditions,
             readout_names=names,
-            row_condition=row_condition,
-            row_readout=tuple(names.index(name) for name in readouts),
+            row_cells=tuple(
+                tuple((condition, offsets[name] + site) for condition, name, site in cells)
+                for cells in row_cells
+            ),
+            row_readout=row_readout,
             batch_size=batch_size,
         )
 
     @property
     def n_conditions(self) -> int:
-        return int(np.shape(next(iter(self.conditions.values())))[0])
+        return int(np.shape(jax.tree.leaves(self.conditions)[0])[0])
 
-    def condition_readouts(self, model: PyTree) -> Float[Array, "n_conditions n_readouts"]:
-        """Every readout of `readout_names` for every condition."""
+    @property
+    def row_condition(self) -> tuple[int, ...]:
+        """Per row, the index of the (first) condition it reads."""
+        return tuple(cells[0][0] for cells in self.row_cells)
+
+    def condition_readouts(self, model: PyTree) -> Float[Array, "n_conditions n_columns"]:
+        """Every readout of `readout_names` for every condition, flattened: one column per
+        readout and site."""
 
         def one(condition):
             return self.experiment.measure(model, condition, self.readout_names)
@@ -87,5 +102,13 @@ class Predictor(eqx.Module):
 
     def __call__(self, model: PyTree, data: DataSet | None = None) -> Float[Array, " n_rows"]:
         del data  # the rows were fixed at construction
-        values = self.condition_readouts(model)
-        return values[np.asarray(self.row_condition), np.asarray(self.row_readout)]
+        table = self.condition_readouts(model)
+        first = np.asarray([cells[0] for cells in self.row_cells])
+        predictions = table[first[:, 0], first[:, 1]]
+        for row, name in enumerate(self.row_readout):
+            readout = self.experiment.readout(name)
+            if isinstance(readout, AbstractAcrossConditions):
+                cells = np.asarray(self.row_cells[row])
+                value = readout.combine(table[cells[:, 0], cells[:, 1]])
+                predictions = predictions.at[row].set(value)
+        return predictions

@@ -27,6 +27,7 @@ class Efficacy(AbstractReadout):
     name: str = eqx.field(static=True, default="weight")
     unit: str = eqx.field(static=True, default="ratio")
     dims: tuple[str, ...] = eqx.field(static=True, default=())
+    sites: tuple[str, ...] = eqx.field(static=True, default=())
 
     def __call__(self, model, condition, result):
         return result

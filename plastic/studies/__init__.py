@@ -1,7 +1,7 @@
 """Studies: one folder per paper, with its data, experiment and models.
 
 `STUDIES` maps each name to its `Study`; ``plastic studies`` lists them. The Tazerart et al.
-2020 spine experiments are in `plastic.tazerart` (``plastic fit`` without ``--study``).
+2020 spine experiments (`plastic.studies.tazerart2020`) are the default of ``plastic fit``.
 """
 
 from types import MappingProxyType
@@ -10,8 +10,10 @@ from plastic.studies.markram1997 import STUDY as _markram1997
 from plastic.studies.ngezahayo2000 import STUDY as _ngezahayo2000
 from plastic.studies.study import RuleChoice as RuleChoice
 from plastic.studies.study import Study as Study
+from plastic.studies.tazerart2020 import STUDY as _tazerart2020
 
-STUDIES = MappingProxyType({study.name: study for study in (_markram1997, _ngezahayo2000)})
+_SHIPPED = (_tazerart2020, _markram1997, _ngezahayo2000)
+STUDIES = MappingProxyType({study.name: study for study in _SHIPPED})
 """Every shipped study by name."""
 
 

@@ -41,8 +41,12 @@ class Study:
         citation: the paper.
         experiment: what a data row's condition is simulated with.
         data_file: the shipped CSV (`plastic.experiment.load_dataset` format), inside the
-            study's package.
+            study's package; or the name of the function that builds the data set.
         rules: rule name -> `RuleChoice`; the first is the default.
+        load: builds the shipped data set when it is derived from another record (e.g. a
+            paper's distance classes mapped to distances); None: read ``data_file``.
+        fitted_by_default: the ``select`` keywords of the rows ``plastic fit`` fits unless
+            told otherwise (empty: every row).
     """
 
     name: str
@@ -50,6 +54,8 @@ class Study:
     experiment: AbstractExperiment
     data_file: str
     rules: Mapping[str, RuleChoice]
+    load: Callable[[], DataSet] | None = None
+    fitted_by_default: Mapping[str, tuple] = dataclasses.field(default_factory=dict)
 
     @property
     def default_rule(self) -> str:
@@ -57,6 +63,8 @@ class Study:
 
     def data(self) -> DataSet:
         """The shipped data set."""
+        if self.load is not None:
+            return self.load()
         package = f"plastic.studies.{self.name}"
         return load_dataset(resources.files(package).joinpath(self.data_file))
 

@@ -8,7 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
-from plastic.experiment.experiment import AbstractExperiment, AbstractReadout, ConditionField
+from plastic.experiment.experiment import (
+    AbstractAcrossConditions,
+    AbstractExperiment,
+    AbstractReadout,
+    ConditionField,
+)
 from plastic.sweep.targets import AbstractGrid, AbstractTarget, Axis, ModelLeaf
 
 
@@ -45,8 +50,7 @@ class ExperimentEvaluation(eqx.Module):
         model, condition = self.model, dict(self.base)
         for where, value in zip(self.targets, values):
             model, condition = where.apply(model, condition, value)
-        measured = self.experiment.measure(model, condition, self.names)
-        return tuple(measured[i] for i in range(len(self.names)))
+        return self.experiment.measure_each(model, condition, self.names)
 
 
 class ExperimentSweep(AbstractGrid):
@@ -54,7 +58,8 @@ class ExperimentSweep(AbstractGrid):
 
     Attributes:
         axes: the grid's axes (`ConditionValue` or `ModelLeaf` targets); one result dim each.
-        readouts: the experiment's readouts to keep (scalar ones).
+        readouts: the experiment's readouts to keep (per condition; one value per site for a
+            readout read at several sites).
         experiment: the experiment, sized for the grid.
         model: the base model.
         base: the value of every condition field that is not an axis.
@@ -121,7 +126,16 @@ class ExperimentSweep(AbstractGrid):
             if isinstance(a.target, ConditionValue):
                 corners[a.name] = column
         sized = experiment.sized_for(corners)
-        chosen = readouts or tuple(r.name for r in experiment.readouts)
+        per_condition = [
+            r.name for r in experiment.readouts if not isinstance(r, AbstractAcrossConditions)
+        ]
+        chosen = readouts or tuple(per_condition)
+        for name in chosen:
+            if isinstance(experiment.readout(name), AbstractAcrossConditions):
+                raise ValueError(
+                    f"readout {name!r} is derived across conditions; a sweep reads one condition "
+                    f"per grid point: sweep its field instead (readouts {per_condition})"
+                )
         return cls(grid, tuple(experiment.readout(n) for n in chosen), sized, model, base)
 
     @property

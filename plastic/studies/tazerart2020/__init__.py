@@ -1,0 +1,58 @@
+"""Tazerart, Mitchell, Miranda-Rottmann & Araya 2020 (Nat Commun 11:4276; seed 000): STDP at
+single, clustered and distributed spines of L5 basal dendrites by glutamate uncaging paired
+with a somatic current, with drugs and at 32 degC; uEPSP, neck length and head volume 15-25 min
+later, and the eq. 2 length constant of the uEPSP change over inter-spine distance.
+
+The model (`tazerart_model`): two spines on a dendrite, kinase competition, AMPAR trafficking
+and actin remodelling, a messenger and a depression veto coupling the spines. The experiment
+(`TazerartExperiment`) runs a condition coupled or replayed. The data (`tazerart2020_data`) are
+the paper's rows with its distance classes mapped to distances.
+"""
+
+from plastic.studies.study import RuleChoice, Study
+from plastic.studies.tazerart2020.data import UNBOUNDED_DISTANCE_MARGIN as UNBOUNDED_DISTANCE_MARGIN
+from plastic.studies.tazerart2020.data import row_distance as row_distance
+from plastic.studies.tazerart2020.data import tazerart2020_data as tazerart2020_data
+from plastic.studies.tazerart2020.experiment import FIELDS as FIELDS
+from plastic.studies.tazerart2020.experiment import (
+    LENGTH_CONSTANT_DISTANCES as LENGTH_CONSTANT_DISTANCES,
+)
+from plastic.studies.tazerart2020.experiment import READOUTS as READOUTS
+from plastic.studies.tazerart2020.experiment import SITES as SITES
+from plastic.studies.tazerart2020.experiment import LengthConstant as LengthConstant
+from plastic.studies.tazerart2020.experiment import Measured as Measured
+from plastic.studies.tazerart2020.experiment import TazerartExperiment as TazerartExperiment
+from plastic.studies.tazerart2020.model import FIRST_SPINE_POSITION as FIRST_SPINE_POSITION
+from plastic.studies.tazerart2020.model import FITTED_PARAMETERS as FITTED_PARAMETERS
+from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE as NEIGHBOUR_DISTANCE
+from plastic.studies.tazerart2020.model import NMDA_TAU_RISE as NMDA_TAU_RISE
+from plastic.studies.tazerart2020.model import default_fit_parameters as default_fit_parameters
+from plastic.studies.tazerart2020.model import tazerart_model as tazerart_model
+from plastic.studies.tazerart2020.protocol import DRUG_NAMES as DRUG_NAMES
+from plastic.studies.tazerart2020.protocol import DRUGS as DRUGS
+from plastic.studies.tazerart2020.protocol import FIRST_PAIRING as FIRST_PAIRING
+from plastic.studies.tazerart2020.protocol import PERIOD as PERIOD
+from plastic.studies.tazerart2020.protocol import READOUT_DELAY as READOUT_DELAY
+from plastic.studies.tazerart2020.protocol import ConditionReadouts as ConditionReadouts
+from plastic.studies.tazerart2020.protocol import induction_protocol as induction_protocol
+from plastic.studies.tazerart2020.protocol import model_in_condition as model_in_condition
+from plastic.studies.tazerart2020.protocol import run_condition as run_condition
+from plastic.studies.tazerart2020.protocol import uepsp_amplitude as uepsp_amplitude
+
+STUDY = Study(
+    name="tazerart2020",
+    citation="Tazerart S, Mitchell DE, Miranda-Rottmann S, Araya R (2020) Nat Commun 11:4276",
+    experiment=TazerartExperiment(),
+    data_file="tazerart2020_data",
+    rules={
+        "kinase-competition": RuleChoice(
+            model=tazerart_model,
+            parameters=default_fit_parameters,
+            description="kinase competition with AMPAR trafficking, actin remodelling and "
+            "coupling between spines, from the shipped fit (FITTED_PARAMETERS)",
+        ),
+    },
+    load=tazerart2020_data,
+    fitted_by_default={"readout": ("uepsp", "neck_length", "head_volume")},
+)
+"""The study: coupled by default (``plastic fit`` replays unless ``--mode coupled``)."""

@@ -1,0 +1,185 @@
+"""The seed's protocol on the spine model: a condition's model (second spine, drugs,
+temperature), the 40 pairings at 0.5 Hz, and the uEPSP test uncaging the paper measures with.
+
+A condition is a dict of scalars by field name (`plastic.experiment.Condition`):
+``delta_t`` (ms: current onset minus first uncaging onset), ``n_spines_uncaged`` (1, or 2 with
+the second spine uncaged 2.1 ms after the first), ``distance`` (um between the two spines),
+``drug`` (the index of its label in `DRUG_NAMES`) and ``temperature`` (degC).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from plastic.experiment import Condition
+from plastic.expression import Drugs
+from plastic.model import SpineModel, SpineState
+from plastic.protocols import MINUTE, NEVER, pairing_protocol
+from plastic.readouts import percent_change
+from plastic.simulate import SolverSettings, simulate
+
+READOUT_DELAY = 20.0 * MINUTE
+"""Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
+PERIOD = 2000.0
+"""ms between pairings (0.5 Hz)."""
+FIRST_PAIRING = 100.0
+"""ms of rest before the first pairing."""
+TEST_UNCAGING_WINDOW = 60.0
+"""ms of somatic recording after a test uncaging, in which the uEPSP peak is found."""
+
+DRUGS = {
+    "none": Drugs(),
+    "AP5": Drugs(ap5=1.0),
+    "PEP1-TGL": Drugs(pep1_tgl=1.0),
+    "latrunculin-A": Drugs(latrunculin=1.0),
+}
+"""The drugs of the seed's conditions, each a full block of what it targets: D-AP5 of NMDA
+receptors, PEP1-TGL of activity-driven GluR1 insertion, latrunculin-A of actin remodelling."""
+DRUG_NAMES = tuple(DRUGS)
+"""The labels of a condition's ``drug`` field, in the order of its index."""
+
+
+def drugs_of(condition: Condition) -> Drugs:
+    """The `Drugs` of ``condition``'s ``drug`` index (traceable)."""
+    table = jax.tree.map(lambda *blocked: jnp.stack(blocked), *DRUGS.values())
+    index = jnp.asarray(condition["drug"]).astype(int)
+    return jax.tree.map(lambda blocked: blocked[index], table)
+
+
+def model_in_condition(model: SpineModel, condition: Condition) -> SpineModel:
+    """``model`` with the second spine ``condition["distance"]`` um from the first, and the
+    condition's drugs and temperature."""
+    position = model.geometry.spines.position
+    return eqx.tree_at(
+        lambda m: (m.geometry.spines.position, m.drugs, m.temperature),
+        model,
+        (
+            position.at[1].set(position[0] + condition["distance"]),
+            drugs_of(condition),
+            jnp.asarray(condition["temperature"], dtype=float),
+        ),
+    )
+
+
+def _two_spines(condition: Condition):
+    return jnp.asarray(condition["n_spines_uncaged"]) > 1.5
+
+
+def _mask_second_spine(protocol, two_spines):
+    onsets = protocol.uncaging_onset
+    return eqx.tree_at(
+        lambda p: p.uncaging_onset,
+        protocol,
+        onsets.at[1].set(jnp.where(two_spines, onsets[1], NEVER)),
+    )
+
+
+def induction_protocol(
+    model: SpineModel, condition: Condition, *, n_pairings: int = 40, quiet=READOUT_DELAY
+):
+    """The seed's pairing protocol for ``condition`` (0.5 Hz, the second spine uncaged 2.1 ms
+    after the first when two are), then ``quiet`` ms without input."""
+    protocol = pairing_protocol(
+        condition["delta_t"],
+        n_pairings=n_pairings,
+        period=PERIOD,
+        uncaged_spines=(0, 1),
+        n_spines=model.n_spines,
+        first_pairing=FIRST_PAIRING,
+        quiet=quiet,
+    )
+    return _mask_second_spine(protocol, _two_spines(condition))
+
+
+def uepsp_amplitude(
+    model: SpineModel, condition: Condition, settings: SolverSettings | None = None
+) -> Float[Array, ""]:
+    """Peak somatic depolarisation (mV) after a 2 ms test uncaging of the first spine (and of
+    the second, 2.1 ms later, when the condition uncages two), from rest. ``model`` is used as
+    given: pass `SpineModel.expressed` of a state for the expressed synapse."""
+    biophysics = model.without_plasticity()
+    protocol = pairing_protocol(
+        0.0,
+        n_pairings=1,
+        uncaged_spines=(0, 1),
+        n_spines=model.n_spines,
+        current_amplitude=0.0,
+        first_pairing=5.0,
+        period=TEST_UNCAGING_WINDOW,
+        quiet=0.0,
+    )
+    protocol = _mask_second_spine(protocol, _two_spines(condition))
+    times = jnp.linspace(5.0, 5.0 + TEST_UNCAGING_WINDOW, 601)
+    sim = simulate(biophysics, protocol, save_times=times, settings=settings)
+    return jnp.max(sim.states.soma_voltage) - sim.states.soma_voltage[0]
+
+
+def recording_model(model: SpineModel, expression) -> SpineModel:
+    """The model (in its condition) that a test uncaging records from, with ``expression``
+    (None: before induction)."""
+    # with_expression applies the drugs; the test recording must not apply them twice.
+    return eqx.tree_at(lambda m: m.drugs, model.with_expression(expression), Drugs())
+
+
+class ConditionReadouts(eqx.Module):
+    """What the paper measures for one condition.
+
+    Attributes:
+        uepsp_initial: baseline uEPSP amplitude, mV.
+        uepsp: uEPSP after induction, % of baseline (NaN when not measured).
+        neck_length, head_volume: ``(n_spines,)``, % of baseline.
+        final_state: the model state at the readout time (None for a replay, which has no
+            biophysical state).
+    """
+
+    uepsp_initial: Float[Array, ""]
+    uepsp: Float[Array, ""]
+    neck_length: Float[Array, " n_spines"]
+    head_volume: Float[Array, " n_spines"]
+    final_state: SpineState | None
+
+
+def measure(
+    model: SpineModel,
+    condition: Condition,
+    expression,
+    uepsp_before,
+    settings: SolverSettings | None = None,
+    final_state: SpineState | None = None,
+    uepsp: bool = True,
+) -> ConditionReadouts:
+    """The readouts of ``model`` (in ``condition``) whose induction left ``expression``; the
+    uEPSP test recording only when ``uepsp`` (it is the stiff, costly part)."""
+    if uepsp:
+        after = uepsp_amplitude(recording_model(model, expression), condition, settings)
+        change = percent_change(after, uepsp_before)
+    else:
+        change = jnp.full_like(uepsp_before, jnp.nan)
+    return ConditionReadouts(
+        uepsp_initial=uepsp_before,
+        uepsp=change,
+        neck_length=100.0 * expression.neck,
+        head_volume=100.0 * expression.head,
+        final_state=final_state,
+    )
+
+
+def run_condition(
+    model: SpineModel,
+    condition: Condition,
+    *,
+    n_pairings: int = 40,
+    readout_delay=READOUT_DELAY,
+    settings: SolverSettings | None = None,
+    uepsp: bool = True,
+) -> ConditionReadouts:
+    """Induce ``condition`` on ``model`` (with rule and expression, all coupled) and measure
+    it (the uEPSP after induction only when ``uepsp``)."""
+    if model.expression is None:
+        raise ValueError("run_condition needs a model with an expression model; got None")
+    model = model_in_condition(model, condition)
+    protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
+    final = simulate(model, protocol, settings=settings).final_state
+    before = uepsp_amplitude(recording_model(model, None), condition, settings)
+    return measure(model, condition, final.expression, before, settings, final, uepsp)
