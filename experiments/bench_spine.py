@@ -3,8 +3,8 @@
 The protocol of Tazerart et al. 2020 (seed 000): 40 pairings at 0.5 Hz, both spines uncaged (the
 second 2.1 ms after the first), then 25 quiet minutes; the model `tazerart_model()`
 (kinase competition rule, AMPAR trafficking and actin remodelling, messenger coupling) with its
-fitted defaults (`plastic.tazerart.FITTED_PARAMETERS`), or another fitted one (``--model
-out/fit/model.eqx``, written by ``plastic fit``). Conditions are delta-t (-30 to
+fitted defaults (`plastic.studies.tazerart2020.FITTED_PARAMETERS`), or another fitted one
+(``--model out/fit/model.eqx``, written by ``plastic fit``). Conditions are delta-t (-30 to
 30 ms) x inter-spine distance (1 to 80 um), drawn at random once (seed 0) so that every batch is
 a prefix of the largest one.
 
@@ -63,6 +63,7 @@ from plastic.rosenbrock import Rodas5  # noqa: E402
 from plastic.simulate import SolverSettings  # noqa: E402
 from plastic.sparse_lu import SparseLU  # noqa: E402
 from plastic.sparsity import column_colouring, jacobian_structure  # noqa: E402
+from plastic.studies.tazerart2020 import tazerart_model  # noqa: E402
 from plastic.sweep import (  # noqa: E402
     CONDITION,
     AbstractReadout,
@@ -72,7 +73,6 @@ from plastic.sweep import (  # noqa: E402
     ProtocolArgument,
     evaluate_chunk,  # the chunk function of run_sweep: the benchmark times what a sweep runs
 )
-from plastic.tazerart import tazerart_model  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _bench_floor import Floor, flops_per_call, peak_flops  # noqa: E402

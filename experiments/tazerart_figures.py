@@ -4,12 +4,13 @@ One command::
 
     python experiments/tazerart_figures.py --model out/fit/model.eqx --out out/tazerart_figures
 
-Every plasticity readout comes from the full coupled model (`plastic.tazerart.run_condition`:
-biophysics, rule and expression solved together through ``--n-pairings`` pairings at 0.5 Hz
-and ``--readout-min`` minutes of quiet), with `tazerart_model()` (its fitted defaults) or,
-given ``--model``, the fitted model in that ``model.eqx``. All conditions of all panels are pooled,
-deduplicated and run in chunks of ``--chunk`` conditions (`jax.vmap` inside one
-`equinox.filter_jit`, so one compilation serves every chunk).
+Every plasticity readout comes from the full coupled model (`run_condition` of
+`plastic.studies.tazerart2020`: biophysics, rule and expression solved together through
+``--n-pairings`` pairings at 0.5 Hz and ``--readout-min`` minutes of quiet), with
+`tazerart_model()` (its fitted defaults) or, given ``--model``, the fitted model in that
+``model.eqx``. All conditions of all panels are pooled, deduplicated and run in chunks of
+``--chunk`` conditions (`jax.vmap` inside one `equinox.filter_jit`, so one compilation serves
+every chunk).
 
 Panels under ``--out`` (one PNG each; every number plotted is also in ``summary.json``):
 
@@ -26,9 +27,9 @@ Panels under ``--out`` (one PNG each; every number plotted is also in ``summary.
 It also prints a markdown table of every data row against the model, the fraction of uEPSP
 rows within 1 and 2 SEM and the chi-square per point of the uEPSP and neck-length rows.
 
-Distances follow `plastic.tazerart`: a data row's distance class is represented by its middle
-(``distance_min + UNBOUNDED_DISTANCE_MARGIN`` for an open class); single-spine conditions keep
-the unstimulated neighbour at `NEIGHBOUR_DISTANCE`.
+Conditions and distances are those of `tazerart2020_data`: a data row's distance class is
+represented by its middle (``distance_min + UNBOUNDED_DISTANCE_MARGIN`` for an open class);
+single-spine conditions keep the unstimulated neighbour at `NEIGHBOUR_DISTANCE`.
 """
 
 import argparse
@@ -51,19 +52,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 import plastic  # noqa: E402, F401  (float64)
 from plastic.cli import parse_values  # noqa: E402
 from plastic.data import load_tazerart2020, load_tazerart2020_findings  # noqa: E402
+from plastic.experiment import Condition, DataSet  # noqa: E402
 from plastic.fit.write import load_model  # noqa: E402
 from plastic.protocols import MINUTE  # noqa: E402
 from plastic.readouts import fit_length_constant  # noqa: E402
 from plastic.simulate import simulate  # noqa: E402
-from plastic.tazerart import (  # noqa: E402
+from plastic.studies.tazerart2020 import (  # noqa: E402
+    DRUG_NAMES,
     NEIGHBOUR_DISTANCE,
-    Condition,
-    conditions_of,
-    drugs_named,
+    TazerartExperiment,
     induction_protocol,
     model_in_condition,
     row_distance,
     run_condition,
+    tazerart2020_data,
     tazerart_model,
 )
 
@@ -105,36 +107,33 @@ DRUG_CONDITIONS = ("clustered +7 ms", "clustered +7 ms PEP1-TGL", "clustered +7 
 # Conditions and the batched run
 
 
-def make_condition(delta_t, two_spines, distance, drug="none", temperature=ROOM_TEMPERATURE):
-    """One `Condition`: delta_t in ms, two_spines a bool, distance in um (ignored by the
-    protocol for one spine: it places the unstimulated neighbour), drug a `DRUGS` name,
+def make_condition(
+    delta_t, n_spines_uncaged, distance, drug="none", temperature=ROOM_TEMPERATURE
+) -> Condition:
+    """One condition of `TazerartExperiment`: delta_t in ms, 1 or 2 spines uncaged, distance in
+    um (for one spine, that of the unstimulated neighbour), drug a `DRUG_NAMES` label,
     temperature in degC."""
-    return _strong(
-        Condition(
-            delta_t=delta_t,
-            two_spines=1.0 if two_spines else 0.0,
-            distance=distance,
-            drugs=drugs_named(drug),
-            temperature=temperature,
-        )
+    return dict(
+        delta_t=float(delta_t),
+        n_spines_uncaged=float(n_spines_uncaged),
+        distance=float(distance),
+        drug=float(DRUG_NAMES.index(drug)),
+        temperature=float(temperature),
     )
 
 
-def _strong(tree):
-    # float64 arrays without JAX's weak type: a weakly typed batch is another jit cache entry,
-    # i.e. a second minute-long compilation.
-    return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.float64), tree)
-
-
 def condition_key(condition: Condition) -> tuple[float, ...]:
-    """Hashable identity of an unbatched condition (every number in it, rounded to 1e-9)."""
-    return tuple(round(float(x), 9) for x in jax.tree.leaves(condition))
+    """Hashable identity of an unbatched condition (its values by field name, rounded to 1e-9)."""
+    return tuple(round(float(condition[name]), 9) for name in sorted(condition))
 
 
-def unbatch(conditions: Condition) -> list[Condition]:
-    """The conditions of a batch (leading axis) as a list."""
-    n = conditions.delta_t.shape[0]
-    return [jax.tree.map(lambda x, i=i: x[i], conditions) for i in range(n)]
+def stack(conditions: list[Condition]) -> dict[str, jax.Array]:
+    """The conditions batched along a leading axis, as float64 arrays without JAX's weak type
+    (a weakly typed batch is another jit cache entry, i.e. a second minute-long compilation)."""
+    return {
+        name: jnp.asarray([c[name] for c in conditions], dtype=jnp.float64)
+        for name in conditions[0]
+    }
 
 
 class ConditionPool:
@@ -169,9 +168,8 @@ class ConditionPool:
             # Pad with the last condition so every chunk has one shape (one compilation).
             batch = [self.conditions[k] for k in keys]
             batch += [batch[-1]] * (chunk - len(batch))
-            stacked = _strong(jax.tree.map(lambda *x: jnp.stack(x), *batch))
             tic = time.perf_counter()
-            out = _run_chunk(model, stacked, n_pairings, readout_delay)
+            out = _run_chunk(model, stack(batch), n_pairings, readout_delay)
             out = {name: np.asarray(value) for name, value in out.items()}
             for i, key in enumerate(keys):
                 self.results[key] = {name: value[i] for name, value in out.items()}
@@ -248,19 +246,16 @@ def ordering_verdict(more: float, less: float) -> str:
     return "holds" if more > less else "FAILS"
 
 
-def calcium_conditions(data) -> dict[str, Condition]:
-    """The five imaged protocols as conditions; a clustered pair sits at the middle of its data
-    row's distance class (um)."""
+def calcium_conditions(data: DataSet) -> dict[str, Condition]:
+    """The five imaged protocols as conditions; a clustered pair sits at the distance of its
+    `tazerart2020_data` uEPSP row (um: the middle of the paper's distance class)."""
     out = {}
     for label, delta_t, distance_from in CALCIUM_PROTOCOLS:
         if distance_from is None:
-            out[label] = make_condition(delta_t, False, NEIGHBOUR_DISTANCE)
+            out[label] = make_condition(delta_t, 1, NEIGHBOUR_DISTANCE)
         else:
             row = data.select(condition=distance_from, readout="uepsp")
-            distance = row_distance(
-                float(row.distance_min[0]), float(row.distance_max[0]), two_spines=True
-            )
-            out[label] = make_condition(delta_t, True, distance)
+            out[label] = make_condition(delta_t, 2, row.column("distance")[0])
     return out
 
 
@@ -268,8 +263,8 @@ def run_calcium(model, conditions: dict[str, Condition], n_pairings: int) -> dic
     """Calcium traces of the activated spine (index 0) per protocol, uM, and its accumulation
     index."""
     tic = time.perf_counter()
-    stacked = _strong(jax.tree.map(lambda *x: jnp.stack(x), *conditions.values()))
-    out = {k: np.asarray(v) for k, v in _calcium_chunk(model, stacked, n_pairings).items()}
+    batch = stack(list(conditions.values()))
+    out = {k: np.asarray(v) for k, v in _calcium_chunk(model, batch, n_pairings).items()}
     print(
         f"calcium of the {len(conditions)} imaged protocols: {time.perf_counter() - tic:.1f} s",
         flush=True,
@@ -287,12 +282,13 @@ def run_calcium(model, conditions: dict[str, Condition], n_pairings: int) -> dic
 # Data rows against the model
 
 
-def data_predictions(data, pool: ConditionPool) -> list[dict]:
-    """One record per data row (all readouts but ``length_constant``, which comes from the
-    distance fits): labels, mean, SEM (NaN if not given) and the model's prediction."""
+def data_predictions(data: DataSet, pool: ConditionPool) -> list[dict]:
+    """One record per row of ``data`` (`tazerart2020_data`; all readouts but
+    ``length_constant``, which comes from the distance fits): labels, mean, SEM (NaN if not
+    given) and the key of its condition in ``pool``."""
     rows = data.select(readout=(*PLASTICITY_READOUTS, "uepsp_initial"))
-    conditions, index, _ = conditions_of(rows)
-    keys = [pool.add(c) for c in unbatch(conditions)]
+    conditions, row_cells, _ = TazerartExperiment().conditions_of(rows)
+    keys = [pool.add(dict(zip(conditions, values))) for values in zip(*conditions.values())]
     records = []
     for i in range(rows.n_rows):
         records.append(
@@ -303,7 +299,7 @@ def data_predictions(data, pool: ConditionPool) -> list[dict]:
                 unit=rows.unit[i],
                 mean=float(rows.mean[i]),
                 sem=float(rows.sem[i]),
-                key=keys[index[i]],
+                key=keys[row_cells[i][0][0]],
             )
         )
     return records
@@ -391,10 +387,10 @@ def length_constant_fit(distances, uepsp) -> dict:
     )
 
 
-def distance_data(data, delta_t) -> list[dict]:
-    """The two-spine uEPSP rows at ``delta_t`` (no drug, room temperature): mean, SEM, the
-    distance class (um) and its model distance."""
-    rows = data.select(
+def distance_data(paper, delta_t) -> list[dict]:
+    """The two-spine uEPSP rows of ``paper`` (`load_tazerart2020`) at ``delta_t`` (no drug,
+    room temperature): mean, SEM, the distance class (um) and its model distance."""
+    rows = paper.select(
         readout="uepsp",
         n_spines_uncaged=2,
         delta_t=delta_t,
@@ -408,17 +404,15 @@ def distance_data(data, delta_t) -> list[dict]:
             sem=float(rows.sem[i]),
             distance_min=float(rows.distance_min[i]),
             distance_max=float(rows.distance_max[i]),
-            distance=row_distance(
-                float(rows.distance_min[i]), float(rows.distance_max[i]), two_spines=True
-            ),
+            distance=row_distance(float(rows.distance_min[i]), float(rows.distance_max[i]), 2),
         )
         for i in range(rows.n_rows)
     ]
 
 
-def paper_lambda(data, delta_t) -> float:
-    """The paper's length constant at ``delta_t`` (um), from the data's length_constant row."""
-    rows = data.select(readout="length_constant", delta_t=delta_t)
+def paper_lambda(paper, delta_t) -> float:
+    """The paper's length constant at ``delta_t`` (um), from its length_constant row."""
+    rows = paper.select(readout="length_constant", delta_t=delta_t)
     return float(rows.mean[0]) if rows.n_rows else math.nan
 
 
@@ -733,25 +727,26 @@ def main(argv=None):
     if args.model is not None:
         model = load_model(args.model, model)
     print(f"model: {args.model or 'tazerart_model() (fitted defaults)'}", flush=True)
-    data = load_tazerart2020()
+    paper = load_tazerart2020()  # with the distance classes
+    data = tazerart2020_data()  # the same rows as conditions of TazerartExperiment
     readout_delay = args.readout_min * MINUTE
 
     # Every condition of every panel, deduplicated.
     pool = ConditionPool()
     records = data_predictions(data, pool)
     curve_keys = {
-        delta_t: [pool.add(make_condition(delta_t, True, d)) for d in args.distances]
+        delta_t: [pool.add(make_condition(delta_t, 2, d)) for d in args.distances]
         for delta_t in DISTANCE_DELTA_TS
     }
     single_keys = {
-        delta_t: pool.add(make_condition(delta_t, False, NEIGHBOUR_DISTANCE))
+        delta_t: pool.add(make_condition(delta_t, 1, NEIGHBOUR_DISTANCE))
         for delta_t in DISTANCE_DELTA_TS
     }
     heatmap_keys = [
-        [pool.add(make_condition(delta_t, True, d)) for delta_t in args.delta_ts]
+        [pool.add(make_condition(delta_t, 2, d)) for delta_t in args.delta_ts]
         for d in args.heatmap_distances
     ]
-    ap5_key = pool.add(make_condition(-15.0, False, NEIGHBOUR_DISTANCE, drug="AP5"))
+    ap5_key = pool.add(make_condition(-15.0, 1, NEIGHBOUR_DISTANCE, drug="AP5"))
     pool.run(model, n_pairings=args.n_pairings, readout_delay=readout_delay, chunk=args.chunk)
     fill_predictions(records, pool)
 
@@ -770,8 +765,8 @@ def main(argv=None):
     distances = np.asarray(args.distances)
     curves = {d: np.array([pool[k]["uepsp"] for k in keys]) for d, keys in curve_keys.items()}
     fits = {d: length_constant_fit(distances, curves[d]) for d in DISTANCE_DELTA_TS}
-    lambdas = {d: paper_lambda(data, d) for d in DISTANCE_DELTA_TS}
-    points = {d: distance_data(data, d) for d in DISTANCE_DELTA_TS}
+    lambdas = {d: paper_lambda(paper, d) for d in DISTANCE_DELTA_TS}
+    points = {d: distance_data(paper, d) for d in DISTANCE_DELTA_TS}
     single = {d: float(pool[k]["uepsp"]) for d, k in single_keys.items()}
     plot_distance(
         distances, curves, fits, points, lambdas, single, args.out / "fig3e_5e_distance.png"
@@ -801,7 +796,7 @@ def main(argv=None):
         )
     # The length-constant rows join the table with the model's fitted lambda.
     for d in DISTANCE_DELTA_TS:
-        rows = data.select(readout="length_constant", delta_t=d)
+        rows = paper.select(readout="length_constant", delta_t=d)
         for i in range(rows.n_rows):
             records.append(
                 dict(

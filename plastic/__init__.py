@@ -19,7 +19,6 @@ from plastic import replay as replay  # noqa: E402
 from plastic import rules as rules  # noqa: E402
 from plastic import studies as studies  # noqa: E402
 from plastic import sweep as sweep  # noqa: E402
-from plastic import tazerart as tazerart  # noqa: E402
 from plastic.coupling import AbstractSpineCoupling as AbstractSpineCoupling  # noqa: E402
 from plastic.coupling import DiffusibleMessenger as DiffusibleMessenger  # noqa: E402
 from plastic.coupling import (  # noqa: E402

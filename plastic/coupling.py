@@ -66,7 +66,8 @@ class DiffusibleMessenger(AbstractSpineCoupling):
         length_constant: um [choice: 5 um, the ~10 um spread of Harvey et al. 2008].
         half_activation: messenger at which half of a spine's drive is expressed, in units of
             one spine's full potentiation drive [choice: 0.5, about what one spine alone
-            reaches after 40 pairings at +7 ms in `plastic.tazerart.tazerart_model`; fitted].
+            reaches after 40 pairings at +7 ms in the Tazerart study's `tazerart_model`;
+            fitted].
         hill: steepness of the gate, dimensionless [choice: 4; fitted].
     """
 
@@ -99,10 +100,10 @@ class MessengerWithDepressionVeto(AbstractSpineCoupling):
     Why: two spines paired at -15 ms less than 40 um apart do not depress, while one spine, or
     two more than 40 um apart, do (lambda = 39.7 um; Tazerart et al. 2020, seed 000, Fig. 5).
     The electrical coupling of the cable moves a neighbour's calcium too little at those
-    distances to explain it (`plastic.tazerart`), so this is a phenomenological second coupling
-    whose carrier the data do not identify. With ``D`` the rule's depression drives, each
-    spine's depression is vetoed by its *neighbours'* drives (a spine never vetoes itself, so
-    one spine alone depresses as without coupling)::
+    distances to explain it (`plastic.studies.tazerart2020`), so this is a phenomenological
+    second coupling whose carrier the data do not identify. With ``D`` the rule's depression
+    drives, each spine's depression is vetoed by its *neighbours'* drives (a spine never vetoes
+    itself, so one spine alone depresses as without coupling)::
 
         veto_signal_i = sum_{j != i} exp(-|x_i - x_j| / veto_length_constant) D_j
         depression_i  = D_i * (1 - veto_signal_i^m / (veto_signal_i^m + veto_half_activation^m))
@@ -114,8 +115,8 @@ class MessengerWithDepressionVeto(AbstractSpineCoupling):
         veto_length_constant: um [choice: 40 um, the seed's lambda at -15 ms; fitted].
         veto_half_activation: neighbours' depression drive at which half of a spine's depression
             is vetoed, in units of one spine's full depression drive [choice: 0.003, about one
-            spine's drive after 40 pairings at -15 ms in `plastic.tazerart.tazerart_model`;
-            fitted].
+            spine's drive after 40 pairings at -15 ms in the Tazerart study's
+            `tazerart_model`; fitted].
         veto_hill: steepness of the veto, dimensionless (``m`` above) [choice: 2; fitted].
     """
 

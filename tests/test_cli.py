@@ -7,31 +7,30 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic import cli
-from plastic.tazerart import tazerart_model
+from plastic.cli.studies import load_start
+from plastic.studies.tazerart2020 import tazerart2020_data, tazerart_model
 
 
 def test_fit_starts_from_a_saved_model(tmp_path):
     saved = eqx.tree_at(lambda m: m.coupling.half_activation, tazerart_model(), 0.123)
     path = tmp_path / "model.eqx"
     eqx.tree_serialise_leaves(path, saved)
-    loaded = cli._load_start(str(path), tazerart_model())
+    loaded = load_start(str(path), tazerart_model())
     assert float(loaded.coupling.half_activation) == 0.123
     assert float(loaded.rule.cam_half) == float(saved.rule.cam_half)
 
 
 def test_fit_refuses_a_missing_or_foreign_start(tmp_path):
-    with pytest.raises(SystemExit, match="--init .* is not a file"):
-        cli._load_start(str(tmp_path / "absent.eqx"), tazerart_model())
+    with pytest.raises(ValueError, match="--init .* is not a file"):
+        load_start(str(tmp_path / "absent.eqx"), tazerart_model())
     foreign = tmp_path / "other.eqx"
     eqx.tree_serialise_leaves(foreign, tazerart_model().without_plasticity())
-    with pytest.raises(SystemExit, match="--init .* is not a model.eqx of the Tazerart model"):
-        cli._load_start(str(foreign), tazerart_model())
+    with pytest.raises(ValueError, match="--init .* is not a model.eqx of the study's model"):
+        load_start(str(foreign), tazerart_model())
 
 
 def test_length_constant_rows_are_weighted_with_a_fraction_of_their_mean():
-    from plastic.data import load_tazerart2020
-
-    data = load_tazerart2020().select(readout=("uepsp", "length_constant"))
+    data = tazerart2020_data().select(readout=("uepsp", "length_constant"))
     weighted = cli._weigh_length_constants(data, 0.15)
     is_length = np.array([r == "length_constant" for r in data.readout])
     assert is_length.sum() == 2 and np.all(np.isnan(np.asarray(data.sem)[is_length]))
@@ -51,5 +50,5 @@ def test_fit_refuses_an_unknown_parameter_path_or_empty_selection_before_recordi
     with a message before anything is simulated."""
     with pytest.raises(SystemExit, match="'nothing' is not a field of SpineModel.rule"):
         cli.main(["fit", "--parameter", "rule.nothing:0:1", "--out", "unused"])
-    with pytest.raises(SystemExit, match="no row of the data matches"):
+    with pytest.raises(SystemExit, match="--select .*no row matches"):
         cli.main(["fit", "--select", "condition=nonexistent", "--out", "unused"])

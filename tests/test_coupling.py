@@ -13,7 +13,7 @@ from plastic.model import SpineModel
 from plastic.protocols import Drive
 from plastic.rules import KinaseCompetition
 from plastic.rules.base import SynapseSignals
-from plastic.tazerart import tazerart_model
+from plastic.studies.tazerart2020 import tazerart_model
 
 
 @pytest.mark.parametrize("signal", ["messenger", "veto_signal"])

@@ -11,7 +11,7 @@ import plastic  # noqa: F401
 from plastic.model import SpineModel
 from plastic.protocols import Drive
 from plastic.rules.base import SynapseSignals
-from plastic.tazerart import tazerart_model
+from plastic.studies.tazerart2020 import tazerart_model
 from plastic.units import FARADAY
 
 

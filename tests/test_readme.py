@@ -9,13 +9,13 @@ readout) and the PNG beside it.
 
 ``plastic fit`` of a study other than Tazerart 2020 runs with 1 start and 2 steps and must
 write its parameters, predictions and loss plot. ``plastic fit`` of the Tazerart study is not run
-here: even one step compiles a gradient through the spine model's
-uEPSP test recording (minutes on the 2 test cores; `tests/test_tazerart.py` runs a short fit).
+here: even one step compiles a gradient through the spine model's uEPSP test recording
+(minutes on the 2 test cores; `tests/studies/test_tazerart2020.py` runs a short fit).
 Instead its command line goes through the real argparse parser of `plastic.cli.main` (the fit
 itself replaced by a recorder), every ``--parameter`` path (or the default set) is bound to
-`plastic.tazerart.tazerart_model()` as the command does (the leaf exists, is a float and lies
-inside the given bounds, and a replay fit may move it), and every ``--select`` value picks rows
-of the Tazerart 2020 data.
+`plastic.studies.tazerart2020.tazerart_model()` as the command does (the leaf exists, is a
+float and lies inside the given bounds, and a replay fit may move it), and every ``--select``
+value picks rows of the Tazerart 2020 data.
 
 The ``python experiments/X.py`` examples are checked by their ``--help``: the script exists and
 accepts every option the README gives it. Every ``notebooks/``, ``experiments/``, ``plastic/`` or
@@ -35,9 +35,9 @@ import pytest
 import xarray as xr
 
 from plastic import cli
-from plastic.data import load_tazerart2020
 from plastic.fit import FitParameters, Parameter
-from plastic.tazerart import check_replay_parameters, default_fit_parameters, tazerart_model
+from plastic.replay import check_replay_parameters
+from plastic.studies.tazerart2020 import default_fit_parameters, tazerart2020_data, tazerart_model
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -114,7 +114,9 @@ def coarse(values: str) -> str:
 
 def small(argv: list[str]) -> list[str]:
     argv = _split_equals(argv)
-    for name, value in SMALL[argv[0]].items():
+    # Studies other than the spine model's set their protocol by condition fields only.
+    timed = not (argv[0] == "sweep" and _study(argv) != "tazerart2020")
+    for name, value in SMALL[argv[0]].items() if timed else ():
         argv = with_option(argv, name, value)
     if argv[0] == "sweep":
         for i, word in enumerate(argv[:-1]):
@@ -191,7 +193,7 @@ def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize("argv", FIT, ids=[f"fit-{i}" for i in range(len(FIT))])
 def test_fit_command_parses(argv, monkeypatch):
     """Parsed by the real parser, not run (minutes even at the smallest settings;
-    `tests/test_tazerart.py` runs a short fit): the parameter paths exist on
+    `tests/studies/test_tazerart2020.py` runs a short fit): the parameter paths exist on
     `tazerart_model()` and a replay fit may move them, the selection picks rows."""
     parsed = []
     # `main` binds the subcommand to `cli._fit` when it builds the parser: record instead of fit.
@@ -202,7 +204,7 @@ def test_fit_command_parses(argv, monkeypatch):
     FitParameters(tazerart_model(), fitted)
     if args.mode == "replay":
         check_replay_parameters([p.path for p in fitted])
-    data = load_tazerart2020()
+    data = tazerart2020_data()
     for column, values in cli.selection(args.select).items():
         for value in values:
             n_rows = data.select(**{column: value}).n_rows

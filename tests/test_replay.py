@@ -20,6 +20,7 @@ from plastic.fit import FitParameters, Parameter
 from plastic.protocols import pairing_protocol
 from plastic.replay import (
     RepeatedSignals,
+    check_replay_parameters,
     pairing_nodes,
     record_calcium_drive,
     record_signals,
@@ -27,7 +28,7 @@ from plastic.replay import (
     replay,
 )
 from plastic.simulate import SolverSettings, simulate
-from plastic.tazerart import check_replay_parameters, tazerart_model
+from plastic.studies.tazerart2020 import tazerart_model
 
 PERIOD = 2000.0
 N_PAIRINGS = 2

@@ -122,12 +122,16 @@ def seed_model_rhs():
     from jax.flatten_util import ravel_pytree
 
     from plastic.expression import Drugs
-    from plastic.tazerart import Condition, induction_protocol, tazerart_model
+    from plastic.studies.tazerart2020 import DRUG_NAMES, induction_protocol, tazerart_model
 
     model = tazerart_model()
     model = eqx.tree_at(lambda m: m.drugs, model, Drugs(ap5=1.0))
-    condition = Condition(
-        jnp.asarray(13.0), jnp.asarray(1.0), jnp.asarray(3.0), Drugs(ap5=1.0), jnp.asarray(34.0)
+    condition = dict(
+        delta_t=13.0,
+        n_spines_uncaged=2,
+        distance=3.0,
+        drug=DRUG_NAMES.index("AP5"),
+        temperature=34.0,
     )
     protocol = induction_protocol(model, condition, n_pairings=2)
     y0, unravel = ravel_pytree(model.resting_state())

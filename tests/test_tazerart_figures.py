@@ -2,8 +2,9 @@
 itself is run end to end by hand: its one compilation takes about a minute).
 
 Checked: ranges starting with a minus sign reach the parser; conditions are deduplicated
-across panels and match those `conditions_of` builds from the data; the accumulation index,
-the agreement statistics and the eq. 2 fit of a model curve."""
+across panels and match those `TazerartExperiment.conditions_of` builds from
+`tazerart2020_data`; the accumulation index, the agreement statistics and the eq. 2 fit of a
+model curve."""
 
 import importlib.util
 import math
@@ -35,17 +36,16 @@ def test_negative_ranges_reach_the_parser(figures):
 
 
 def test_conditions_are_shared_between_panels_and_data(figures):
-    from plastic.data import load_tazerart2020
-    from plastic.tazerart import NEIGHBOUR_DISTANCE
+    from plastic.studies.tazerart2020 import NEIGHBOUR_DISTANCE, tazerart2020_data
 
     pool = figures.ConditionPool()
-    records = figures.data_predictions(load_tazerart2020(), pool)
+    records = figures.data_predictions(tazerart2020_data(), pool)
     n_data = len(pool.conditions)
-    # The single-spine -15 ms data condition, and a weakly typed duplicate of a curve point.
-    single = pool.add(figures.make_condition(-15.0, False, NEIGHBOUR_DISTANCE))
-    first = pool.add(figures.make_condition(7.0, True, 10.0))
-    again = pool.add(figures.make_condition(7, True, 10))
-    ap5 = pool.add(figures.make_condition(-15.0, False, NEIGHBOUR_DISTANCE, drug="AP5"))
+    # The single-spine -15 ms data condition, and an integer-valued duplicate of a curve point.
+    single = pool.add(figures.make_condition(-15.0, 1, NEIGHBOUR_DISTANCE))
+    first = pool.add(figures.make_condition(7.0, 2, 10.0))
+    again = pool.add(figures.make_condition(7, 2, 10))
+    ap5 = pool.add(figures.make_condition(-15.0, 1, NEIGHBOUR_DISTANCE, drug="AP5"))
     assert first == again and single != ap5
     assert len(pool.conditions) == n_data + 2
     assert any(r["key"] == single for r in records if r["condition"] == "single -15 ms")

@@ -8,7 +8,6 @@ import time
 import numpy as np
 
 from plastic.cli.fit import _fit as _fit
-from plastic.cli.fit import _load_start as _load_start
 from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
 from plastic.cli.fit import run_fit as run_fit
 from plastic.cli.fit import selection as selection
@@ -104,9 +103,9 @@ def main(argv=None) -> None:
     )
     sweep.add_argument(
         "--study",
-        default="tazerart2020",
-        help="sweep this study's experiment (plastic studies lists them; default: the spine "
-        "model's pairing protocol); its condition fields and model paths are --axis names",
+        help="sweep this study's experiment and model (plastic studies lists them; e.g. "
+        "tazerart2020 with --readout uepsp; default: the spine model's pairing protocol with "
+        "calcium readouts); its condition fields and model paths are --axis names",
     )
     sweep.add_argument("--model", help="a model.eqx of a fit of the study's rule to sweep")
     sweep.add_argument(
@@ -138,10 +137,19 @@ def main(argv=None) -> None:
         help=f"what to keep (repeatable; one of {sorted(READOUTS)}, default head_calcium_after; "
         "for a study, its readouts, default all); the first is plotted",
     )
-    sweep.add_argument("--n-pairings", type=int, default=40)
+    sweep.add_argument(
+        "--n-pairings",
+        type=int,
+        help="default 40; for a study whose experiment counts pairings (tazerart2020), its count",
+    )
     sweep.add_argument("--period", type=float, default=2000.0, help="between pairings, ms")
     sweep.add_argument("--first-pairing", type=float, default=100.0, help="its onset, ms")
-    sweep.add_argument("--quiet-min", type=float, default=25.0, help="quiet after pairing, min")
+    sweep.add_argument(
+        "--quiet-min",
+        type=float,
+        help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: "
+        "default 20)",
+    )
     sweep.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
     sweep.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
     sweep.add_argument("--two-spines", action="store_true", help="uncage both spines")
@@ -204,7 +212,7 @@ def main(argv=None) -> None:
         default=[],
         metavar="PATH[:LOWER:UPPER[:log]]",
         help="a model leaf to fit, e.g. rule.cam_half:0.5:40:log (repeatable; default: "
-        "plastic.tazerart.default_fit_parameters: 24 rule, expression, coupling and "
+        "plastic.studies.tazerart2020.default_fit_parameters: 24 rule, expression, coupling and "
         "temperature parameters)",
     )
     fit.add_argument(
@@ -219,7 +227,7 @@ def main(argv=None) -> None:
     fit.add_argument(
         "--init",
         help="model.eqx of an earlier fit: the first start begins there (default: the values "
-        "of plastic.tazerart.tazerart_model)",
+        "of plastic.studies.tazerart2020.tazerart_model)",
     )
     fit.add_argument("--n-starts", type=int, default=3)
     fit.add_argument("--n-steps", type=int, default=50)

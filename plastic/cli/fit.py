@@ -28,30 +28,11 @@ def selection(items):
 def _weigh_length_constants(data, fraction):
     """``length_constant`` rows without an SEM (the paper gives none) weighted with ``fraction``
     of their mean as SEM."""
-    import equinox as eqx
-    import jax.numpy as jnp
-
     from plastic._validation import check_range
 
     check_range("--length-constant-sem", fraction, lower=0.0)
     missing = np.array([r == "length_constant" for r in data.readout]) & ~(np.asarray(data.sem) > 0)
-    sem = np.where(missing, fraction * np.asarray(data.mean), np.asarray(data.sem))
-    return eqx.tree_at(lambda d: d.sem, data, jnp.asarray(sem))
-
-
-def _load_start(path, template):
-    """The model saved at ``path`` (a fit's ``model.eqx``), shaped like ``template``."""
-    from plastic.fit import load_model
-
-    if not os.path.isfile(path):
-        sys.exit(f"plastic fit: error: --init {path!r} is not a file")
-    try:
-        return load_model(path, template)
-    except ValueError as error:  # load_model's report of a file of another structure
-        sys.exit(
-            f"plastic fit: error: --init {path!r} is not a model.eqx of the Tazerart model "
-            f"({type(error).__name__}: {error})"
-        )
+    return data.with_sem(np.where(missing, fraction * np.asarray(data.mean), np.asarray(data.sem)))
 
 
 def _fit(args) -> None:
@@ -59,53 +40,45 @@ def _fit(args) -> None:
         from plastic.cli.studies import fit_study
 
         return fit_study(args)
-    if args.rule is not None:
-        sys.exit(
-            "plastic fit: error: --rule: the tazerart2020 study fits its kinase-competition model"
-        )
-    from plastic.data import load_csv, load_tazerart2020
-    from plastic.fit import FitParameters, Objective, Parameter
-    from plastic.tazerart import (
-        ReplayPredictor,
-        TazerartPredictor,
-        check_replay_parameters,
-        default_fit_parameters,
-        tazerart_model,
-    )
+    from plastic.cli.studies import load_data, load_start
+    from plastic.experiment import Predictor
+    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
+    from plastic.studies import get_study
+    from plastic.studies.tazerart2020 import TazerartExperiment
 
     try:
         # Every input is checked before the biophysics is recorded (tens of seconds).
-        data = load_tazerart2020() if args.data in (None, "tazerart2020") else load_csv(args.data)
-        chosen = {"readout": ("uepsp", "neck_length", "head_volume"), **selection(args.select)}
-        data = data.select(**chosen)
-        if data.n_rows == 0:
-            raise ValueError(f"--select {args.select}: no row of the data matches")
+        study = get_study(args.study)
+        choice = study.rule(args.rule)
+        data = load_data(args, study)
         data = _weigh_length_constants(data, args.length_constant_sem)
-        if args.parameter:
-            fitted = [Parameter.from_spec(s) for s in args.parameter]
-        else:
-            fitted = default_fit_parameters()
-        model = tazerart_model()
+        experiment = TazerartExperiment(
+            mode=args.mode,
+            n_pairings=args.n_pairings,
+            readout_delay=args.readout_min * 60_000.0,
+        )
+        fitted = [Parameter.from_spec(s) for s in args.parameter] or choice.parameters()
+        model = choice.model()
         if args.init is not None:
-            model = _load_start(args.init, model)
+            model = load_start(args.init, model)
         parameters = FitParameters(model, fitted)
-        if args.mode == "replay":
-            check_replay_parameters([p.path for p in fitted])
+        experiment.check_parameters([p.path for p in fitted])
+        experiment.check_model(model)
+        experiment.check_data(data)
+        learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
+        default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
         sys.exit(f"plastic fit: error: {error}")
-    timing = dict(n_pairings=args.n_pairings, readout_delay=args.readout_min * 60_000.0)
     started = time.perf_counter()
     if args.mode == "replay":
         print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)
-        predictor = ReplayPredictor.from_data(data, model, **timing)
-    else:
-        predictor = TazerartPredictor.from_data(data, **timing)
+    predictor = Predictor.from_data(experiment, data, model=model)
     objective = Objective(predictor, data, sem_floor=args.sem_floor)
     what = (
         f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
-        f"({len(predictor.conditions.delta_t)} conditions)"
+        f"({predictor.n_conditions} conditions)"
     )
-    run_fit(args, objective, parameters, what, started, progress_every=1)
+    run_fit(args, objective, parameters, what, started, 1, learning_rate)
 
 
 def run_fit(

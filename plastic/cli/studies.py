@@ -9,8 +9,6 @@ def list_studies(args) -> None:
     """Print every study, its data, its condition fields and its rules."""
     from plastic.studies import STUDIES
 
-    print("tazerart2020  Tazerart et al. 2020 Nat Commun 11:4276: STDP at single, clustered and")
-    print("              distributed spines on the spine model (plastic fit without --study)")
     for name, study in STUDIES.items():
         data = study.data()
         print(f"{name:<13} {study.citation}: {data.n_rows} rows of {sorted(set(data.readout))}")
@@ -24,25 +22,18 @@ def list_studies(args) -> None:
 def fit_study(args) -> None:
     """``plastic fit --study NAME``: the study's (or the user's) data, its experiment, the
     chosen rule; every input checked before anything is compiled."""
-    from plastic.cli.fit import run_fit, selection
-    from plastic.experiment import Predictor, load_dataset
+    from plastic.cli.fit import run_fit
+    from plastic.experiment import Predictor
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
     from plastic.studies import get_study
 
     try:
         study = get_study(args.study)
         choice = study.rule(args.rule)
-        if args.data in (None, args.study):
-            data = study.data()
-        elif not os.path.isfile(args.data):
-            raise ValueError(f"--data {args.data!r} is not a file (nor the study's name)")
-        else:
-            data = load_dataset(args.data)
-        if args.select:
-            data = data.select(**selection(args.select))
+        data = load_data(args, study)
         model = choice.model()
         if args.init is not None:
-            model = _load_start(args.init, model)
+            model = load_start(args.init, model)
         fitted = [Parameter.from_spec(s) for s in args.parameter] or choice.parameters()
         parameters = FitParameters(model, fitted)
         predictor = Predictor.from_data(study.experiment, data, model=model)
@@ -59,12 +50,40 @@ def fit_study(args) -> None:
     run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20), learning_rate)
 
 
-def _load_start(path, template, option="--init"):
+def load_data(args, study):
+    """The rows ``plastic fit`` fits: ``--data`` (default: the study's shipped data), those
+    ``--select`` keeps (default: the study's `fitted_by_default` rows)."""
+    from plastic.cli.fit import selection
+    from plastic.experiment import load_dataset
+
+    if args.data in (None, args.study):
+        data = study.data()
+    elif not os.path.isfile(args.data):
+        raise ValueError(f"--data {args.data!r} is not a file (nor the study's name)")
+    else:
+        data = load_dataset(args.data)
+    chosen = {**study.fitted_by_default, **selection(args.select)}
+    if chosen:
+        try:
+            data = data.select(**chosen)
+        except ValueError as error:
+            raise ValueError(f"--select {args.select}: {error}") from None
+    return data
+
+
+def load_start(path, template, option="--init"):
+    """The model saved at ``path`` (a fit's ``model.eqx``), shaped like ``template``."""
     from plastic.fit import load_model
 
     if not os.path.isfile(path):
         raise ValueError(f"{option} {path!r} is not a file")
-    return load_model(path, template)
+    try:
+        return load_model(path, template)
+    except ValueError as error:  # load_model's report of a file of another structure
+        raise ValueError(
+            f"{option} {path!r} is not a model.eqx of the study's model "
+            f"({type(error).__name__}: {error})"
+        ) from None
 
 
 def build_study_sweep(args):
@@ -75,9 +94,10 @@ def build_study_sweep(args):
 
     study = get_study(args.study)
     choice = study.rule(args.rule)
+    experiment = _with_timing(study.experiment, args)
     model = choice.model()
     if args.model is not None:
-        model = _load_start(args.model, model, "--model")
+        model = load_start(args.model, model, "--model")
     specs = list(args.axis)
     if args.dt is not None:
         specs.insert(0, ("delta_t", args.dt))
@@ -95,4 +115,26 @@ def build_study_sweep(args):
     if not axes:
         raise ValueError("a sweep needs at least one --axis (or --dt) with several values")
     readouts = tuple(dict.fromkeys(args.readout)) if args.readout else None
-    return ExperimentSweep.build(study.experiment, model, axes, fixed, readouts)
+    return ExperimentSweep.build(experiment, model, axes, fixed, readouts)
+
+
+def _with_timing(experiment, args):
+    """``experiment`` with ``--n-pairings`` and ``--quiet-min`` (ms of quiet before its
+    readouts) where given; an experiment without such settings refuses them."""
+    import dataclasses
+
+    from plastic.protocols import MINUTE
+
+    changes = {}
+    if args.n_pairings is not None:
+        changes["n_pairings"] = args.n_pairings
+    if args.quiet_min is not None:
+        changes["readout_delay"] = args.quiet_min * MINUTE
+    for name in changes:
+        if not hasattr(experiment, name):
+            option = "--n-pairings" if name == "n_pairings" else "--quiet-min"
+            raise ValueError(
+                f"{option}: study {args.study!r} sets its protocol by condition fields (plastic "
+                "studies lists them); use --axis FIELD=VALUE"
+            )
+    return dataclasses.replace(experiment, **changes) if changes else experiment

@@ -57,10 +57,10 @@ def build_sweep(args):
     geometry = Geometry(spines=spines, n_compartments=args.compartments)
     model = SpineModel(geometry=geometry, rule=rule)
     arguments = dict(
-        n_pairings=args.n_pairings,
+        n_pairings=40 if args.n_pairings is None else args.n_pairings,
         period=args.period,
         first_pairing=args.first_pairing,
-        quiet=args.quiet_min * MINUTE,
+        quiet=(25.0 if args.quiet_min is None else args.quiet_min) * MINUTE,
         current_amplitude=args.current,
         uncaged_spines=(0, 1) if args.two_spines else (0,),
     )
@@ -98,7 +98,7 @@ def _sweep(args) -> None:
     began = time.perf_counter()
     limit = None if args.memory_limit_gib is None else int(args.memory_limit_gib * 2**30)
     try:
-        if args.study != "tazerart2020":
+        if args.study is not None:
             from plastic.cli.studies import build_study_sweep
 
             sweep = build_study_sweep(args)

@@ -150,4 +150,8 @@ class ExperimentSweep(AbstractGrid):
 
     def attributes(self) -> dict:
         """What the result file records besides the axes: experiment and fixed fields."""
-        return {"experiment": type(self.experiment).__name__, "conditions": json.dumps(self.base)}
+        fixed = {}
+        for name, value in self.base.items():
+            choices = self.experiment.field(name).choices
+            fixed[name] = choices[int(value)] if choices else value
+        return {"experiment": type(self.experiment).__name__, "conditions": json.dumps(fixed)}

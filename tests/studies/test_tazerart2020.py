@@ -1,5 +1,6 @@
-"""The seed experiments on the model: conditions from the data rows, the uEPSP measurement, and
-the predictor the fit uses (short protocols: the numerics are tested in test_simulate)."""
+"""The Tazerart et al. 2020 study on the experiment layer: conditions from the rows, the eq. 2
+length constant across pair distances, the uEPSP measurement, coupled and replayed predictions
+and a short fit (short protocols: the numerics are tested in test_simulate and test_replay)."""
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -9,101 +10,130 @@ import scipy.optimize
 
 import plastic  # noqa: F401
 from plastic.data import load_tazerart2020
-from plastic.data.measurements import Measurements
-from plastic.expression import Drugs
+from plastic.experiment import Predictor, dataset_from_records
 from plastic.fit import FitParameters, Objective, fit
+from plastic.replay import REPLAY_FITTABLE
 from plastic.simulate import simulate
-from plastic.tazerart import (
+from plastic.studies import get_study
+from plastic.studies.tazerart2020 import (
+    DRUG_NAMES,
     FIRST_PAIRING,
     LENGTH_CONSTANT_DISTANCES,
     NEIGHBOUR_DISTANCE,
-    REPLAY_FITTABLE,
     UNBOUNDED_DISTANCE_MARGIN,
-    Condition,
-    ReplayPredictor,
-    TazerartPredictor,
-    conditions_of,
+    TazerartExperiment,
     default_fit_parameters,
     induction_protocol,
     model_in_condition,
+    tazerart2020_data,
     tazerart_model,
 )
 
-DATA = load_tazerart2020()
+PAPER = load_tazerart2020()
+DATA = tazerart2020_data()
+COUPLED = TazerartExperiment()
 
 
-def test_conditions_follow_the_rows():
-    rows = DATA.select(readout=("uepsp",))
-    conditions, index, sweeps = conditions_of(rows)
-    assert sweeps == ((),) * rows.n_rows
-    for row in range(rows.n_rows):
-        condition, i = conditions, index[row]
-        two = int(rows.n_spines_uncaged[row]) == 2
-        assert float(condition.delta_t[i]) == float(rows.delta_t[row])
-        assert float(condition.two_spines[i]) == float(two)
-        low, high = float(rows.distance_min[row]), float(rows.distance_max[row])
+def test_the_data_set_keeps_every_paper_row_with_its_distance_class_as_a_distance():
+    assert DATA.n_rows == PAPER.n_rows and DATA.condition == PAPER.condition
+    distance = DATA.column("distance")
+    for row in range(PAPER.n_rows):
+        two = int(PAPER.n_spines_uncaged[row]) == 2
+        low, high = float(PAPER.distance_min[row]), float(PAPER.distance_max[row])
+        if PAPER.readout[row] == "length_constant":
+            assert np.isnan(distance[row])  # eq. 2 sweeps the distance
+            continue
         expected = (
             NEIGHBOUR_DISTANCE
             if not two
             else (0.5 * (low + high) if np.isfinite(high) else low + UNBOUNDED_DISTANCE_MARGIN)
         )
-        assert float(condition.distance[i]) == expected
-        assert float(condition.temperature[i]) == float(rows.temperature[row])
-        drug = rows.drug[row]
-        assert float(condition.drugs.latrunculin[i]) == float(drug == "latrunculin-A")
-        assert float(condition.drugs.pep1_tgl[i]) == float(drug == "PEP1-TGL")
+        assert distance[row] == expected
+        assert f"{expected:g} um" in DATA.note[row]
+    np.testing.assert_array_equal(DATA.mean, PAPER.mean)
+    np.testing.assert_array_equal(DATA.sem, PAPER.sem)
+
+
+def test_conditions_follow_the_rows():
+    rows = DATA.select(readout=("uepsp",))
+    conditions, cells, _ = COUPLED.conditions_of(rows)
+    for row, ((i, readout, site),) in enumerate(cells):
+        assert readout == "uepsp" and site == 0
+        for name in ("delta_t", "n_spines_uncaged", "distance", "temperature"):
+            assert conditions[name][i] == rows.column(name)[row]
+        assert DRUG_NAMES[int(conditions["drug"][i])] == rows.column("drug")[row]
     # Distinct rows, distinct conditions: every uEPSP row here is its own experiment.
-    assert len(set(index.tolist())) == rows.n_rows
+    assert len({c[0][0] for c in cells}) == rows.n_rows
+
+
+def test_structural_rows_read_their_site():
+    rows = DATA.select(condition="single +13 ms", readout=("neck_length",))
+    _, cells, _ = COUPLED.conditions_of(rows)
+    assert {rows.site[row]: c[0][2] for row, c in enumerate(cells)} == {
+        "activated": 0,
+        "neighbour": 1,
+    }
+    bad = dataset_from_records(
+        [{**_record(rows, 0), "site": "dendrite"}], where="a row at an unknown site"
+    )
+    with pytest.raises(ValueError, match="read at site \\['activated', 'neighbour'\\]"):
+        COUPLED.conditions_of(bad)
+
+
+def _record(data, row):
+    return {
+        **{name: values[row] for name, values in data.label_columns().items()},
+        "mean": float(data.mean[row]),
+        "sem": float(data.sem[row]),
+        "n": float(data.n[row]),
+        "source": data.source[row],
+    }
 
 
 def test_length_constant_rows_sweep_the_distance_of_a_pair():
     rows = DATA.select(readout=("length_constant", "uepsp"))
-    conditions, index, sweeps = conditions_of(rows)
+    conditions, cells, readouts = COUPLED.conditions_of(rows)
     for row in range(rows.n_rows):
-        if rows.readout[row] != "length_constant":
-            assert sweeps[row] == ()
+        if readouts[row] != "length_constant":
+            assert len(cells[row]) == 1
             continue
-        sweep = np.asarray(sweeps[row])
-        np.testing.assert_array_equal(conditions.distance[sweep], LENGTH_CONSTANT_DISTANCES)
-        assert np.all(conditions.delta_t[sweep] == float(rows.delta_t[row]))
-        assert np.all(conditions.two_spines[sweep] == 1.0)
+        index = np.asarray([c[0] for c in cells[row]])
+        assert {c[1] for c in cells[row]} == {"uepsp"}
+        np.testing.assert_array_equal(conditions["distance"][index], LENGTH_CONSTANT_DISTANCES)
+        assert np.all(conditions["delta_t"][index] == rows.column("delta_t")[row])
+        assert np.all(conditions["n_spines_uncaged"][index] == 2.0)
     # The clustered (3 um) and distributed (5 + 15 um) +7 ms pairs are simulated once.
-    assert len(set(index.tolist()) | {i for s in sweeps for i in s}) == len(conditions.delta_t)
-    assert len(conditions.delta_t) == rows.n_rows - 2 + 2 * len(LENGTH_CONSTANT_DISTANCES) - 2
+    n = len(conditions["delta_t"])
+    assert n == rows.n_rows - 2 + 2 * len(LENGTH_CONSTANT_DISTANCES) - 2
 
 
-def test_a_length_constant_of_one_spine_is_refused():
-    rows = DATA.select(readout=("length_constant",))
-    one_spine = eqx.tree_at(lambda d: d.n_spines_uncaged, rows, np.ones(rows.n_rows))
-    with pytest.raises(ValueError, match="n_spines_uncaged 1"):
-        conditions_of(one_spine)
+def test_a_row_out_of_range_or_with_an_unknown_drug_is_refused():
+    row = _record(DATA, 0)
+    for column, value, message in (
+        ("n_spines_uncaged", 3, "n_spines_uncaged.*a whole number in \\[1, 2\\]"),
+        ("drug", "TTX", "drug.*one of \\['none', 'AP5'"),
+        ("distance", 500.0, "distance.*\\[0.1, 150\\] um"),
+    ):
+        data = dataset_from_records([{**row, column: value}])
+        with pytest.raises(ValueError, match=message):
+            Predictor.from_data(COUPLED, data)
 
 
 def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():
-    """Against scipy: the replay predictor's lambda(-15 ms) row equals `curve_fit` of eq. 2 to
-    its uEPSP predictions for pairs of the same condition, one row per distance (those rows
-    share the row's simulations, so this checks which pairs, at which distances, it fits)."""
+    """Against scipy: the replayed lambda(-15 ms) row equals `curve_fit` of eq. 2 to its uEPSP
+    predictions for pairs of the same condition, one row per distance (those rows share the
+    row's simulations, so this checks which pairs, at which distances, it fits)."""
     model = tazerart_model()
-    template = DATA.select(condition="clustered -15 ms", readout="uepsp")._columns()
-    n = len(LENGTH_CONSTANT_DISTANCES)
-    columns = {name: values * n for name, values in template.items()}
-    columns.update(
-        condition=tuple(f"pair {d:g} um" for d in LENGTH_CONSTANT_DISTANCES),
-        distance_min=LENGTH_CONSTANT_DISTANCES,
-        distance_max=LENGTH_CONSTANT_DISTANCES,
-    )
-    pairs = Measurements(**columns)
-    length_row = DATA.select(readout="length_constant", delta_t=-15.0)
-    rows = Measurements(
-        **{
-            name: tuple(a) + tuple(b)
-            for name, a, b in zip(
-                template, length_row._columns().values(), pairs._columns().values()
-            )
-        }
-    )
-    predictor = ReplayPredictor.from_data(rows, model, n_pairings=40, readout_delay=60_000.0)
-    assert len(predictor.conditions.delta_t) == n
+    template = _record(DATA.select(condition="clustered -15 ms", readout="uepsp"), 0)
+    pairs = [
+        {**template, "condition": f"pair {d:g} um", "distance": d}
+        for d in LENGTH_CONSTANT_DISTANCES
+    ]
+    length_row = _record(DATA.select(readout="length_constant", delta_t=-15.0), 0)
+    rows = dataset_from_records([length_row, *pairs])
+    experiment = TazerartExperiment(mode="replay", readout_delay=60_000.0)
+    predictor = Predictor.from_data(experiment, rows, model=model)
+    assert predictor.n_conditions == len(LENGTH_CONSTANT_DISTANCES)
     prediction = np.asarray(eqx.filter_jit(lambda m, p: p(m))(model, predictor))
     uepsp = prediction[1:]
     assert np.ptp(uepsp) > 1.0  # the pairs' plasticity depends on their distance
@@ -125,11 +155,11 @@ CALCIUM_SAMPLING = 0.05
 
 
 def _one_pairing_head_calcium(model, delta_t):
-    condition = Condition(
+    condition = dict(
         delta_t=jnp.asarray(delta_t),
-        two_spines=jnp.asarray(0.0),
+        n_spines_uncaged=jnp.asarray(1.0),
         distance=jnp.asarray(NEIGHBOUR_DISTANCE),
-        drugs=Drugs(),
+        drug=jnp.asarray(0.0),
         temperature=jnp.asarray(21.0),
     )
     model = model_in_condition(model.without_plasticity(), condition)
@@ -163,7 +193,7 @@ SHORT = dict(n_pairings=2, readout_delay=60_000.0)
 
 @pytest.fixture(scope="module")
 def coupled_prediction():
-    predictor = TazerartPredictor.from_data(SHORT_ROWS, **SHORT)
+    predictor = Predictor.from_data(TazerartExperiment(**SHORT), SHORT_ROWS)
     return np.asarray(eqx.filter_jit(lambda m, p: p(m))(tazerart_model(), predictor))
 
 
@@ -184,15 +214,36 @@ def test_predictor_on_a_short_protocol(coupled_prediction):
         assert by_row[("single +13 ms", readout, "activated")] == pytest.approx(100.0, abs=1.0)
 
 
-def test_replay_predictor_agrees_with_the_coupled_one(coupled_prediction):
+def test_replay_agrees_with_the_coupled_solve(coupled_prediction):
     """Same rows, same order; the baseline uEPSP is the same measurement (to round-off), the
     readouts differ only by the feedback the replay neglects (tiny after two pairings)."""
     model = tazerart_model()
-    replayed = ReplayPredictor.from_data(SHORT_ROWS, model, **SHORT)
+    experiment = TazerartExperiment(mode="replay", **SHORT)
+    replayed = Predictor.from_data(experiment, SHORT_ROWS, model=model)
     prediction = np.asarray(eqx.filter_jit(lambda m, p: p(m))(model, replayed))
-    initial = SHORT_ROWS.readout == "uepsp_initial"
+    initial = np.asarray(SHORT_ROWS.readout) == "uepsp_initial"
     np.testing.assert_allclose(prediction[initial], coupled_prediction[initial], rtol=1e-9)
     np.testing.assert_allclose(prediction[~initial], coupled_prediction[~initial], atol=0.02)
+
+
+def test_a_replay_needs_the_model_and_refuses_biophysics_parameters():
+    with pytest.raises(ValueError, match="pass model="):
+        Predictor.from_data(TazerartExperiment(mode="replay"), SHORT_ROWS)
+    with pytest.raises(ValueError, match="nmda.conductance"):
+        TazerartExperiment(mode="replay").check_parameters(["rule.cam_half", "nmda.conductance"])
+    TazerartExperiment().check_parameters(["nmda.conductance"])  # coupled: any leaf
+    with pytest.raises(ValueError, match="mode must be"):
+        TazerartExperiment(mode="replayed")
+
+
+def test_the_study_lists_its_rule_and_fits_uepsp_neck_and_head_by_default():
+    study = get_study("tazerart2020")
+    assert study.default_rule == "kinase-competition"
+    assert set(study.data().select(**study.fitted_by_default).readout) == {
+        "uepsp",
+        "neck_length",
+        "head_volume",
+    }
 
 
 def test_default_fit_parameters_hold_the_default_model():
@@ -222,7 +273,8 @@ def test_a_short_replay_fit_descends_and_resumes_bit_for_bit(tmp_path):
         model,
         (jnp.asarray(5e-5), jnp.asarray(1e-4), jnp.asarray(1e-4)),
     )
-    objective = Objective(ReplayPredictor.from_data(rows, model, **SHORT), rows)
+    experiment = TazerartExperiment(mode="replay", **SHORT)
+    objective = Objective(Predictor.from_data(experiment, rows, model=model), rows)
     chosen = ("rule.cam_half", "expression.k_head", "expression.k_neck")
     parameters = FitParameters(model, [p for p in default_fit_parameters() if p.path in chosen])
     settings = dict(n_starts=1, n_steps=3, checkpoint_every=1, progress_every=1)
