@@ -1,13 +1,18 @@
 """`plastic fit`: a fit starts from an earlier fit's model, or refuses the file by name; the
 length-constant rows get an SEM."""
 
+import argparse
+
 import equinox as eqx
 import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic import cli
+from plastic.cli.spine import spine_model
 from plastic.cli.studies import load_start
+from plastic.protocols import spike_pairs
+from plastic.rules import STDPSynapse, TripletSTDP
 from plastic.studies.tazerart2020 import tazerart2020_data, tazerart_model
 
 
@@ -52,3 +57,33 @@ def test_fit_refuses_an_unknown_parameter_path_or_empty_selection_before_recordi
         cli.main(["fit", "--parameter", "rule.nothing:0:1", "--out", "unused"])
     with pytest.raises(SystemExit, match="--select .*no row matches"):
         cli.main(["fit", "--select", "condition=nonexistent", "--out", "unused"])
+
+
+def test_simulate_and_sweep_run_the_fitted_tazerart_model_unless_told_otherwise(tmp_path):
+    """They used to build an uncalibrated `SpineModel()` (potentiation at -15 ms) and not say
+    so; now the fitted model, a fit's model.eqx, or its biophysics alone, each named."""
+    args = argparse.Namespace(rule=None, model=None, position=40.0, compartments=None)
+    model, description = spine_model(args, distance=3.0)
+    assert bool(eqx.tree_equal(model, tazerart_model()))  # spines at 40 and 43 um
+    assert "fitted" in description
+    saved = tmp_path / "model.eqx"
+    eqx.tree_serialise_leaves(saved, eqx.tree_at(lambda m: m.rule.cam_half, model, 12.5))
+    loaded, description = spine_model(argparse.Namespace(**{**vars(args), "model": str(saved)}))
+    assert float(loaded.rule.cam_half) == 12.5 and str(saved) in description
+    np.testing.assert_array_equal(loaded.geometry.spines.position, [40.0, 42.0])
+    alone, description = spine_model(argparse.Namespace(**{**vars(args), "rule": "none"}))
+    assert alone.rule is None and alone.expression is None and "without plasticity" in description
+    with pytest.raises(ValueError, match="--rule 'bcm'"):
+        spine_model(argparse.Namespace(**{**vars(args), "rule": "bcm"}))
+
+
+def test_simulate_runs_one_condition_of_a_study(capsys):
+    conditions = ("delta_t=10", "n_bursts=3", "burst_period=1000")
+    argv = ["simulate", "--study", "markram1997", "--rule", "triplet"]
+    cli.main(argv + [word for c in conditions for word in ("--condition", c)])
+    printed = capsys.readouterr().out
+    synapse = STDPSynapse(TripletSTDP.from_published("visual_cortex_nearest_full"))
+    expected = float(synapse.efficacy(spike_pairs(10.0, n_pairings=3, period=1000.0)))
+    assert f"weight (ratio): {expected:.4g}" in printed and expected > 1.0
+    with pytest.raises(SystemExit, match="no condition field 'nope'"):
+        cli.main(["simulate", "--study", "markram1997", "--condition", "nope=1"])

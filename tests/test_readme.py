@@ -115,7 +115,7 @@ def coarse(values: str) -> str:
 def small(argv: list[str]) -> list[str]:
     argv = _split_equals(argv)
     # Studies other than the spine model's set their protocol by condition fields only.
-    timed = not (argv[0] == "sweep" and _study(argv) != "tazerart2020")
+    timed = argv[0] not in ("sweep", "simulate") or _study(argv) == "tazerart2020"
     for name, value in SMALL[argv[0]].items() if timed else ():
         argv = with_option(argv, name, value)
     if argv[0] == "sweep":
@@ -161,7 +161,9 @@ def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
     argv = small(argv)
     cli.main(argv)
     printed = capsys.readouterr().out
-    if argv[0] == "simulate":
+    if argv[0] == "simulate" and "--study" in argv:
+        assert "model: study" in printed and "(ratio): " in printed
+    elif argv[0] == "simulate":
         # The README's set-up line promises `out/pairing.png` for `--out out`.
         path = pathlib.Path(option(argv, "--out", "out"), "pairing.png")
         assert_png(path)

@@ -9,6 +9,7 @@ while this process compiles the chunked sweep and the direct reference (2 cores)
 that read its results come last.
 """
 
+import argparse
 import operator
 import os
 import subprocess
@@ -25,13 +26,17 @@ import xarray as xr
 
 from plastic import cli, plot
 from plastic import sweep as sweeps
-from plastic.geometry import Geometry
+from plastic.cli.spine import spine_model
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
 from plastic.rules import KinaseCompetition
 from plastic.simulate import SolverSettings, simulate
 
-MODEL = SpineModel(geometry=Geometry(n_compartments=4))
+# The model `plastic sweep --rule none --compartments 4` runs: the Tazerart study's fitted
+# model's biophysics, spines at 40 and 42 um.
+MODEL, DESCRIPTION = spine_model(
+    argparse.Namespace(rule="none", model=None, position=40.0, compartments=4)
+)
 PROTOCOL = dict(
     n_pairings=1,
     period=200.0,
@@ -61,6 +66,8 @@ CLI_ARGUMENTS = [
     "--two-spines",
     "--compartments",
     "4",
+    "--rule",
+    "none",
     "--readout",
     "head_calcium_after",
     "--readout",
@@ -89,6 +96,7 @@ def small_sweep(delta_t=DELTA_T) -> sweeps.Sweep:
         model=MODEL,
         protocol_arguments=PROTOCOL,
         settings=SETTINGS,
+        model_description=DESCRIPTION,
     )
 
 

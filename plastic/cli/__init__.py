@@ -20,31 +20,39 @@ _VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
 
 
 def _simulate(args) -> None:
+    if args.study is not None:
+        from plastic.cli.studies import simulate_study
+
+        return simulate_study(args)
     import equinox as eqx
     import jax
     import jax.numpy as jnp
 
-    from plastic.geometry import Geometry, Spines
-    from plastic.model import SpineModel
+    from plastic.cli.spine import spine_model
     from plastic.plot import plot_pairing
     from plastic.protocols import MINUTE, pairing_protocol
     from plastic.simulate import simulate
 
-    spines = Spines(position=(args.position, args.position + args.distance))
-    model = SpineModel(geometry=Geometry(spines=spines))
-    uncaged = (0, 1) if args.two_spines else (0,)
-    protocol = pairing_protocol(
-        args.delta_t,
-        n_pairings=args.n_pairings,
-        uncaged_spines=uncaged,
-        current_amplitude=args.current,
-        quiet=args.quiet_min * MINUTE,
-    )
+    delta_t = 13.0 if args.delta_t is None else args.delta_t
+    n_pairings = 40 if args.n_pairings is None else args.n_pairings
+    quiet_min = 25.0 if args.quiet_min is None else args.quiet_min
+    try:
+        model, description = spine_model(args, distance=args.distance)
+        protocol = pairing_protocol(
+            delta_t,
+            n_pairings=n_pairings,
+            uncaged_spines=(0, 1) if args.two_spines else (0,),
+            current_amplitude=args.current,
+            quiet=quiet_min * MINUTE,
+        )
+    except ValueError as error:
+        sys.exit(f"plastic simulate: error: {error}")
     start = float(protocol.pairing_start[0])
     window = jnp.arange(start - 20.0, start + 300.0, 0.1)
+    print(f"model: {description}")
     print(
-        f"simulating {args.n_pairings} pairings at delta_t = {args.delta_t:+g} ms, "
-        f"{args.quiet_min:g} min quiet; compiling ...",
+        f"simulating {n_pairings} pairings at delta_t = {delta_t:+g} ms, "
+        f"{quiet_min:g} min quiet; compiling ...",
         flush=True,
     )
     began = time.perf_counter()
@@ -61,6 +69,15 @@ def _simulate(args) -> None:
         f"peak soma voltage {float(states.soma_voltage.max()):.1f} mV, peak head voltage "
         f"{np.asarray(states.head_voltage.max(0))} mV in the first pairing"
     )
+    final = sim.final_state
+    if model.rule is not None:
+        weight = jax.vmap(model.rule.efficacy)(final.rule)
+        print(f"rule efficacy at the end, per spine: {np.asarray(weight)}")
+    if model.expression is not None:
+        expression = final.expression
+        for name in ("psd", "neck", "head"):
+            values = 100.0 * np.asarray(getattr(expression, name))
+            print(f"{name} at the end, % of baseline per spine: {values}")
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "pairing.png")
     plot_pairing(sim, model, path)
@@ -76,15 +93,47 @@ def _studies(args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="plastic", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    sim = commands.add_parser("simulate", help="run the Tazerart 2020 pairing protocol")
+    sim = commands.add_parser(
+        "simulate",
+        help="run the Tazerart 2020 pairing protocol on the fitted spine model, or one condition "
+        "of a study",
+    )
+    sim.add_argument(
+        "--study",
+        help="run one condition of this study's experiment (plastic studies lists them; set its "
+        "fields with --condition) and print its readouts; default: the spine model's pairing "
+        "protocol, traces and plot",
+    )
+    sim.add_argument(
+        "--condition",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a condition field of the study (repeatable; the others at their defaults)",
+    )
+    sim.add_argument(
+        "--model",
+        help="a model.eqx of a fit (default: the Tazerart study's fitted model, or the study's "
+        "rule's start values)",
+    )
+    sim.add_argument(
+        "--rule",
+        help="kinase_competition (default: the fitted model) or none (its biophysics alone); for "
+        "a study, one of its rules",
+    )
     sim.add_argument(
         "--delta-t",
         type=float,
-        default=13.0,
         help="current onset minus uncaging onset, ms (default 13)",
     )
-    sim.add_argument("--n-pairings", type=int, default=40)
-    sim.add_argument("--quiet-min", type=float, default=25.0, help="quiet after pairing, min")
+    sim.add_argument(
+        "--n-pairings", type=int, help="default 40; for tazerart2020, its count of pairings"
+    )
+    sim.add_argument(
+        "--quiet-min",
+        type=float,
+        help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: 20)",
+    )
     sim.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
     sim.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
     sim.add_argument("--distance", type=float, default=2.0, help="inter-spine distance, um")
@@ -107,7 +156,11 @@ def main(argv=None) -> None:
         "tazerart2020 with --readout uepsp; default: the spine model's pairing protocol with "
         "calcium readouts); its condition fields and model paths are --axis names",
     )
-    sweep.add_argument("--model", help="a model.eqx of a fit of the study's rule to sweep")
+    sweep.add_argument(
+        "--model",
+        help="a model.eqx of a fit to sweep (default: the Tazerart study's fitted model, or the "
+        "study's rule's start values)",
+    )
     sweep.add_argument(
         "--dt",
         "--delta-t",
@@ -156,8 +209,8 @@ def main(argv=None) -> None:
     sweep.add_argument("--compartments", type=int, default=20, help="dendrite compartments")
     sweep.add_argument(
         "--rule",
-        help="the spine model's rule: none (default) or kinase_competition; for a study, one of "
-        "its rules (default: its first)",
+        help="the spine model's: kinase_competition (default: the fitted Tazerart model) or none "
+        "(its biophysics alone); for a study, one of its rules (default: its first)",
     )
     sweep.add_argument("--solver", choices=_SOLVERS, help="default: the engine's (Rodas5)")
     sweep.add_argument(

@@ -4,6 +4,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 
 def list_studies(args) -> None:
     """Print every study, its data, its condition fields and its rules."""
@@ -96,8 +98,11 @@ def build_study_sweep(args):
     choice = study.rule(args.rule)
     experiment = _with_timing(study.experiment, args)
     model = choice.model()
+    description = f"study {study.name} --rule {args.rule or study.default_rule}: "
+    description += choice.description
     if args.model is not None:
         model = load_start(args.model, model, "--model")
+        description = f"the model of {args.model} (study {study.name})"
     specs = list(args.axis)
     if args.dt is not None:
         specs.insert(0, ("delta_t", args.dt))
@@ -115,7 +120,8 @@ def build_study_sweep(args):
     if not axes:
         raise ValueError("a sweep needs at least one --axis (or --dt) with several values")
     readouts = tuple(dict.fromkeys(args.readout)) if args.readout else None
-    return ExperimentSweep.build(experiment, model, axes, fixed, readouts)
+    print(f"model: {description}", flush=True)
+    return ExperimentSweep.build(experiment, model, axes, fixed, readouts, description)
 
 
 def _with_timing(experiment, args):
@@ -138,3 +144,65 @@ def _with_timing(experiment, args):
                 "studies lists them); use --axis FIELD=VALUE"
             )
     return dataclasses.replace(experiment, **changes) if changes else experiment
+
+
+def simulate_study(args) -> None:
+    """``plastic simulate --study NAME``: one condition of the study's experiment (its fields
+    from ``--condition FIELD=VALUE``, the others at their defaults) on the study's model, every
+    per-condition readout printed with its unit."""
+    import equinox as eqx
+    import jax
+
+    from plastic.experiment import AbstractAcrossConditions
+    from plastic.studies import get_study
+
+    try:
+        study = get_study(args.study)
+        choice = study.rule(args.rule)
+        experiment = _with_timing(study.experiment, args)
+        model = choice.model()
+        description = f"study {study.name} --rule {args.rule or study.default_rule}"
+        if args.model is not None:
+            model = load_start(args.model, model, "--model")
+            description = f"the model of {args.model} (study {study.name})"
+        experiment.check_model(model)
+        given = {}
+        for item in args.condition:
+            name, equals, value = item.partition("=")
+            if not equals:
+                raise ValueError(f"--condition takes FIELD=VALUE; got {item!r}")
+            experiment.field(name)  # names the fields if unknown
+            try:
+                given[name] = float(value)
+            except ValueError:
+                given[name] = value  # a label, e.g. a drug
+        if args.delta_t is not None:
+            given.setdefault("delta_t", args.delta_t)
+        condition = {}
+        for field in experiment.fields:
+            value = given.get(field.name, field.default)
+            condition[field.name] = field.encode("--condition", np.nan if value is None else value)
+        names = tuple(
+            r.name for r in experiment.readouts if not isinstance(r, AbstractAcrossConditions)
+        )
+        arrays = {name: np.array([value]) for name, value in condition.items()}
+        experiment, conditions = experiment.prepare(arrays, names, model)
+    except ValueError as error:
+        sys.exit(f"plastic simulate: error: {error}")
+    one = jax.tree.map(lambda x: x[0], conditions)
+    print(f"model: {description}")
+    shown = {
+        name: experiment.field(name).choices[int(v)] if experiment.field(name).choices else v
+        for name, v in condition.items()
+    }
+    print(f"condition: {shown}; compiling ...", flush=True)
+    began = time.perf_counter()
+    values = jax.block_until_ready(eqx.filter_jit(experiment.measure_each)(model, one, names))
+    print(f"done in {time.perf_counter() - began:.1f} s")
+    for name, value in zip(names, values):
+        readout = experiment.readout(name)
+        if readout.sites:
+            shown = ", ".join(f"{s} {float(v):.4g}" for s, v in zip(readout.sites, value))
+        else:
+            shown = f"{float(value):.4g}"
+        print(f"{name} ({readout.unit}): {shown}")

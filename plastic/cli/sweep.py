@@ -42,20 +42,14 @@ def build_sweep(args):
     order --dt, --distance, --axis ...), options with one value set the base model or protocol."""
     import diffrax
 
-    from plastic.geometry import Geometry, Spines
-    from plastic.model import SpineModel
+    from plastic.cli.spine import spine_model
     from plastic.protocols import MINUTE
     from plastic.rosenbrock import Rodas5
-    from plastic.rules import KinaseCompetition
     from plastic.simulate import SolverSettings
     from plastic.sweep import READOUTS, Axis, Sweep, target
 
-    spines = Spines(position=(args.position, args.position + 2.0))
-    if args.rule not in (None, "none", "kinase_competition"):
-        raise ValueError(f"--rule {args.rule!r}: the spine sweep takes none or kinase_competition")
-    rule = KinaseCompetition() if args.rule == "kinase_competition" else None
-    geometry = Geometry(spines=spines, n_compartments=args.compartments)
-    model = SpineModel(geometry=geometry, rule=rule)
+    model, description = spine_model(args)
+    print(f"model: {description}", flush=True)
     arguments = dict(
         n_pairings=40 if args.n_pairings is None else args.n_pairings,
         period=args.period,
@@ -88,7 +82,7 @@ def build_sweep(args):
     if unknown:
         raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(READOUTS)}")
     readouts = [READOUTS[name]() for name in names]
-    return Sweep(axes, readouts, model, arguments, settings)
+    return Sweep(axes, readouts, model, arguments, settings, description)
 
 
 def _sweep(args) -> None:

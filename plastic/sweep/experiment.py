@@ -63,6 +63,7 @@ class ExperimentSweep(AbstractGrid):
         experiment: the experiment, sized for the grid.
         model: the base model.
         base: the value of every condition field that is not an axis.
+        model_description: which model this is, in words, for the result file.
 
     Build it with `ExperimentSweep.build`.
     """
@@ -72,6 +73,7 @@ class ExperimentSweep(AbstractGrid):
     experiment: AbstractExperiment
     model: PyTree
     base: dict[str, float]
+    model_description: str = eqx.field(static=True, default="")
 
     @classmethod
     def build(
@@ -81,6 +83,7 @@ class ExperimentSweep(AbstractGrid):
         axes: dict[str, np.ndarray],
         fixed: dict[str, float] | None = None,
         readouts: tuple[str, ...] | None = None,
+        model_description: str = "",
     ) -> "ExperimentSweep":
         """The sweep of ``experiment`` on ``model`` over ``axes`` (name -> values: a condition
         field or a model path), the other fields at ``fixed`` (or their defaults).
@@ -136,7 +139,8 @@ class ExperimentSweep(AbstractGrid):
                     f"readout {name!r} is derived across conditions; a sweep reads one condition "
                     f"per grid point: sweep its field instead (readouts {per_condition})"
                 )
-        return cls(grid, tuple(experiment.readout(n) for n in chosen), sized, model, base)
+        chosen_readouts = tuple(experiment.readout(n) for n in chosen)
+        return cls(grid, chosen_readouts, sized, model, base, model_description)
 
     @property
     def evaluation(self) -> ExperimentEvaluation:
@@ -154,4 +158,8 @@ class ExperimentSweep(AbstractGrid):
         for name, value in self.base.items():
             choices = self.experiment.field(name).choices
             fixed[name] = choices[int(value)] if choices else value
-        return {"experiment": type(self.experiment).__name__, "conditions": json.dumps(fixed)}
+        return {
+            "experiment": type(self.experiment).__name__,
+            "conditions": json.dumps(fixed),
+            "model": self.model_description,
+        }

@@ -85,6 +85,7 @@ class Sweep(AbstractGrid):
         protocol_arguments: fixed keyword arguments of `pairing_protocol` (``n_spines`` comes
             from the model); ``delta_t`` must be here or an axis.
         settings: solver settings.
+        model_description: which model this is, in words, for the result file.
 
     Raises:
         ValueError: for an unknown or structural axis, a duplicate name, a readout the model
@@ -98,6 +99,7 @@ class Sweep(AbstractGrid):
     model: SpineModel = SpineModel()
     protocol_arguments: dict = eqx.field(default_factory=dict)
     settings: SolverSettings = SolverSettings()
+    model_description: str = eqx.field(static=True, default="")
 
     def __check_init__(self):
         if len(self.axes) == 0:
@@ -145,4 +147,8 @@ class Sweep(AbstractGrid):
     def attributes(self) -> dict:
         """What the result file records besides the axes: protocol and solver."""
         arguments = json.dumps(self.protocol_arguments, default=lambda x: np.asarray(x).tolist())
-        return {"protocol_arguments": arguments, "solver": repr(self.settings)}
+        return {
+            "protocol_arguments": arguments,
+            "solver": repr(self.settings),
+            "model": self.model_description,
+        }
