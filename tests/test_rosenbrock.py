@@ -9,8 +9,9 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import plastic  # noqa: F401  (float64)
-from plastic import rosenbrock
 from plastic.rosenbrock import Rodas5
+from plastic.rosenbrock.stages import _stage_values, _stages
+from plastic.rosenbrock.tableau import Rodas5Tableau
 
 RATES = jnp.array([1.0, 0.1, 2.5])
 
@@ -147,13 +148,13 @@ def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse):
     t0, h = jnp.asarray(0.3), jnp.asarray(0.05)
     y0 = jnp.array([0.8, -0.4, 1.3])
     rates = jnp.array([50.0, 2.0, 0.3])
-    cotangent = jax.random.normal(jax.random.key(0), (len(rosenbrock._c), 3))
+    cotangent = jax.random.normal(jax.random.key(0), (len(Rodas5Tableau.c), 3))
 
     def autodiff(t0, h, y0, rates, coupling):
-        return rosenbrock._stage_values(rhs, False, t0, h, y0, (rates, coupling))[0]
+        return _stage_values(rhs, False, t0, h, y0, (rates, coupling))[0]
 
     def written_out(t0, h, y0, rates, coupling):
-        return rosenbrock._stages(rhs, sparse, t0, h, y0, (rates, coupling))
+        return _stages(rhs, sparse, t0, h, y0, (rates, coupling))
 
     stages, pullback = jax.vjp(written_out, t0, h, y0, rates, coupling)
     expected_stages, expected_pullback = jax.vjp(autodiff, t0, h, y0, rates, coupling)

@@ -9,13 +9,13 @@ write_fit(result, "out/fit")                         # JSON, equinox, CSV table,
 from plastic.fit.checkpoint import load_checkpoint as load_checkpoint
 from plastic.fit.checkpoint import save_checkpoint as save_checkpoint
 from plastic.fit.objective import Objective as Objective
-from plastic.fit.optimise import FitProgress as FitProgress
-from plastic.fit.optimise import FitResult as FitResult
-from plastic.fit.optimise import FitState as FitState
 from plastic.fit.optimise import default_optimiser as default_optimiser
 from plastic.fit.optimise import fit as fit
 from plastic.fit.parameters import FitParameters as FitParameters
 from plastic.fit.parameters import Parameter as Parameter
+from plastic.fit.result import FitProgress as FitProgress
+from plastic.fit.result import FitResult as FitResult
+from plastic.fit.step import FitState as FitState
 from plastic.fit.transforms import AbstractTransform as AbstractTransform
 from plastic.fit.transforms import Identity as Identity
 from plastic.fit.transforms import InLogSpace as InLogSpace

@@ -1,24 +1,9 @@
 """The optax loop: several starts at once, non-finite steps rejected, progress and checkpoints.
 
-Every start is its own optimisation of the same objective; `jax.vmap` runs them all in one jitted
-step. A step evaluates the loss and its gradient at a candidate point, the last accepted point
-moved by the optimiser's update:
-
-- if the loss and every gradient element are finite, the candidate is accepted: it becomes the
-  start's point, and the optimiser computes the next update from the new gradient;
-- otherwise the step is rejected and counted: the point and the optimiser state stay as they
-  were, and the same update is retried at half the length next time (the length then doubles
-  back with each accepted step, up to the optimiser's own). A start that steps into a region
-  where the model fails (a solver that gives up, a NaN) thus backs off instead of sitting on a
-  NaN.
-
-Such a region acts like a wall, though: a start whose optimiser keeps pushing into it takes ever
-shorter steps there, in every parameter at once, and may stall against it. Bound the parameters
-away from regions where the model is known to fail.
-
-The first step evaluates the starts themselves (a zero update); a start whose loss or gradient is
-not finite there stays where it is and is reported. Each start keeps the best point it has
-accepted.
+`fit` runs the jitted step of `plastic.fit.step` (every start at once, under `jax.vmap`; a step
+whose loss or gradient is not finite is rejected and retried shorter) from the first evaluation
+of the starts to the last step, saving checkpoints and resuming from them, reporting progress
+(`plastic.fit.result.FitProgress`) and returning a `plastic.fit.result.FitResult`.
 """
 
 import functools
@@ -27,19 +12,17 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from plastic._validation import check_range
 from plastic.fit.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from plastic.fit.objective import Objective
-from plastic.fit.parameters import FitParameters, Unconstrained
-
-_MAX_PRINTED_STARTS = 8
+from plastic.fit.parameters import FitParameters
+from plastic.fit.result import FitProgress, FitResult
+from plastic.fit.step import FitState, _initial_state, _step
 
 
 @functools.cache
@@ -71,219 +54,6 @@ def default_optimiser(
         end_value=final_fraction * learning_rate,
     )
     return optax.chain(optax.clip_by_global_norm(max_gradient_norm), optax.adam(schedule))
-
-
-class FitState(eqx.Module):
-    """Everything a fit carries from one step to the next; a checkpoint stores exactly this.
-
-    ``n_starts`` starts, each leaf of an unconstrained point with a leading axis of that length.
-
-    Attributes:
-        evaluations: loss evaluations done so far, shape ``()``; the first (step 0) evaluates the
-            starts, the (k + 1)-th is step k.
-        unconstrained: each start's accepted point.
-        loss: the loss at that point, shape ``(n_starts,)``; ``inf`` until one is accepted.
-        update: the optimiser's update from the accepted point, the next step's direction.
-        opt_state: the optimiser state after computing ``update``, batched over starts.
-        step_scale: length of the next step relative to ``update``, shape ``(n_starts,)``.
-        best_loss: each start's lowest accepted loss, shape ``(n_starts,)``.
-        best_unconstrained: the point where it was reached.
-        starts: each start's first point.
-        loss_history: the accepted loss after each evaluation, shape ``(n_steps + 1, n_starts)``;
-            NaN for evaluations not yet done.
-        rejections: steps rejected per start, shape ``(n_starts,)``.
-        flat: per start, whether the gradient at its last evaluated point was exactly zero in
-            every parameter (the loss cannot tell where to go: e.g. no calcium crosses a
-            threshold of the rule), shape ``(n_starts,)``.
-    """
-
-    evaluations: Int[Array, ""]
-    unconstrained: Unconstrained
-    loss: Float[Array, " n_starts"]
-    update: Unconstrained
-    opt_state: PyTree
-    step_scale: Float[Array, " n_starts"]
-    best_loss: Float[Array, " n_starts"]
-    best_unconstrained: Unconstrained
-    starts: Unconstrained
-    loss_history: Float[Array, "n_steps_plus_1 n_starts"]
-    rejections: Int[Array, " n_starts"]
-    flat: Bool[Array, " n_starts"]
-
-
-class FitProgress(eqx.Module):
-    """What a progress report knows (host values, for printing or logging).
-
-    Attributes:
-        step: steps done (0 after evaluating the starts).
-        n_steps: steps in the whole fit.
-        best_loss: each start's lowest loss so far, shape ``(n_starts,)``.
-        rejections: rejected steps per start, shape ``(n_starts,)``.
-        steps_per_second: since the previous report.
-    """
-
-    step: int
-    n_steps: int
-    best_loss: np.ndarray
-    rejections: np.ndarray
-    steps_per_second: float
-
-    def line(self) -> str:
-        """One line: step, best loss overall and per start, rejections, speed."""
-        best = int(np.argmin(np.where(np.isnan(self.best_loss), np.inf, self.best_loss)))
-        shown = slice(0, _MAX_PRINTED_STARTS)
-        more = " ..." if self.best_loss.size > _MAX_PRINTED_STARTS else ""
-        losses = " ".join(f"{x:.4g}" for x in self.best_loss[shown])
-        rejected = " ".join(str(int(x)) for x in self.rejections[shown])
-        width = len(str(self.n_steps))
-        return (
-            f"step {self.step:>{width}}/{self.n_steps}  best loss {self.best_loss[best]:.6g} "
-            f"(start {best})  per start [{losses}{more}]  rejected {int(self.rejections.sum())} "
-            f"[{rejected}{more}]  {self.steps_per_second:.3g} steps/s"
-        )
-
-
-class FitResult(eqx.Module):
-    """The outcome of `fit`.
-
-    Attributes:
-        objective: the objective that was minimised.
-        parameters: the fitted parameters and the template model.
-        start_values: each start's first values, path -> array ``(n_starts, *leaf shape)``.
-        values: each start's best values, path -> array ``(n_starts, *leaf shape)``.
-        best_loss: each start's lowest loss, shape ``(n_starts,)`` (``inf`` for a start whose
-            loss was never finite).
-        loss_history: accepted loss after each step, shape ``(n_steps + 1, n_starts)``; row 0 is
-            the loss at the starts.
-        rejections: rejected steps per start, shape ``(n_starts,)``.
-    """
-
-    objective: Objective
-    parameters: FitParameters
-    start_values: dict[str, Array]
-    values: dict[str, Array]
-    best_loss: Float[Array, " n_starts"]
-    loss_history: Float[Array, "n_steps_plus_1 n_starts"]
-    rejections: Int[Array, " n_starts"]
-
-    @property
-    def n_starts(self) -> int:
-        return self.best_loss.shape[0]
-
-    @property
-    def n_steps(self) -> int:
-        return self.loss_history.shape[0] - 1
-
-    @property
-    def best_start(self) -> int:
-        """The start with the lowest loss."""
-        return int(jnp.argmin(self.best_loss))
-
-    @property
-    def best_values(self) -> dict[str, Array]:
-        """The best start's values, path -> array of the leaf's shape."""
-        return {name: value[self.best_start] for name, value in self.values.items()}
-
-    @property
-    def model(self) -> PyTree:
-        """The template model with the best values: the fitted model."""
-        return self.parameters.with_values(self.best_values)
-
-
-def _step_one(loss_fn, optimiser, unconstrained, loss, update, opt_state, scale, best_loss, best):
-    """One step of one start (see the module docstring); returns its new fields and whether the
-    step was accepted."""
-    candidate = jax.tree.map(lambda u, d: u + scale * d, unconstrained, update)
-    candidate_loss, gradient = jax.value_and_grad(loss_fn)(candidate)
-    accepted = jnp.isfinite(candidate_loss) & jnp.all(
-        jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(gradient)])
-    )
-    # Optimisers with a line search (optax.lbfgs) need the loss, its gradient and the loss
-    # function; the others take no extra arguments.
-    extra = (
-        dict(value=candidate_loss, grad=gradient, value_fn=loss_fn)
-        if isinstance(optimiser, optax.GradientTransformationExtraArgs)
-        else {}
-    )
-    next_update, next_opt_state = optimiser.update(gradient, opt_state, candidate, **extra)
-    improved = accepted & (candidate_loss < best_loss)
-    flat = jnp.all(jnp.stack([jnp.all(g == 0) for g in jax.tree.leaves(gradient)]))
-
-    def keep(new, old, condition=accepted):
-        return jax.tree.map(lambda n, o: jnp.where(condition, n, o), new, old)
-
-    return (
-        keep(candidate, unconstrained),
-        jnp.where(accepted, candidate_loss, loss),
-        keep(next_update, update),
-        keep(next_opt_state, opt_state),
-        jnp.where(accepted, jnp.minimum(2.0 * scale, 1.0), 0.5 * scale),
-        jnp.where(improved, candidate_loss, best_loss),
-        keep(candidate, best, improved),
-        accepted,
-        flat,
-    )
-
-
-@eqx.filter_jit
-def _step(
-    state: FitState,
-    objective: Objective,
-    parameters: FitParameters,
-    optimiser: optax.GradientTransformation,
-) -> FitState:
-    """One step of every start, vmapped."""
-
-    def loss_fn(unconstrained):
-        return objective(parameters.to_model(unconstrained))
-
-    (unconstrained, loss, update, opt_state, scale, best_loss, best, accepted, flat) = jax.vmap(
-        functools.partial(_step_one, loss_fn, optimiser)
-    )(
-        state.unconstrained,
-        state.loss,
-        state.update,
-        state.opt_state,
-        state.step_scale,
-        state.best_loss,
-        state.best_unconstrained,
-    )
-    return FitState(
-        evaluations=state.evaluations + 1,
-        unconstrained=unconstrained,
-        loss=loss,
-        update=update,
-        opt_state=opt_state,
-        step_scale=scale,
-        best_loss=best_loss,
-        best_unconstrained=best,
-        starts=state.starts,
-        loss_history=state.loss_history.at[state.evaluations].set(loss),
-        rejections=state.rejections + (~accepted).astype(state.rejections.dtype),
-        flat=flat,
-    )
-
-
-def _initial_state(
-    starts: Unconstrained, optimiser: optax.GradientTransformation, n_steps: int
-) -> FitState:
-    n_starts = starts[0].shape[0]
-    # Strong dtypes, as the jitted step returns them: one compilation serves every step.
-    inf = jnp.full(n_starts, jnp.inf, dtype=float)
-    return FitState(
-        evaluations=jnp.zeros((), dtype=int),
-        unconstrained=starts,
-        loss=inf,
-        update=jax.tree.map(jnp.zeros_like, starts),
-        opt_state=jax.vmap(optimiser.init)(starts),
-        step_scale=jnp.ones(n_starts, dtype=float),
-        best_loss=inf,
-        best_unconstrained=starts,
-        starts=starts,
-        loss_history=jnp.full((n_steps + 1, n_starts), jnp.nan, dtype=float),
-        rejections=jnp.zeros(n_starts, dtype=int),
-        flat=jnp.zeros(n_starts, dtype=bool),
-    )
 
 
 def fit(

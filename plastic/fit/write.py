@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from jaxtyping import PyTree  # noqa: E402
 
-from plastic.fit.optimise import FitResult  # noqa: E402
+from plastic.fit.result import FitResult  # noqa: E402
 
 PREDICTION_COLUMNS = ("mean", "sem", "prediction", "residual_sem", "chi_square")
 """Columns of ``predictions.csv`` after the data rows' labels (`DataSet.label_columns`: the

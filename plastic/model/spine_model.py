@@ -1,15 +1,7 @@
-"""The spine model: biophysics and a plasticity rule composed into one vector field.
-
-State layout (`SpineState`), per spine where marked:
-soma voltage and its Na/K gates; dendritic voltage and free calcium per compartment; per spine
-head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h), the rule's
-state, the expression state and the fill of an optional calcium store. Electrical coupling:
-soma - dendritic compartments (cable) - spine necks - heads. Calcium coupling: heads - necks -
-dendritic compartments (1-D diffusion); the soma is a calcium sink at rest.
-
-With an expression model, each spine's AMPA conductance is scaled by its PSD receptor content
-and its neck length and head volume by the structural states, so plasticity feeds back into the
-electrics and the calcium exchange (`plastic.expression`). Drugs scale the blocked pathways.
+"""`SpineModel`: soma, dendrite and spines with their receptors, channels and calcium handling,
+an optional plasticity rule, expression, coupling and drugs, composed into one vector field
+(`plastic.model.derivative`); its expressed biophysics, per-spine pieces of the vector field that
+`plastic.replay` also integrates, and its resting state.
 """
 
 import equinox as eqx
@@ -31,35 +23,11 @@ from plastic.biophysics.kinetics import q10_factor
 from plastic.coupling import AbstractSpineCoupling
 from plastic.expression import AbstractExpression, Drugs, ExpressionState
 from plastic.geometry import Geometry
+from plastic.model.derivative import _derivative
+from plastic.model.state import SpineState
 from plastic.protocols import Drive, Protocol
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.units import CALCIUM_FLUX_PER_PA_PER_FL
-
-
-class SpineState(eqx.Module):
-    """Attributes (shapes; units):
-    soma_voltage: (); mV. soma_gates: (3,); Na m, Na h, K n.
-    dendrite_voltage, dendrite_calcium: (n_compartments,); mV, uM.
-    head_voltage, head_calcium: (n_spines,); mV, uM.
-    ampa, nmda: (n_spines, 2); receptor (rise, decay) states.
-    vgcc: (n_spines, 2); m, h.
-    rule: the rule's state with a leading (n_spines,) axis, or None.
-    expression: `ExpressionState` with a leading (n_spines,) axis, or None.
-    store: (n_spines,); fill fraction of each head's calcium store, or None without one.
-    """
-
-    soma_voltage: Float[Array, ""]
-    soma_gates: Float[Array, "3"]
-    dendrite_voltage: Float[Array, " n_compartments"]
-    dendrite_calcium: Float[Array, " n_compartments"]
-    head_voltage: Float[Array, " n_spines"]
-    head_calcium: Float[Array, " n_spines"]
-    ampa: Float[Array, "n_spines 2"]
-    nmda: Float[Array, "n_spines 2"]
-    vgcc: Float[Array, "n_spines 2"]
-    rule: PyTree[Float[Array, " n_spines"]] | None
-    expression: ExpressionState | None = None
-    store: Float[Array, " n_spines"] | None = None
 
 
 class SpineModel(eqx.Module):
@@ -179,94 +147,7 @@ class SpineModel(eqx.Module):
 
     def derivative(self, state: SpineState, drive: Drive) -> SpineState:
         """d(state)/dt per ms, given the protocol's inputs ``drive`` at this instant."""
-        return self.expressed(state)._derivative(state, drive)
-
-    def _derivative(self, state: SpineState, drive: Drive) -> SpineState:
-        # The biophysics of an already expressed model (see `expressed`).
-        geo = self.geometry
-        temperature = self.temperature
-        rest = geo.dendrite.resting_potential
-        weights = geo.attachment_weights(geo.spines.position)  # (n_spines, nodes)
-
-        # Electrics: axial currents along soma + compartments, necks, membranes.
-        node_voltage = jnp.concatenate([state.soma_voltage[None], state.dendrite_voltage])
-        axial = geo.axial_conductance * (node_voltage[:-1] - node_voltage[1:])
-        neck = self.neck_current(state)
-        node_current = (
-            jnp.zeros_like(node_voltage).at[1:].add(axial).at[:-1].add(-axial) - weights.T @ neck
-        )
-        soma_membrane = geo.soma.leak_conductance * (state.soma_voltage - rest) + (
-            self.spike.current(state.soma_gates, state.soma_voltage)
-        )
-        dendrite_vgcc = self.vgcc.dendrite_current(state.dendrite_voltage, geo.compartment_area)
-        dendrite_membrane = geo.compartment_leak * (state.dendrite_voltage - rest) + dendrite_vgcc
-        head_vgcc = self.vgcc.head_current(state.vgcc, state.head_voltage, geo.spines.head_area)
-        nmda_current = self.nmda.current(state.nmda, state.head_voltage, temperature)
-        head_membrane = (
-            geo.head_leak * (state.head_voltage - rest)
-            + self.ampa.current(state.ampa, state.head_voltage, temperature)
-            + nmda_current
-            + head_vgcc
-        )
-        d_soma_voltage = (
-            node_current[0] - soma_membrane + drive.soma_current
-        ) / geo.soma.capacitance
-        d_dendrite_voltage = (node_current[1:] - dendrite_membrane) / geo.compartment_capacitance
-        d_head_voltage = (neck - head_membrane) / geo.head_capacitance
-
-        # Calcium: influx, extrusion, neck exchange and shaft diffusion (rapid buffering).
-        ca = self.calcium
-        node_calcium = jnp.concatenate([ca.resting_calcium[None], state.dendrite_calcium])
-        d_head_calcium, d_store, neck_flux = self.head_calcium_derivative(
-            state.head_calcium,
-            state.store,
-            self._head_influx(state.nmda, state.head_voltage, head_vgcc),
-            weights @ node_calcium,
-        )
-        cross_section = jnp.pi * geo.dendrite.diameter**2 / 4.0
-        shaft_flux = (  # uM fL / ms from compartment i to i + 1 (sealed ends)
-            ca.diffusion_coefficient
-            * cross_section
-            / geo.compartment_length
-            * (state.dendrite_calcium[:-1] - state.dendrite_calcium[1:])
-        )
-        compartment_flux = (
-            jnp.zeros_like(state.dendrite_calcium).at[1:].add(shaft_flux).at[:-1].add(-shaft_flux)
-            + weights[:, 1:].T @ neck_flux
-        )
-        d_dendrite_calcium = (
-            -CALCIUM_FLUX_PER_PA_PER_FL * dendrite_vgcc / geo.compartment_volume
-            - ca.dendrite_extrusion_rate * (state.dendrite_calcium - ca.resting_calcium)
-            + compartment_flux / geo.compartment_volume
-        ) / (1.0 + ca.dendrite_buffer_capacity)
-
-        if self.rule is None:
-            d_rule, d_expression = None, None
-        else:
-            signals = SynapseSignals(
-                calcium=state.head_calcium,
-                voltage=state.head_voltage,
-                glutamate=drive.glutamate,
-                soma_voltage=jnp.broadcast_to(state.soma_voltage, state.head_voltage.shape),
-            )
-            d_rule, d_expression = self.plasticity_derivative(state.rule, state.expression, signals)
-
-        return SpineState(
-            soma_voltage=d_soma_voltage,
-            soma_gates=self.spike.gating_derivative(
-                state.soma_gates, state.soma_voltage, temperature
-            ),
-            dendrite_voltage=d_dendrite_voltage,
-            dendrite_calcium=d_dendrite_calcium,
-            head_voltage=d_head_voltage,
-            head_calcium=d_head_calcium,
-            ampa=self.ampa.gating_derivative(state.ampa, drive.glutamate, temperature),
-            nmda=self.nmda.gating_derivative(state.nmda, drive.glutamate, temperature),
-            vgcc=self.vgcc.gating_derivative(state.vgcc, state.head_voltage, temperature),
-            rule=d_rule,
-            expression=d_expression,
-            store=d_store,
-        )
+        return _derivative(self.expressed(state), state, drive)
 
     def _head_influx(self, nmda_gating, head_voltage, head_vgcc):
         # Calcium entering each head through NMDA receptors and VGCCs, uM/ms of free + bound.

@@ -1,0 +1,104 @@
+"""Rodas5 as a diffrax solver: one step from the stages, its error estimate and dense output.
+
+The solver works on a flat state vector (``y`` a 1-D array); `plastic.simulate` ravels the
+model state. Only ODE terms are supported.
+"""
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import diffrax
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from plastic.rosenbrock.stages import _stages
+from plastic.rosenbrock.tableau import Rodas5Tableau
+
+
+class _Recombined(eqx.Module):
+    """``rhs(t, y, parameters)`` of a closure-converted right-hand side split by
+    `eqx.partition` into its arrays (``parameters``) and the rest (``structure``)."""
+
+    structure: eqx.Module
+
+    def __call__(self, t, y, parameters):
+        return eqx.combine(parameters, self.structure)(t, y)
+
+
+class RosenbrockInterpolation(diffrax.AbstractLocalInterpolation):
+    """Dense output of one Rodas5 step, order 4 (theta = (t - t0) / (t1 - t0)):
+
+    ``y(theta) = (1 - theta) y0 + theta (y1 + (1 - theta) (q1 + theta (q2 + theta q3)))``.
+    """
+
+    t0: Float[Array, ""]
+    t1: Float[Array, ""]
+    y0: Float[Array, " n"]
+    y1: Float[Array, " n"]
+    q: Float[Array, "3 n"]
+
+    def evaluate(self, t0, t1=None, left=True):
+        del left
+        if t1 is not None:
+            return self.evaluate(t1) - self.evaluate(t0)
+        # A zero-length step (a finished condition under vmap) must not give 0/0: its
+        # discarded output would still turn zero cotangents into NaN.
+        span = self.t1 - self.t0
+        theta = (t0 - self.t0) / jnp.where(span == 0, 1.0, span)
+        q1, q2, q3 = self.q
+        return (1 - theta) * self.y0 + theta * (
+            self.y1 + (1 - theta) * (q1 + theta * (q2 + theta * q3))
+        )
+
+
+class Rodas5(diffrax.AbstractAdaptiveSolver):
+    """Rodas5: 8-stage L-stable Rosenbrock method of order 5(4) with order-4 dense output.
+
+    For stiff ODEs of moderate size (tens to a few hundred states) whose Jacobian is cheap to
+    form by forward-mode autodiff. The state must be a 1-D array.
+
+    Attributes:
+        sparse: form ``J`` from coloured forward-mode directions and factorise ``W`` by a
+            sparse LU without pivoting, on the structural pattern read from the right-hand
+            side's jaxpr (`plastic.sparsity`, `plastic.sparse_lu`); otherwise ``J`` is dense
+            (``n + 1`` directions) and ``W`` is factorised with partial pivoting. Static.
+    """
+
+    sparse: bool = eqx.field(static=True, default=False)
+
+    term_structure: ClassVar = diffrax.AbstractTerm
+    interpolation_cls: ClassVar[Callable[..., RosenbrockInterpolation]] = RosenbrockInterpolation
+
+    def order(self, terms):
+        return 5
+
+    def error_order(self, terms):
+        return 4
+
+    def init(self, terms, t0, t1, y0, args):
+        return None
+
+    def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
+        del solver_state, made_jump
+        # Under vmap a finished condition keeps taking zero-length steps whose results are
+        # discarded; take them with a unit step (finite, never used) so that reverse mode does
+        # not meet 1/0 and return NaN, and return y0 unchanged.
+        zero_step = t1 == t0
+        h = jnp.where(zero_step, 1.0, t1 - t0)
+
+        def rhs(t, y):
+            return terms.vf(t, y, args)
+
+        # The model's parameters reach the right-hand side through its closure; hoisted out,
+        # they are explicit inputs of the stages' own reverse mode.
+        converted = eqx.filter_closure_convert(rhs, t0, y0)
+        parameters, structure = eqx.partition(converted, eqx.is_array)
+        k = _stages(_Recombined(structure), self.sparse, t0, h, y0, parameters)
+        y1 = jnp.where(zero_step, y0, y0 + jnp.asarray(Rodas5Tableau.B) @ k)
+        y_error = jnp.where(zero_step, 0.0, k[-1])
+        dense_info = dict(y0=y0, y1=y1, q=jnp.asarray(Rodas5Tableau.H) @ k)
+        return y1, y_error, dense_info, None, diffrax.RESULTS.successful
+
+    def func(self, terms, t0, y0, args):
+        return terms.vf(t0, y0, args)
