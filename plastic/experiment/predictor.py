@@ -100,8 +100,9 @@ class Predictor(eqx.Module):
         pairings, which no row can read); include `readout_names` to get the rows' predictions
         from the same solves with `predictions_from`.
 
-        With ``batch_size``, the conditions are padded with copies of the last one to a whole
-        number of batches, so that one batch shape is compiled."""
+        With ``batch_size`` (at most the number of conditions), the conditions are padded with
+        copies of the last one to a whole number of batches, so that one batch shape is
+        compiled."""
         names = self.readout_names if names is None else tuple(names)
         for name in names:
             if isinstance(self.experiment.readout(name), AbstractAcrossConditions):
@@ -116,12 +117,14 @@ class Predictor(eqx.Module):
         if self.batch_size is None:
             values = jax.vmap(one)(self.conditions)
         else:
-            n, missing = self.n_conditions, -self.n_conditions % self.batch_size
+            n = self.n_conditions
+            batch_size = min(self.batch_size, n)  # no batch larger than the conditions
+            missing = -n % batch_size
             padded = jax.tree.map(
                 lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], missing, axis=0)]),
                 self.conditions,
             )
-            values = jax.lax.map(one, padded, batch_size=self.batch_size)
+            values = jax.lax.map(one, padded, batch_size=batch_size)
             values = jax.tree.map(lambda x: x[:n], values)
         return dict(zip(names, values))
 
