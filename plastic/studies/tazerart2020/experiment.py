@@ -1,6 +1,7 @@
 """The experiment of Tazerart et al. 2020 on the spine model: its condition fields, its readouts
-(uEPSP by test uncaging, neck and head of the activated spine and its neighbour, the eq. 2
-length constant across inter-spine distances), run coupled or replayed."""
+(uEPSP by test uncaging, neck and head of the activated spine and its neighbour, calcium before
+and after each pairing, the eq. 2 length constant across inter-spine distances), run coupled or
+replayed."""
 
 import dataclasses
 
@@ -63,6 +64,35 @@ class Measured(AbstractReadout):
         return getattr(result, self.name)
 
 
+class PairingCalcium(AbstractReadout):
+    """Free calcium during induction, one value per pairing and site (`ImagedCalcium`): in the
+    spine head (``head_...``) or the dendrite under it (``dendrite_...``), just before each
+    pairing (``..._before``) or 4 ms after its end (``..._after``). A trace, not a number a row
+    reads: read it with `plastic.experiment.Predictor.condition_values` or sweep it. Coupled
+    mode only."""
+
+    name: str = eqx.field(static=True)
+    unit: str = eqx.field(static=True, default="uM")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("pairing", "site"))
+    sites: tuple[str, ...] = eqx.field(static=True, default=SITES)
+
+    def __call__(self, model, condition, result: ConditionReadouts) -> Array:
+        if result.calcium is None:
+            raise ValueError(
+                f"readout {self.name!r}: a replay does not solve the calcium of the dendrite; "
+                "use TazerartExperiment(mode='coupled')"
+            )
+        return getattr(result.calcium, self.name.replace("_calcium", ""))
+
+
+CALCIUM_READOUTS = tuple(
+    PairingCalcium(f"{where}_calcium_{when}")
+    for where in ("head", "dendrite")
+    for when in ("before", "after")
+)
+"""The four `PairingCalcium` traces of Figs. 6-8."""
+
+
 class LengthConstant(AbstractAcrossConditions):
     """lambda of eq. 2, ``y = alpha exp(-distance / lambda) + beta``, fitted to the uEPSP
     change of pairs of spines at `LENGTH_CONSTANT_DISTANCES` (um)."""
@@ -84,10 +114,12 @@ READOUTS = (
     Measured("uepsp_initial", "mV"),
     Measured("neck_length", "%", ("site",), SITES),
     Measured("head_volume", "%", ("site",), SITES),
+    *CALCIUM_READOUTS,
     LengthConstant(),
 )
 """uEPSP after induction (% of baseline) and before it (mV); neck length and head volume (% of
-baseline) at `SITES`; the eq. 2 length constant (um)."""
+baseline) at `SITES`; head and dendrite calcium before and after each pairing (uM; traces, read
+per condition); the eq. 2 length constant (um)."""
 
 
 class TazerartExperiment(AbstractExperiment):
