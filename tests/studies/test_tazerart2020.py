@@ -114,7 +114,7 @@ def test_a_row_out_of_range_or_with_an_unknown_drug_is_refused():
     for column, value, message in (
         ("n_spines_uncaged", 3, "n_spines_uncaged.*a whole number in \\[1, 2\\]"),
         ("drug", "TTX", "drug.*one of \\['none', 'AP5'"),
-        ("distance", 500.0, "distance.*\\[0.1, 150\\] um"),
+        ("distance", 500.0, "distance.*\\[0, 150\\] um"),
     ):
         data = dataset_from_records([{**row, column: value}])
         with pytest.raises(ValueError, match=message):

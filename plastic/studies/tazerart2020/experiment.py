@@ -42,9 +42,10 @@ FIELDS = (
                    description="onset of the somatic current minus onset of the first uncaging"),
     ConditionField("n_spines_uncaged", "", 1.0, 2.0, integer=True,
                    description="1, or 2 with the second spine uncaged 2.1 ms after the first"),
-    ConditionField("distance", "um", 0.1, 150.0, default=NEIGHBOUR_DISTANCE,
+    ConditionField("distance", "um", 0.0, 150.0, default=NEIGHBOUR_DISTANCE,
                    description="between the two spines (uncaged pair, or uncaged spine and its "
-                   "neighbour)"),
+                   "neighbour); 0: both necks on one point of the dendrite, the limit of a "
+                   "clustered pair"),
     ConditionField("drug", choices=DRUG_NAMES, default="none",
                    description="a full block of NMDA receptors, GluR1 insertion or actin"),
     ConditionField("temperature", "degC", 0.0, 45.0, default=21.0),
