@@ -98,7 +98,8 @@ class AbstractReadout(eqx.Module):
         name: as in data sets' ``readout`` column.
         unit: the unit predictions are in (a data row of this readout must use it).
         dims: names of the readout's own axes: ``()`` for a scalar, ``("site",)`` for one value
-            per site.
+            per site; a readout with other axes (a trace over pairings) is read per condition
+            or swept, not by a data row.
         sites: the labels of the sites, in the order of the readout's values (a data row's
             ``site`` must be one of them); ``()`` for a readout with one site, whose rows may
             label it as they like.
@@ -277,6 +278,12 @@ class AbstractExperiment(eqx.Module):
                 raise ValueError(
                     f"{where}: readout {readout.name!r} must be given in unit {readout.unit!r}; "
                     f"got {data.unit[i]!r}"
+                )
+            if any(dim != "site" for dim in readout.dims):
+                raise ValueError(
+                    f"{where}: readout {readout.name!r} has dims {readout.dims}; a row reads one "
+                    "number (the readout, or its value at a site): read it per condition "
+                    "(Predictor.condition_values) or sweep it"
                 )
             site = readout.site_index(where, data.site[i])
             across = isinstance(readout, AbstractAcrossConditions)

@@ -2,6 +2,7 @@
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
@@ -14,9 +15,10 @@ class Predictor(eqx.Module):
     row's unit: the ``predict`` of `plastic.fit.Objective`.
 
     Each distinct condition of the rows is simulated once, all of them batched with `jax.vmap`
-    (or ``batch_size`` at a time with `jax.lax.map`, to bound memory); a row of a readout
-    derived across conditions combines the values of its conditions. Build it with `from_data`
-    on concrete data, outside `jax.jit`.
+    (or ``batch_size`` at a time with `jax.lax.map`, to bound memory, the last batch padded to
+    the same size so that one batch shape compiles); a row of a readout derived across
+    conditions combines the values of its conditions. Build it with `from_data` on concrete
+    data, outside `jax.jit`.
 
     Attributes:
         experiment: what runs a condition, prepared for these conditions.
@@ -89,20 +91,57 @@ class Predictor(eqx.Module):
         """Per row, the index of the (first) condition it reads."""
         return tuple(cells[0][0] for cells in self.row_cells)
 
+    def condition_values(
+        self, model: PyTree, names: tuple[str, ...] | None = None
+    ) -> dict[str, Array]:
+        """The readouts ``names`` (default `readout_names`) of every condition, by name, each
+        with a leading condition axis and the readout's own shape. ``names`` may be any of the
+        experiment's per-condition readouts, whether a row reads them or not (e.g. a trace over
+        pairings, which no row can read); include `readout_names` to get the rows' predictions
+        from the same solves with `predictions_from`.
+
+        With ``batch_size`` (at most the number of conditions), the conditions are padded with
+        copies of the last one to a whole number of batches, so that one batch shape is
+        compiled."""
+        names = self.readout_names if names is None else tuple(names)
+        for name in names:
+            if isinstance(self.experiment.readout(name), AbstractAcrossConditions):
+                raise ValueError(
+                    f"readout {name!r} is derived across conditions; it has no value per "
+                    "condition (rows of it are predicted by calling the predictor)"
+                )
+
+        def one(condition):
+            return self.experiment.measure_each(model, condition, names)
+
+        if self.batch_size is None:
+            values = jax.vmap(one)(self.conditions)
+        else:
+            n = self.n_conditions
+            batch_size = min(self.batch_size, n)  # no batch larger than the conditions
+            missing = -n % batch_size
+            padded = jax.tree.map(
+                lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], missing, axis=0)]),
+                self.conditions,
+            )
+            values = jax.lax.map(one, padded, batch_size=batch_size)
+            values = jax.tree.map(lambda x: x[:n], values)
+        return dict(zip(names, values))
+
     def condition_readouts(self, model: PyTree) -> Float[Array, "n_conditions n_columns"]:
         """Every readout of `readout_names` for every condition, flattened: one column per
         readout and site."""
+        return self._table(self.condition_values(model))
 
-        def one(condition):
-            return self.experiment.measure(model, condition, self.readout_names)
+    def _table(self, values: dict[str, Array]) -> Float[Array, "n_conditions n_columns"]:
+        columns = [
+            jnp.reshape(values[name], (self.n_conditions, -1)) for name in self.readout_names
+        ]
+        return jnp.concatenate(columns, axis=1)
 
-        if self.batch_size is None:
-            return jax.vmap(one)(self.conditions)
-        return jax.lax.map(one, self.conditions, batch_size=self.batch_size)
-
-    def __call__(self, model: PyTree, data: DataSet | None = None) -> Float[Array, " n_rows"]:
-        del data  # the rows were fixed at construction
-        table = self.condition_readouts(model)
+    def predictions_from(self, values: dict[str, Array]) -> Float[Array, " n_rows"]:
+        """The rows' predictions from `condition_values` that include `readout_names`."""
+        table = self._table(values)
         first = np.asarray([cells[0] for cells in self.row_cells])
         predictions = table[first[:, 0], first[:, 1]]
         for row, name in enumerate(self.row_readout):
@@ -112,3 +151,7 @@ class Predictor(eqx.Module):
                 value = readout.combine(table[cells[:, 0], cells[:, 1]])
                 predictions = predictions.at[row].set(value)
         return predictions
+
+    def __call__(self, model: PyTree, data: DataSet | None = None) -> Float[Array, " n_rows"]:
+        del data  # the rows were fixed at construction
+        return self.predictions_from(self.condition_values(model))

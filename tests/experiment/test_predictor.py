@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
-from plastic.experiment import Predictor, SpikePairingExperiment, dataset_from_records
+from plastic.experiment import (
+    AbstractReadout,
+    Efficacy,
+    Predictor,
+    SpikePairingExperiment,
+    dataset_from_records,
+)
 from plastic.protocols import burst_pairs, spike_pairs
 from plastic.rules import GraupnerBrunelSynapse, STDPSynapse, TripletSTDP
 from plastic.studies import get_study
@@ -48,6 +54,38 @@ def test_predictions_equal_each_condition_simulated_alone():
     assert float(expected[0]) > 1.01 and float(expected[1]) < 0.99  # the rows do move
     batched = Predictor.from_data(EXPERIMENT, data, batch_size=2)
     np.testing.assert_allclose(batched(synapse), predicted, rtol=1e-12)
+
+
+class Twice(AbstractReadout):
+    """A readout with an axis of its own: the efficacy and twice it."""
+
+    name: str = eqx.field(static=True, default="twice")
+    unit: str = eqx.field(static=True, default="ratio")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("copy",))
+    sites: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __call__(self, model, condition, result):
+        return jnp.stack([result, 2.0 * result])
+
+
+def test_a_readout_with_its_own_axis_is_read_per_condition_not_by_a_row():
+    """`Predictor.condition_values` reads any per-condition readout from the solves that give
+    the rows' predictions (three conditions in batches of two: the last batch is padded); a
+    row of such a readout is refused, since a row reads one number."""
+    experiment = SpikePairingExperiment(readouts=(Efficacy(), Twice()))
+    rows = [dict(delta_t=d, n_bursts=60, burst_period=1000.0) for d in (-10.0, 5.0, 10.0)]
+    synapse = GraupnerBrunelSynapse.from_published("DP")
+    predictor = Predictor.from_data(experiment, _data(rows), batch_size=2)
+    values = eqx.filter_jit(lambda p, m: p.condition_values(m, ("weight", "twice")))(
+        predictor, synapse
+    )
+    assert values["twice"].shape == (3, 2)
+    np.testing.assert_array_equal(values["twice"][:, 0], values["weight"])
+    np.testing.assert_array_equal(values["twice"][:, 1], 2.0 * values["weight"])
+    unbatched = Predictor.from_data(EXPERIMENT, _data(rows))(synapse)
+    np.testing.assert_allclose(predictor.predictions_from(values), unbatched, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"readout 'twice' has dims \('copy',\); a row reads"):
+        Predictor.from_data(experiment, _data([{**rows[0], "readout": "twice"}]))
 
 
 def test_gradient_of_a_burst_prediction_matches_finite_differences():

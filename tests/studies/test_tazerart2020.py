@@ -16,11 +16,13 @@ from plastic.replay import REPLAY_FITTABLE
 from plastic.simulate import simulate
 from plastic.studies import get_study
 from plastic.studies.tazerart2020 import (
+    CALCIUM_READOUTS,
     DRUG_NAMES,
     FIRST_PAIRING,
     LENGTH_CONSTANT_DISTANCES,
     NEIGHBOUR_DISTANCE,
     UNBOUNDED_DISTANCE_MARGIN,
+    ConditionReadouts,
     TazerartExperiment,
     default_fit_parameters,
     induction_protocol,
@@ -112,7 +114,7 @@ def test_a_row_out_of_range_or_with_an_unknown_drug_is_refused():
     for column, value, message in (
         ("n_spines_uncaged", 3, "n_spines_uncaged.*a whole number in \\[1, 2\\]"),
         ("drug", "TTX", "drug.*one of \\['none', 'AP5'"),
-        ("distance", 500.0, "distance.*\\[0.1, 150\\] um"),
+        ("distance", 500.0, "distance.*\\[0, 150\\] um"),
     ):
         data = dataset_from_records([{**row, column: value}])
         with pytest.raises(ValueError, match=message):
@@ -192,9 +194,19 @@ SHORT = dict(n_pairings=2, readout_delay=60_000.0)
 
 
 @pytest.fixture(scope="module")
-def coupled_prediction():
+def coupled():
+    """The short rows' predictor, and its conditions' readouts with the calcium traces, from
+    one compiled solve."""
     predictor = Predictor.from_data(TazerartExperiment(**SHORT), SHORT_ROWS)
-    return np.asarray(eqx.filter_jit(lambda m, p: p(m))(tazerart_model(), predictor))
+    names = predictor.readout_names + tuple(r.name for r in CALCIUM_READOUTS)
+    values = eqx.filter_jit(lambda m, p: p.condition_values(m, names))(tazerart_model(), predictor)
+    return predictor, values
+
+
+@pytest.fixture(scope="module")
+def coupled_prediction(coupled):
+    predictor, values = coupled
+    return np.asarray(predictor.predictions_from(values))
 
 
 def test_predictor_on_a_short_protocol(coupled_prediction):
@@ -212,6 +224,40 @@ def test_predictor_on_a_short_protocol(coupled_prediction):
     # Two pairings change nothing measurable (plasticity needs the full protocol).
     for readout in ("uepsp", "neck_length", "head_volume"):
         assert by_row[("single +13 ms", readout, "activated")] == pytest.approx(100.0, abs=1.0)
+
+
+def test_calcium_of_each_pairing_is_read_from_the_coupled_solve(coupled):
+    """The traces of Figs. 6-8 come from the solve that gives the rows: equal to a solve of the
+    pairings alone (the quiet after them changes no step before), at both spines' heads and the
+    dendrite under them; a pairing raises the activated head's calcium from rest."""
+    predictor, values = coupled
+    row = SHORT_ROWS.condition.index("single +13 ms")
+    index = predictor.row_condition[row]
+    condition = {name: jnp.asarray(v[index]) for name, v in predictor.conditions.items()}
+    model = model_in_condition(tazerart_model(), condition)
+    protocol = induction_protocol(model, condition, n_pairings=SHORT["n_pairings"], quiet=0.0)
+    alone = simulate(model, protocol)
+    for readout in CALCIUM_READOUTS:
+        assert values[readout.name].shape == (predictor.n_conditions, SHORT["n_pairings"], 2)
+        expected = getattr(alone, readout.name)
+        np.testing.assert_allclose(values[readout.name][index], expected, rtol=1e-9)
+    head_before, head_after = values["head_calcium_before"], values["head_calcium_after"]
+    rest = float(model.calcium.resting_calcium)
+    np.testing.assert_allclose(head_before[index, 0], rest, rtol=0.1)
+    assert np.all(head_after[index, :, 0] > 3.0 * rest)
+    with pytest.raises(ValueError, match="a row reads one number"):
+        Predictor.from_data(
+            COUPLED,
+            dataset_from_records(
+                [{**_record(SHORT_ROWS, 0), "readout": "head_calcium_after", "unit": "uM"}]
+            ),
+        )
+
+
+def test_a_replay_has_no_calcium_traces():
+    replayed = ConditionReadouts(*(jnp.zeros(()) for _ in range(4)), final_state=None)
+    with pytest.raises(ValueError, match="a replay does not solve the calcium"):
+        CALCIUM_READOUTS[0](None, None, replayed)
 
 
 def test_replay_agrees_with_the_coupled_solve(coupled_prediction):

@@ -13,6 +13,7 @@ from plastic.studies.study import RuleChoice, Study
 from plastic.studies.tazerart2020.data import UNBOUNDED_DISTANCE_MARGIN as UNBOUNDED_DISTANCE_MARGIN
 from plastic.studies.tazerart2020.data import row_distance as row_distance
 from plastic.studies.tazerart2020.data import tazerart2020_data as tazerart2020_data
+from plastic.studies.tazerart2020.experiment import CALCIUM_READOUTS as CALCIUM_READOUTS
 from plastic.studies.tazerart2020.experiment import FIELDS as FIELDS
 from plastic.studies.tazerart2020.experiment import (
     LENGTH_CONSTANT_DISTANCES as LENGTH_CONSTANT_DISTANCES,
@@ -21,6 +22,7 @@ from plastic.studies.tazerart2020.experiment import READOUTS as READOUTS
 from plastic.studies.tazerart2020.experiment import SITES as SITES
 from plastic.studies.tazerart2020.experiment import LengthConstant as LengthConstant
 from plastic.studies.tazerart2020.experiment import Measured as Measured
+from plastic.studies.tazerart2020.experiment import PairingCalcium as PairingCalcium
 from plastic.studies.tazerart2020.experiment import TazerartExperiment as TazerartExperiment
 from plastic.studies.tazerart2020.model import FIRST_SPINE_POSITION as FIRST_SPINE_POSITION
 from plastic.studies.tazerart2020.model import FITTED_PARAMETERS as FITTED_PARAMETERS
@@ -34,6 +36,7 @@ from plastic.studies.tazerart2020.protocol import FIRST_PAIRING as FIRST_PAIRING
 from plastic.studies.tazerart2020.protocol import PERIOD as PERIOD
 from plastic.studies.tazerart2020.protocol import READOUT_DELAY as READOUT_DELAY
 from plastic.studies.tazerart2020.protocol import ConditionReadouts as ConditionReadouts
+from plastic.studies.tazerart2020.protocol import ImagedCalcium as ImagedCalcium
 from plastic.studies.tazerart2020.protocol import induction_protocol as induction_protocol
 from plastic.studies.tazerart2020.protocol import model_in_condition as model_in_condition
 from plastic.studies.tazerart2020.protocol import run_condition as run_condition

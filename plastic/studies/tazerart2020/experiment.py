@@ -1,6 +1,7 @@
 """The experiment of Tazerart et al. 2020 on the spine model: its condition fields, its readouts
-(uEPSP by test uncaging, neck and head of the activated spine and its neighbour, the eq. 2
-length constant across inter-spine distances), run coupled or replayed."""
+(uEPSP by test uncaging, neck and head of the activated spine and its neighbour, calcium before
+and after each pairing, the eq. 2 length constant across inter-spine distances), run coupled or
+replayed."""
 
 import dataclasses
 
@@ -41,9 +42,10 @@ FIELDS = (
                    description="onset of the somatic current minus onset of the first uncaging"),
     ConditionField("n_spines_uncaged", "", 1.0, 2.0, integer=True,
                    description="1, or 2 with the second spine uncaged 2.1 ms after the first"),
-    ConditionField("distance", "um", 0.1, 150.0, default=NEIGHBOUR_DISTANCE,
+    ConditionField("distance", "um", 0.0, 150.0, default=NEIGHBOUR_DISTANCE,
                    description="between the two spines (uncaged pair, or uncaged spine and its "
-                   "neighbour)"),
+                   "neighbour); 0: both necks on one point of the dendrite, the limit of a "
+                   "clustered pair"),
     ConditionField("drug", choices=DRUG_NAMES, default="none",
                    description="a full block of NMDA receptors, GluR1 insertion or actin"),
     ConditionField("temperature", "degC", 0.0, 45.0, default=21.0),
@@ -61,6 +63,35 @@ class Measured(AbstractReadout):
 
     def __call__(self, model, condition, result: ConditionReadouts) -> Array:
         return getattr(result, self.name)
+
+
+class PairingCalcium(AbstractReadout):
+    """Free calcium during induction, one value per pairing and site (`ImagedCalcium`): in the
+    spine head (``head_...``) or the dendrite under it (``dendrite_...``), just before each
+    pairing (``..._before``) or 4 ms after its end (``..._after``). A trace, not a number a row
+    reads: read it with `plastic.experiment.Predictor.condition_values` or sweep it. Coupled
+    mode only."""
+
+    name: str = eqx.field(static=True)
+    unit: str = eqx.field(static=True, default="uM")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("pairing", "site"))
+    sites: tuple[str, ...] = eqx.field(static=True, default=SITES)
+
+    def __call__(self, model, condition, result: ConditionReadouts) -> Array:
+        if result.calcium is None:
+            raise ValueError(
+                f"readout {self.name!r}: a replay does not solve the calcium of the dendrite; "
+                "use TazerartExperiment(mode='coupled')"
+            )
+        return getattr(result.calcium, self.name.replace("_calcium", ""))
+
+
+CALCIUM_READOUTS = tuple(
+    PairingCalcium(f"{where}_calcium_{when}")
+    for where in ("head", "dendrite")
+    for when in ("before", "after")
+)
+"""The four `PairingCalcium` traces of Figs. 6-8."""
 
 
 class LengthConstant(AbstractAcrossConditions):
@@ -84,10 +115,12 @@ READOUTS = (
     Measured("uepsp_initial", "mV"),
     Measured("neck_length", "%", ("site",), SITES),
     Measured("head_volume", "%", ("site",), SITES),
+    *CALCIUM_READOUTS,
     LengthConstant(),
 )
 """uEPSP after induction (% of baseline) and before it (mV); neck length and head volume (% of
-baseline) at `SITES`; the eq. 2 length constant (um)."""
+baseline) at `SITES`; head and dendrite calcium before and after each pairing (uM; traces, read
+per condition); the eq. 2 length constant (um)."""
 
 
 class TazerartExperiment(AbstractExperiment):

@@ -17,7 +17,7 @@ from plastic.expression import Drugs
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
-from plastic.simulate import SolverSettings, simulate
+from plastic.simulate import Simulation, SolverSettings, simulate
 
 READOUT_DELAY = 20.0 * MINUTE
 """Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
@@ -122,6 +122,26 @@ def recording_model(model: SpineModel, expression) -> SpineModel:
     return eqx.tree_at(lambda m: m.drugs, model.with_expression(expression), Drugs())
 
 
+class ImagedCalcium(eqx.Module):
+    """The free calcium the paper images during induction (Figs. 6-8): in each spine head and
+    in the dendrite under it (`plastic.simulate.Simulation`), just before each pairing and
+    `plastic.simulate.AFTER_PAIRING_DELAY` ms after its end; ``(n_pairings, n_spines)`` uM."""
+
+    head_before: Float[Array, "n_pairings n_spines"]
+    head_after: Float[Array, "n_pairings n_spines"]
+    dendrite_before: Float[Array, "n_pairings n_spines"]
+    dendrite_after: Float[Array, "n_pairings n_spines"]
+
+    @classmethod
+    def of(cls, simulation: Simulation) -> "ImagedCalcium":
+        return cls(
+            simulation.head_calcium_before,
+            simulation.head_calcium_after,
+            simulation.dendrite_calcium_before,
+            simulation.dendrite_calcium_after,
+        )
+
+
 class ConditionReadouts(eqx.Module):
     """What the paper measures for one condition.
 
@@ -131,6 +151,8 @@ class ConditionReadouts(eqx.Module):
         neck_length, head_volume: ``(n_spines,)``, % of baseline.
         final_state: the model state at the readout time (None for a replay, which has no
             biophysical state).
+        calcium: the calcium during induction (None for a replay, which does not solve the
+            dendrite's calcium).
     """
 
     uepsp_initial: Float[Array, ""]
@@ -138,6 +160,7 @@ class ConditionReadouts(eqx.Module):
     neck_length: Float[Array, " n_spines"]
     head_volume: Float[Array, " n_spines"]
     final_state: SpineState | None
+    calcium: ImagedCalcium | None = None
 
 
 def measure(
@@ -148,6 +171,7 @@ def measure(
     settings: SolverSettings | None = None,
     final_state: SpineState | None = None,
     uepsp: bool = True,
+    calcium: ImagedCalcium | None = None,
 ) -> ConditionReadouts:
     """The readouts of ``model`` (in ``condition``) whose induction left ``expression``; the
     uEPSP test recording only when ``uepsp`` (it is the stiff, costly part)."""
@@ -162,6 +186,7 @@ def measure(
         neck_length=100.0 * expression.neck,
         head_volume=100.0 * expression.head,
         final_state=final_state,
+        calcium=calcium,
     )
 
 
@@ -180,6 +205,8 @@ def run_condition(
         raise ValueError("run_condition needs a model with an expression model; got None")
     model = model_in_condition(model, condition)
     protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
-    final = simulate(model, protocol, settings=settings).final_state
+    simulation = simulate(model, protocol, settings=settings)
+    final = simulation.final_state
     before = uepsp_amplitude(recording_model(model, None), condition, settings)
-    return measure(model, condition, final.expression, before, settings, final, uepsp)
+    calcium = ImagedCalcium.of(simulation)
+    return measure(model, condition, final.expression, before, settings, final, uepsp, calcium)
