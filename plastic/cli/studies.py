@@ -199,10 +199,14 @@ def simulate_study(args) -> None:
     began = time.perf_counter()
     values = jax.block_until_ready(eqx.filter_jit(experiment.measure_each)(model, one, names))
     print(f"done in {time.perf_counter() - began:.1f} s")
+    np.set_printoptions(precision=4, suppress=True)
     for name, value in zip(names, values):
         readout = experiment.readout(name)
-        if readout.sites:
+        value = np.asarray(value)
+        if value.ndim == 0:
+            shown = f"{float(value):.4g}"
+        elif readout.dims == ("site",):
             shown = ", ".join(f"{s} {float(v):.4g}" for s, v in zip(readout.sites, value))
         else:
-            shown = f"{float(value):.4g}"
+            shown = f"dims {readout.dims}, sites {list(readout.sites)}\n{value}"
         print(f"{name} ({readout.unit}): {shown}")
