@@ -25,7 +25,6 @@ from plastic.coupling import (  # noqa: E402
     MessengerWithDepressionVeto as MessengerWithDepressionVeto,
 )
 from plastic.expression import AbstractExpression as AbstractExpression  # noqa: E402
-from plastic.expression import Drugs as Drugs  # noqa: E402
 from plastic.expression import ExpressionState as ExpressionState  # noqa: E402
 from plastic.expression import (  # noqa: E402
     TraffickingAndRemodelling as TraffickingAndRemodelling,

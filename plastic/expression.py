@@ -1,5 +1,4 @@
-"""Expression of plasticity at a spine: AMPAR trafficking and actin-driven remodelling, and the
-drugs of the seed experiments.
+"""Expression of plasticity at a spine: AMPAR trafficking and actin-driven remodelling.
 
 The rule (inside the spine model) turns calcium into two slow signals in [0, 1], a potentiation
 drive and a depression drive (`plastic.rules.AbstractRule.plasticity_drives`). Expression turns
@@ -18,8 +17,10 @@ them into what the experiment measures, per spine:
 
 At baseline (no drive) every state is 1 and stays 1. Time in ms; every rate per ms.
 
-Drugs are parameters of the preparation (`Drugs`): AP5 blocks NMDA receptors, PEP1-TGL blocks
-insertion, latrunculin-A blocks remodelling; each as the blocked fraction in [0, 1].
+Drugs that act on expression are blocked fractions of its pathways, parameters of the expression
+model like any other (`TraffickingAndRemodelling.insertion_block` for PEP1-TGL,
+``actin_block`` for latrunculin-A); an experiment sets them per condition (AP5, a block of NMDA
+receptors, is the receptors' conductance).
 """
 
 import abc
@@ -35,31 +36,6 @@ _Scalar = Float[Array, ""]
 
 def _field(default):
     return eqx.field(converter=jnp.asarray, default=default)
-
-
-class Drugs(eqx.Module):
-    """Blocked fractions (dimensionless, in [0, 1]; 0 = no drug, 1 = full block).
-
-    Attributes:
-        ap5: of NMDA receptor conductance (D-AP5, 50 uM in seed 000).
-        pep1_tgl: of activity-driven AMPAR (GluR1) insertion (PEP1-TGL, seed 000).
-        latrunculin: of actin remodelling of neck and head (latrunculin-A, seed 000).
-    """
-
-    ap5: _Scalar = _field(0.0)
-    pep1_tgl: _Scalar = _field(0.0)
-    latrunculin: _Scalar = _field(0.0)
-
-    def __check_init__(self):
-        for name in ("ap5", "pep1_tgl", "latrunculin"):
-            check_range(
-                f"Drugs.{name}",
-                getattr(self, name),
-                lower=0.0,
-                upper=1.0,
-                lower_inclusive=True,
-                upper_inclusive=True,
-            )
 
 
 class ExpressionState(eqx.Module):
@@ -85,9 +61,9 @@ class AbstractExpression(eqx.Module):
 
     @abc.abstractmethod
     def vector_field(
-        self, state: ExpressionState, potentiation: _Scalar, depression: _Scalar, drugs: Drugs
+        self, state: ExpressionState, potentiation: _Scalar, depression: _Scalar
     ) -> ExpressionState:
-        """d(state)/dt per ms given the drives in [0, 1] and the drugs."""
+        """d(state)/dt per ms given the drives in [0, 1]."""
 
 
 class TraffickingAndRemodelling(AbstractExpression):
@@ -95,12 +71,12 @@ class TraffickingAndRemodelling(AbstractExpression):
 
     Equations (P, D the potentiation and depression drives; rates per ms)::
 
-        insertion = (k_basal + k_insert (1 - pep1_tgl) (1 - actin_dependence latrunculin) P
-                     + k_cycle (1 - latrunculin) P) reserve
+        insertion = (k_basal + k_insert (1 - insertion_block) (1 - actin_dependence actin_block) P
+                     + k_cycle (1 - actin_block) P) reserve
         removal   = (k_basal + k_remove D + k_cycle P) psd
         psd'      = insertion - removal
         reserve'  = removal - insertion + k_supply (1 - reserve)
-        remodel   = (1 - latrunculin) P
+        remodel   = (1 - actin_block) P
         neck'     = -k_neck remodel (neck - neck_min) + k_relax (1 - neck)
         head'     = k_head remodel (head_max - head) - k_relax (head - 1)
 
@@ -127,6 +103,10 @@ class TraffickingAndRemodelling(AbstractExpression):
             al. 2008; Correia et al. 2008). With it, blocking actin during a potentiating
             protocol leaves the endocytosis unopposed: the depression of seed 000's
             latrunculin-A experiment, which PEP1-TGL does not give].
+        insertion_block: blocked fraction of activity-driven GluR1 insertion, in [0, 1]
+            (PEP1-TGL; 0: no drug).
+        actin_block: blocked fraction of actin polymerisation, in [0, 1] (latrunculin-A; 0: no
+            drug): stops remodelling, the actin-dependent share of insertion and exocytosis.
     """
 
     k_basal: _Scalar = _field(1.0 / 1.8e6)
@@ -140,6 +120,8 @@ class TraffickingAndRemodelling(AbstractExpression):
     k_relax: _Scalar = _field(1.0 / 3.6e6)
     actin_dependence: _Scalar = _field(0.0)
     k_cycle: _Scalar = _field(0.0)
+    insertion_block: _Scalar = _field(0.0)
+    actin_block: _Scalar = _field(0.0)
 
     def __check_init__(self):
         for name in ("k_basal", "k_insert", "k_remove", "k_supply", "k_neck", "k_head", "k_cycle"):
@@ -153,29 +135,30 @@ class TraffickingAndRemodelling(AbstractExpression):
         check_range("TraffickingAndRemodelling.k_relax", self.k_relax, lower=0.0, unit="1/ms")
         check_range("TraffickingAndRemodelling.neck_min", self.neck_min, lower=0.0, upper=1.0)
         check_range("TraffickingAndRemodelling.head_max", self.head_max, lower=1.0)
-        check_range(
-            "TraffickingAndRemodelling.actin_dependence",
-            self.actin_dependence,
-            lower=0.0,
-            upper=1.0,
-            lower_inclusive=True,
-            upper_inclusive=True,
-        )
+        for name in ("actin_dependence", "insertion_block", "actin_block"):
+            check_range(
+                f"TraffickingAndRemodelling.{name}",
+                getattr(self, name),
+                lower=0.0,
+                upper=1.0,
+                lower_inclusive=True,
+                upper_inclusive=True,
+            )
 
     def initial_state(self) -> ExpressionState:
         one = jnp.ones(())
         return ExpressionState(psd=one, reserve=one, neck=one, head=one)
 
-    def vector_field(self, state, potentiation, depression, drugs):
-        blocked = (1.0 - drugs.pep1_tgl) * (1.0 - self.actin_dependence * drugs.latrunculin)
+    def vector_field(self, state, potentiation, depression):
+        blocked = (1.0 - self.insertion_block) * (1.0 - self.actin_dependence * self.actin_block)
         cycling = self.k_cycle * potentiation
         insertion = (
             self.k_basal
             + self.k_insert * blocked * potentiation
-            + cycling * (1.0 - drugs.latrunculin)
+            + cycling * (1.0 - self.actin_block)
         ) * state.reserve
         removal = (self.k_basal + self.k_remove * depression + cycling) * state.psd
-        remodel = (1.0 - drugs.latrunculin) * potentiation
+        remodel = (1.0 - self.actin_block) * potentiation
         return ExpressionState(
             psd=insertion - removal,
             reserve=removal - insertion + self.k_supply * (1.0 - state.reserve),

@@ -133,8 +133,8 @@ def test_the_model_expresses_the_coupled_drives():
     open_gate = psd_rate(DiffusibleMessenger(half_activation=1e-6))
     shut = psd_rate(DiffusibleMessenger(half_activation=1e3))
     _, depression = jax.vmap(model.rule.plasticity_drives)(state.rule)
-    without_potentiation = jax.vmap(model.expression.vector_field, in_axes=(0, 0, 0, None))(
-        state.expression, jnp.zeros(model.n_spines), depression, model.drugs
+    without_potentiation = jax.vmap(model.expression.vector_field)(
+        state.expression, jnp.zeros(model.n_spines), depression
     ).psd
     np.testing.assert_allclose(open_gate, uncoupled, rtol=1e-9)
     assert np.all(open_gate - shut > 1e-3 * np.abs(open_gate))
@@ -182,9 +182,9 @@ def test_the_model_expresses_the_vetoed_depression():
     gated, _ = model.coupling.potentiation_messenger(
         potentiation, depression, model.geometry.spines.position
     )
-    expression_rate = jax.vmap(model.expression.vector_field, in_axes=(0, 0, 0, None))
-    unvetoed = expression_rate(state.expression, gated, depression, model.drugs).psd
-    vetoed = expression_rate(state.expression, gated, jnp.zeros(model.n_spines), model.drugs).psd
+    expression_rate = jax.vmap(model.expression.vector_field)
+    unvetoed = expression_rate(state.expression, gated, depression).psd
+    vetoed = expression_rate(state.expression, gated, jnp.zeros(model.n_spines)).psd
     assert np.all(np.abs(unvetoed - vetoed) > 1e-3 * np.abs(unvetoed))  # the veto matters here
     scale = np.abs(unvetoed).max()
     np.testing.assert_allclose(psd_rate(1e12), unvetoed, atol=1e-9 * scale)

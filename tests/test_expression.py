@@ -1,5 +1,5 @@
-"""Expression: baseline fixed point, drugs, the trafficking ODE against scipy, and its feedback
-into the spine model's electrics."""
+"""Expression: baseline fixed point, the blocks of PEP1-TGL and latrunculin-A, the trafficking
+ODE against scipy, and its feedback into the spine model's electrics."""
 
 import diffrax
 import equinox as eqx
@@ -10,7 +10,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import plastic.protocols
-from plastic.expression import Drugs, ExpressionState, TraffickingAndRemodelling
+from plastic.expression import ExpressionState, TraffickingAndRemodelling
 from plastic.model import SpineModel
 from plastic.rules import KinaseCompetition
 
@@ -18,16 +18,16 @@ EXPRESSION = TraffickingAndRemodelling()
 
 
 def test_baseline_is_a_fixed_point_without_drive():
-    derivative = EXPRESSION.vector_field(EXPRESSION.initial_state(), 0.0, 0.0, Drugs())
+    derivative = EXPRESSION.vector_field(EXPRESSION.initial_state(), 0.0, 0.0)
     for leaf in jax.tree.leaves(derivative):
         assert abs(float(leaf)) < 1e-18
 
 
 @eqx.filter_jit
-def _solve_jit(expression, potentiation, depression, drugs, minutes):
+def _solve_jit(expression, potentiation, depression, minutes):
     def field(t, y, args):
         state = ExpressionState(*y)
-        d = expression.vector_field(state, potentiation, depression, drugs)
+        d = expression.vector_field(state, potentiation, depression)
         return jnp.stack([d.psd, d.reserve, d.neck, d.head])
 
     solution = diffrax.diffeqsolve(
@@ -43,15 +43,24 @@ def _solve_jit(expression, potentiation, depression, drugs, minutes):
     return solution.ys[-1]
 
 
-def _solve_with(expression, potentiation, depression, drugs, minutes=30.0):
-    return np.asarray(_solve_jit(expression, potentiation, depression, drugs, minutes))
+def _blocked(expression, insertion_block=0.0, actin_block=0.0):
+    return eqx.tree_at(
+        lambda e: (e.insertion_block, e.actin_block),
+        expression,
+        (jnp.asarray(insertion_block), jnp.asarray(actin_block)),
+    )
 
 
-def _solve(potentiation, depression, drugs, minutes=30.0):
-    return _solve_with(EXPRESSION, potentiation, depression, drugs, minutes)
+def _solve_with(expression, potentiation, depression, minutes=30.0, **blocks):
+    expression = _blocked(expression, **blocks)
+    return np.asarray(_solve_jit(expression, potentiation, depression, minutes))
 
 
-def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
+def _solve(potentiation, depression, minutes=30.0, **blocks):
+    return _solve_with(EXPRESSION, potentiation, depression, minutes, **blocks)
+
+
+def _solve_scipy(expression, potentiation, depression, blocks, minutes=30.0):
     # The equations of the docstring, written out independently.
     e, p, d = expression, potentiation, depression
     k_basal, k_insert, k_remove = float(e.k_basal), float(e.k_insert), float(e.k_remove)
@@ -59,13 +68,13 @@ def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
 
     def field(t, y):
         psd, reserve, neck, head = y
-        actin = 1 - float(e.actin_dependence) * drugs["latrunculin"]
-        exocytosis = k_cycle * (1 - drugs["latrunculin"]) * p
+        actin = 1 - float(e.actin_dependence) * blocks["actin_block"]
+        exocytosis = k_cycle * (1 - blocks["actin_block"]) * p
         insertion = (
-            k_basal + k_insert * (1 - drugs["pep1_tgl"]) * actin * p + exocytosis
+            k_basal + k_insert * (1 - blocks["insertion_block"]) * actin * p + exocytosis
         ) * reserve
         removal = (k_basal + k_remove * d + k_cycle * p) * psd
-        remodel = (1 - drugs["latrunculin"]) * p
+        remodel = (1 - blocks["actin_block"]) * p
         return [
             insertion - removal,
             removal - insertion + float(e.k_supply) * (1 - reserve),
@@ -80,30 +89,30 @@ def _solve_scipy(expression, potentiation, depression, drugs, minutes=30.0):
 
 
 @pytest.mark.parametrize(
-    "potentiation, depression, drugs, actin_dependence, k_cycle",
+    "potentiation, depression, blocks, actin_dependence, k_cycle",
     [
         (0.6, 0.0, {}, 0.0, 0.0),
         (0.0, 0.5, {}, 0.0, 0.0),
-        (0.6, 0.0, {"pep1_tgl": 1.0}, 0.0, 0.0),
-        (0.6, 0.1, {"latrunculin": 1.0}, 0.0, 0.0),
-        (0.6, 0.1, {"latrunculin": 0.8}, 0.7, 0.0),
+        (0.6, 0.0, {"insertion_block": 1.0}, 0.0, 0.0),
+        (0.6, 0.1, {"actin_block": 1.0}, 0.0, 0.0),
+        (0.6, 0.1, {"actin_block": 0.8}, 0.7, 0.0),
         (0.6, 0.1, {}, 0.5, 2e-5),
-        (0.6, 0.1, {"latrunculin": 0.8, "pep1_tgl": 0.5}, 0.5, 2e-5),
+        (0.6, 0.1, {"actin_block": 0.8, "insertion_block": 0.5}, 0.5, 2e-5),
     ],
 )
-def test_trafficking_matches_scipy(potentiation, depression, drugs, actin_dependence, k_cycle):
-    full = {"ap5": 0.0, "pep1_tgl": 0.0, "latrunculin": 0.0, **drugs}
+def test_trafficking_matches_scipy(potentiation, depression, blocks, actin_dependence, k_cycle):
+    full = {"insertion_block": 0.0, "actin_block": 0.0, **blocks}
     expression = TraffickingAndRemodelling(actin_dependence=actin_dependence, k_cycle=k_cycle)
-    ours = _solve_with(expression, potentiation, depression, Drugs(**full))
+    ours = _solve_with(expression, potentiation, depression, **full)
     reference = _solve_scipy(expression, potentiation, depression, full)
     np.testing.assert_allclose(ours, reference, rtol=1e-7)
 
 
 def test_drugs_block_their_pathways():
     potentiation = 0.8
-    plain = _solve(potentiation, 0.0, Drugs())
-    pep1 = _solve(potentiation, 0.0, Drugs(pep1_tgl=1.0))
-    latrunculin = _solve(potentiation, 0.0, Drugs(latrunculin=1.0))
+    plain = _solve(potentiation, 0.0)
+    pep1 = _solve(potentiation, 0.0, insertion_block=1.0)
+    latrunculin = _solve(potentiation, 0.0, actin_block=1.0)
     psd, neck, head = 0, 2, 3
     assert plain[psd] > 1.2 and plain[neck] < 0.8 and plain[head] > 1.05
     # PEP1-TGL: no receptor gain, neck still shrinks (the seed's Fig. 4).
@@ -117,14 +126,13 @@ def test_insertion_that_needs_actin_is_blocked_by_latrunculin():
     potentiation, depression = 0.8, 0.2
     for dependence in (0.0, 0.5, 1.0):
         expression = TraffickingAndRemodelling(actin_dependence=dependence)
-        blocked = _solve_with(expression, potentiation, depression, Drugs(latrunculin=1.0))
+        blocked = _solve_with(expression, potentiation, depression, actin_block=1.0)
         # Full dependence: latrunculin-A leaves only removal, so the PSD shrinks (the seed's
         # Lat-A result); none: the receptor gain of the drug-free case.
         partial = _solve_with(
             TraffickingAndRemodelling(k_insert=expression.k_insert * (1 - dependence)),
             potentiation,
             depression,
-            Drugs(),
         )
         np.testing.assert_allclose(blocked[:2], partial[:2], rtol=1e-9)
     assert blocked[0] < 1.0
@@ -137,21 +145,21 @@ def test_activity_driven_cycling_depresses_only_without_actin():
     (and insertion independent of actin) latrunculin-A does not depress."""
     potentiation = 0.8
     cycling = TraffickingAndRemodelling(k_cycle=5e-5)
-    latrunculin = _solve_with(cycling, potentiation, 0.0, Drugs(latrunculin=1.0))
-    pep1 = _solve_with(cycling, potentiation, 0.0, Drugs(pep1_tgl=1.0))
+    latrunculin = _solve_with(cycling, potentiation, 0.0, actin_block=1.0)
+    pep1 = _solve_with(cycling, potentiation, 0.0, insertion_block=1.0)
     psd = 0
     assert latrunculin[psd] < 0.8
     assert pep1[psd] == pytest.approx(1.0, abs=1e-9)
-    without = _solve_with(EXPRESSION, potentiation, 0.0, Drugs(latrunculin=1.0))
+    without = _solve_with(EXPRESSION, potentiation, 0.0, actin_block=1.0)
     assert without[psd] > 1.2
 
 
 @pytest.mark.parametrize(
-    "field, value", [("ap5", 1.5), ("pep1_tgl", -0.1), ("latrunculin", float("nan"))]
+    "field, value", [("insertion_block", 1.5), ("actin_block", -0.1), ("actin_block", np.nan)]
 )
-def test_bad_drug_fraction_is_rejected(field, value):
-    with pytest.raises(ValueError, match=f"Drugs.{field}"):
-        Drugs(**{field: value})
+def test_bad_block_fraction_is_rejected(field, value):
+    with pytest.raises(ValueError, match=f"TraffickingAndRemodelling.{field}"):
+        TraffickingAndRemodelling(**{field: value})
 
 
 def test_expression_needs_a_rule():
@@ -159,8 +167,8 @@ def test_expression_needs_a_rule():
         SpineModel(expression=EXPRESSION)
 
 
-def test_expression_feeds_back_into_electrics_and_drugs_into_receptors():
-    model = SpineModel(rule=KinaseCompetition(), expression=EXPRESSION, drugs=Drugs(ap5=1.0))
+def test_expression_feeds_back_into_electrics():
+    model = SpineModel(rule=KinaseCompetition(), expression=EXPRESSION)
     state = model.resting_state()
     changed = eqx.tree_at(
         lambda s: (s.expression.psd, s.expression.neck, s.expression.head),
@@ -180,7 +188,7 @@ def test_expression_feeds_back_into_electrics_and_drugs_into_receptors():
         np.asarray(original.spines.head_volume) * np.array([1.0, 2.0]),
     )
     np.testing.assert_allclose(np.asarray(expressed.ampa.conductance), 0.3 * np.array([1.5, 1.0]))
-    assert float(expressed.nmda.conductance) == 0.0
+    assert expressed.nmda.conductance == model.nmda.conductance
     # At rest the state is (nearly) a fixed point: the rule's resting drives are tiny but not
     # zero, so allow a drift below 1e-4 of baseline per hour.
     derivative = model.derivative(

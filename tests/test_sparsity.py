@@ -118,14 +118,15 @@ def test_the_spine_model_pattern_covers_its_jacobian_with_nmda_blocked(seed_mode
 
 @pytest.fixture(scope="module")
 def seed_model_rhs():
-    import equinox as eqx
     from jax.flatten_util import ravel_pytree
 
-    from plastic.expression import Drugs
-    from plastic.studies.tazerart2020 import DRUG_NAMES, induction_protocol, tazerart_model
+    from plastic.studies.tazerart2020 import (
+        DRUG_NAMES,
+        induction_protocol,
+        model_in_condition,
+        tazerart_model,
+    )
 
-    model = tazerart_model()
-    model = eqx.tree_at(lambda m: m.drugs, model, Drugs(ap5=1.0))
     condition = dict(
         delta_t=13.0,
         n_spines_uncaged=2,
@@ -133,6 +134,7 @@ def seed_model_rhs():
         drug=DRUG_NAMES.index("AP5"),
         temperature=34.0,
     )
+    model = model_in_condition(tazerart_model(), condition)
     protocol = induction_protocol(model, condition, n_pairings=2)
     y0, unravel = ravel_pytree(model.resting_state())
 

@@ -104,7 +104,7 @@ class NMDAReceptor(AbstractGlutamateReceptor):
     calcium keeps flowing in when a back-propagating spike depolarises the head past the NMDA
     reversal (0 mV), while the total NMDA current turns outward. A fixed fraction of the total
     would instead pump calcium out during the spike, wrongly.
-    AP5 is modelled by `plastic.expression.Drugs`.
+    AP5 is a block of ``conductance`` (an experiment scales it by the unblocked fraction).
     """
 
     conductance: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=0.6)

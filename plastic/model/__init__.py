@@ -2,7 +2,7 @@
 
 With an expression model, each spine's AMPA conductance is scaled by its PSD receptor content
 and its neck length and head volume by the structural states, so plasticity feeds back into the
-electrics and the calcium exchange (`plastic.expression`). Drugs scale the blocked pathways.
+electrics and the calcium exchange (`plastic.expression`).
 
 - `plastic.model.state`: `SpineState`, the state pytree.
 - `plastic.model.spine_model`: `SpineModel`, its parts, expression and resting state.

@@ -1,5 +1,5 @@
 """`SpineModel`: soma, dendrite and spines with their receptors, channels and calcium handling,
-an optional plasticity rule, expression, coupling and drugs, composed into one vector field
+an optional plasticity rule, expression and coupling, composed into one vector field
 (`plastic.model.derivative`); its expressed biophysics, per-spine pieces of the vector field that
 `plastic.replay` also integrates, and its resting state.
 """
@@ -21,7 +21,7 @@ from plastic.biophysics import (
 )
 from plastic.biophysics.kinetics import q10_factor
 from plastic.coupling import AbstractSpineCoupling
-from plastic.expression import AbstractExpression, Drugs, ExpressionState
+from plastic.expression import AbstractExpression, ExpressionState
 from plastic.geometry import Geometry
 from plastic.model.derivative import _derivative
 from plastic.model.state import SpineState
@@ -49,7 +49,6 @@ class SpineModel(eqx.Module):
         coupling: how the spines' drives reach each other before expression
             (`plastic.coupling`), or None: each spine expresses its own drives (needs an
             expression).
-        drugs: blocked fractions of NMDA receptors, AMPAR insertion and actin remodelling.
         temperature: degC (the seed experiments ran at 20-22 degC).
         plasticity_q10: one Q10 for every rate of the rule, the coupling and the expression (a
             biochemical cascade: enzymes have Q10 ~2-3). They run at their own rates at
@@ -78,7 +77,6 @@ class SpineModel(eqx.Module):
     rule: AbstractRule | None = None
     expression: AbstractExpression | None = None
     coupling: AbstractSpineCoupling | None = None
-    drugs: Drugs = Drugs()
     temperature: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=21.0)
     plasticity_q10: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=1.0)
     plasticity_reference_temperature: Float[Array, ""] = eqx.field(
@@ -105,7 +103,7 @@ class SpineModel(eqx.Module):
             )
 
     def without_plasticity(self) -> "SpineModel":
-        """The same biophysics (drugs included) with no rule, expression or coupling."""
+        """The same biophysics with no rule, expression or coupling."""
         return eqx.tree_at(
             lambda m: (m.rule, m.expression, m.coupling),
             self,
@@ -120,12 +118,9 @@ class SpineModel(eqx.Module):
     def with_expression(self, expression: ExpressionState | None) -> "SpineModel":
         """The biophysics with per-spine ``expression`` states (leaves ``(n_spines,)``): AMPA
         conductance scaled by the PSD content, neck length and head volume by the structural
-        states; AP5 applied. With ``None`` only the drugs apply."""
-        model = eqx.tree_at(
-            lambda m: m.nmda.conductance, self, self.nmda.conductance * (1.0 - self.drugs.ap5)
-        )
+        states. With ``None``: the model itself."""
         if expression is None:
-            return model
+            return self
         spines = self.geometry.spines
         return eqx.tree_at(
             lambda m: (
@@ -133,7 +128,7 @@ class SpineModel(eqx.Module):
                 m.geometry.spines.neck_length,
                 m.geometry.spines.head_volume,
             ),
-            model,
+            self,
             (
                 self.ampa.conductance * expression.psd,
                 spines.neck_length * expression.neck,
@@ -226,9 +221,7 @@ class SpineModel(eqx.Module):
             potentiation, depression = self.coupling(
                 potentiation, depression, self.geometry.spines.position
             )
-        d_expression = jax.vmap(self.expression.vector_field, in_axes=(0, 0, 0, None))(
-            expression, potentiation, depression, self.drugs
-        )
+        d_expression = jax.vmap(self.expression.vector_field)(expression, potentiation, depression)
         return d_rule, jax.tree.map(lambda d: speed * d, d_expression)
 
     def neck_current(self, state: SpineState) -> Float[Array, " n_spines"]:

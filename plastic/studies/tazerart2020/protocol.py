@@ -1,4 +1,4 @@
-"""The seed's protocol on the spine model: a condition's model (second spine, drugs,
+"""The seed's protocol on the spine model: a condition's model (second spine, drug,
 temperature), the 40 pairings at 0.5 Hz, and the uEPSP test uncaging the paper measures with.
 
 A condition is a dict of scalars by field name (`plastic.experiment.Condition`):
@@ -8,12 +8,10 @@ the second spine uncaged 2.1 ms after the first), ``distance`` (um between the t
 """
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from plastic.experiment import Condition
-from plastic.expression import Drugs
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
@@ -29,36 +27,41 @@ TEST_UNCAGING_WINDOW = 60.0
 """ms of somatic recording after a test uncaging, in which the uEPSP peak is found."""
 
 DRUGS = {
-    "none": Drugs(),
-    "AP5": Drugs(ap5=1.0),
-    "PEP1-TGL": Drugs(pep1_tgl=1.0),
-    "latrunculin-A": Drugs(latrunculin=1.0),
+    "none": (0.0, 0.0, 0.0),
+    "AP5": (1.0, 0.0, 0.0),
+    "PEP1-TGL": (0.0, 1.0, 0.0),
+    "latrunculin-A": (0.0, 0.0, 1.0),
 }
-"""The drugs of the seed's conditions, each a full block of what it targets: D-AP5 of NMDA
-receptors, PEP1-TGL of activity-driven GluR1 insertion, latrunculin-A of actin remodelling."""
+"""The drugs of the seed's conditions as blocked fractions of (NMDA receptors, activity-driven
+GluR1 insertion, actin polymerisation): each a full block of what it targets (D-AP5, PEP1-TGL,
+latrunculin-A)."""
 DRUG_NAMES = tuple(DRUGS)
 """The labels of a condition's ``drug`` field, in the order of its index."""
 
 
-def drugs_of(condition: Condition) -> Drugs:
-    """The `Drugs` of ``condition``'s ``drug`` index (traceable)."""
-    table = jax.tree.map(lambda *blocked: jnp.stack(blocked), *DRUGS.values())
-    index = jnp.asarray(condition["drug"]).astype(int)
-    return jax.tree.map(lambda blocked: blocked[index], table)
-
-
 def model_in_condition(model: SpineModel, condition: Condition) -> SpineModel:
-    """``model`` with the second spine ``condition["distance"]`` um from the first, and the
-    condition's drugs and temperature."""
+    """``model`` with the second spine ``condition["distance"]`` um from the first, the
+    condition's temperature, and its drug: AP5 scales the NMDA conductance by the unblocked
+    fraction, PEP1-TGL and latrunculin-A set the expression's ``insertion_block`` and
+    ``actin_block`` (`plastic.expression.TraffickingAndRemodelling`)."""
+    index = jnp.asarray(condition["drug"]).astype(int)
+    nmda_block, insertion_block, actin_block = jnp.asarray(tuple(DRUGS.values()))[index]
     position = model.geometry.spines.position
-    return eqx.tree_at(
-        lambda m: (m.geometry.spines.position, m.drugs, m.temperature),
+    model = eqx.tree_at(
+        lambda m: (m.geometry.spines.position, m.nmda.conductance, m.temperature),
         model,
         (
             position.at[1].set(position[0] + condition["distance"]),
-            drugs_of(condition),
+            model.nmda.conductance * (1.0 - nmda_block),
             jnp.asarray(condition["temperature"], dtype=float),
         ),
+    )
+    if model.expression is None:
+        return model
+    return eqx.tree_at(
+        lambda m: (m.expression.insertion_block, m.expression.actin_block),
+        model,
+        (insertion_block, actin_block),
     )
 
 
@@ -115,13 +118,6 @@ def uepsp_amplitude(
     return jnp.max(sim.states.soma_voltage) - sim.states.soma_voltage[0]
 
 
-def recording_model(model: SpineModel, expression) -> SpineModel:
-    """The model (in its condition) that a test uncaging records from, with ``expression``
-    (None: before induction)."""
-    # with_expression applies the drugs; the test recording must not apply them twice.
-    return eqx.tree_at(lambda m: m.drugs, model.with_expression(expression), Drugs())
-
-
 class ImagedCalcium(eqx.Module):
     """The free calcium the paper images during induction (Figs. 6-8): in each spine head and
     in the dendrite under it (`plastic.simulate.Simulation`), just before each pairing and
@@ -176,7 +172,7 @@ def measure(
     """The readouts of ``model`` (in ``condition``) whose induction left ``expression``; the
     uEPSP test recording only when ``uepsp`` (it is the stiff, costly part)."""
     if uepsp:
-        after = uepsp_amplitude(recording_model(model, expression), condition, settings)
+        after = uepsp_amplitude(model.with_expression(expression), condition, settings)
         change = percent_change(after, uepsp_before)
     else:
         change = jnp.full_like(uepsp_before, jnp.nan)
@@ -207,6 +203,6 @@ def run_condition(
     protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
     simulation = simulate(model, protocol, settings=settings)
     final = simulation.final_state
-    before = uepsp_amplitude(recording_model(model, None), condition, settings)
+    before = uepsp_amplitude(model, condition, settings)
     calcium = ImagedCalcium.of(simulation)
     return measure(model, condition, final.expression, before, settings, final, uepsp, calcium)

@@ -26,7 +26,6 @@ from plastic.studies.tazerart2020.protocol import (
     induction_protocol,
     measure,
     model_in_condition,
-    recording_model,
     uepsp_amplitude,
 )
 
@@ -62,7 +61,7 @@ def record_conditions(
             signals.ts,
             *((getattr(signals, part), getattr(drive, part)) for part in _HERMITE_PARTS),
         )
-        before = uepsp_amplitude(recording_model(in_condition, None), condition, settings)
+        before = uepsp_amplitude(in_condition, condition, settings)
         return dict(
             recording=recording,
             pulse_edges=repeat_times(edges, PERIOD, n_pairings),
