@@ -141,7 +141,7 @@ def main(argv=None) -> None:
     sim.add_argument("--out", default="out", help="output folder for the plot")
     sim.set_defaults(run=_simulate)
 
-    from plastic.sweep import READOUTS
+    from plastic.experiment import SPINE_READOUTS
 
     sweep = commands.add_parser(
         "sweep",
@@ -187,7 +187,8 @@ def main(argv=None) -> None:
     sweep.add_argument(
         "--readout",
         action="append",
-        help=f"what to keep (repeatable; one of {sorted(READOUTS)}, default head_calcium_after; "
+        help=f"what to keep (repeatable; one of {sorted(r.name for r in SPINE_READOUTS)}, default "
+        "head_calcium_after; "
         "for a study, its readouts, default all); the first is plotted",
     )
     sweep.add_argument(
