@@ -34,7 +34,8 @@ from plastic.simulate import SolverSettings, simulate
 _ARGUMENTS = inspect.signature(pairing_protocol).parameters
 
 DEFAULT_DISTANCE = 2.0
-"""um: the default ``distance`` of spine 1 from spine 0 (that of ``plastic sweep``)."""
+"""um: the default ``distance`` of spine 1 from spine 0 (also of ``plastic simulate`` and
+``plastic sweep``)."""
 
 
 def _argument(name: str, unit: str, lower: float | None, description: str) -> ConditionField:
@@ -73,7 +74,9 @@ numeric arguments of `pairing_protocol` (each with its default there; lower boun
 needs a positive value: exactly 0 is refused by `SpinePairingExperiment.sized_for`, naming the
 argument), and ``distance`` (default `DEFAULT_DISTANCE`)."""
 
-_PROTOCOL_FIELDS = tuple(field.name for field in SPINE_PAIRING_FIELDS[1:-1])
+_PROTOCOL_FIELDS = tuple(
+    field.name for field in SPINE_PAIRING_FIELDS if field.name not in ("delta_t", "distance")
+)
 
 
 class SpinePairingExperiment(AbstractExperiment):
