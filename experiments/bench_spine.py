@@ -56,6 +56,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import plastic  # noqa: E402, F401  (float64)
+from plastic.experiment import (  # noqa: E402
+    AbstractSpineReadout,
+    FinalEfficacy,
+    SpinePairingExperiment,
+)
 from plastic.fit import load_model  # noqa: E402
 from plastic.protocols import MINUTE  # noqa: E402
 from plastic.reference import solve_with_scipy  # noqa: E402
@@ -66,11 +71,8 @@ from plastic.sparsity import column_colouring, jacobian_structure  # noqa: E402
 from plastic.studies.tazerart2020 import tazerart_model  # noqa: E402
 from plastic.sweep import (  # noqa: E402
     CONDITION,
-    AbstractReadout,
-    Evaluation,
-    FinalEfficacy,
-    InterSpineDistance,
-    ProtocolArgument,
+    ExperimentEvaluation,
+    ExperimentSweep,
     evaluate_chunk,  # the chunk function of run_sweep: the benchmark times what a sweep runs
 )
 
@@ -86,14 +88,15 @@ GIB = 2.0**30
 RODAS5_STAGES = 8  # per step: the first stage's RHS comes with the Jacobian, 7 more RHS calls
 
 
-class AcceptedSteps(AbstractReadout):
+class AcceptedSteps(AbstractSpineReadout):
     """Accepted solver steps of the condition; shape ``()``."""
 
-    name = "accepted_steps"
-    dims = ()
-    unit = "1"
+    name: str = eqx.field(static=True, default="accepted_steps")
+    unit: str = eqx.field(static=True, default="1")
+    dims: tuple[str, ...] = eqx.field(static=True, default=())
+    sites: tuple[str, ...] = eqx.field(static=True, default=())
 
-    def __call__(self, model, protocol, simulation):
+    def read(self, model, protocol, simulation):
         return simulation.num_steps
 
 
@@ -107,18 +110,25 @@ def model_name(args) -> str:
     return "tazerart_model() (fitted defaults)" if args.model is None else f"fitted, {args.model}"
 
 
-def seed_evaluation(args, readouts) -> Evaluation:
-    """The seed protocol on the model, as a function of (delta-t, distance)."""
-    arguments = dict(
+def seed_evaluation(args, readouts) -> ExperimentEvaluation:
+    """The seed protocol on the model, as a function of (delta-t, distance): the evaluation of
+    a sweep over their ranges (its corners checked), whose fixed fields (the quiet time among
+    them) are arrays, inputs of the compiled solve and not constants folded into it."""
+    experiment = SpinePairingExperiment(
+        readouts=readouts,
         n_pairings=args.n_pairings,
         uncaged_spines=(0, 1),
-        # An array, so it is an input of the compiled solve and not a constant folded into it.
-        quiet=jnp.asarray(args.quiet_min * MINUTE),
+        settings=SolverSettings(solver=Rodas5(sparse=args.linear_algebra == "sparse")),
     )
-    targets = (ProtocolArgument("delta_t"), InterSpineDistance())
     model = tazerart_model() if args.model is None else load_model(args.model, tazerart_model())
-    settings = SolverSettings(solver=Rodas5(sparse=args.linear_algebra == "sparse"))
-    return Evaluation(targets, model, arguments, readouts, settings)
+    ranges = {"delta_t": np.array(DELTA_T_RANGE), "distance": np.array(DISTANCE_RANGE)}
+    sweep = ExperimentSweep.build(experiment, model, ranges, {"quiet": args.quiet_min * MINUTE})
+    return sweep.evaluation
+
+
+def configure(evaluation: ExperimentEvaluation, values):
+    """The model and protocol of the condition ``values`` (delta-t ms, distance um)."""
+    return evaluation.experiment.configure(*evaluation.setup(jnp.asarray(values)))
 
 
 def reset_peak_memory() -> None:
@@ -241,10 +251,10 @@ def scipy_compile_seconds(model, protocol) -> float:
 
 def run_scipy(evaluation, values) -> dict:
     """Radau per condition at the solver's tolerances; seconds (compile apart), statistics."""
-    settings = evaluation.settings
+    settings = evaluation.experiment.settings
     rows = []
     for condition in values:
-        model, protocol = evaluation.configure(jnp.asarray(condition))
+        model, protocol = configure(evaluation, condition)
         atol = settings.absolute_tolerances(model.resting_state())
         began = time.perf_counter()
         states, stats = solve_with_scipy(
@@ -268,7 +278,7 @@ def operation_counts(evaluation, sparse: bool) -> dict:
     """Flop of one RHS, one forward-mode Jacobian (with the RHS and df/dt, as `Rodas5` forms
     it), one Rodas5 step (dense or sparse linear algebra) and one Radau factorisation, for the
     model of ``evaluation``."""
-    model, protocol = evaluation.configure(jnp.asarray(sample_conditions(1)[0]))
+    model, protocol = configure(evaluation, sample_conditions(1)[0])
     y0, unravel = ravel_pytree(model.resting_state())
     n = y0.size
     dynamic, static = eqx.partition(model, eqx.is_array)
@@ -514,7 +524,7 @@ def main():
         n = min(args.scipy, batches[-1])
         print(f"scipy Radau: {n} condition(s), one at a time ...", flush=True)
         with jax.default_device(cpu):
-            scipy = run_scipy(seed_evaluation(args, ()), values[:n])
+            scipy = run_scipy(seed_evaluation(args, (FinalEfficacy(),)), values[:n])
         scipy["n"] = n
         scipy["max_efficacy_difference"] = float(
             np.max(np.abs(scipy.pop("efficacy") - rows[-1]["efficacy"][:n]))

@@ -1,4 +1,6 @@
-"""Sweeps: chunking, sharding, resuming, the memory refusal, labels against direct solves, the CLI.
+"""Sweeps of the spine model's pairing protocol (`SpinePairingExperiment` in an
+`ExperimentSweep`): chunking, sharding, resuming, the memory refusal, labels against direct
+solves, the CLI.
 
 Every sweep here is the same 3 x 2 grid (one short pairing, a 4-compartment dendrite, implicit
 Euler: it compiles in 2/3 of the time of the default Rodas5), so the chunk function compiles once
@@ -10,6 +12,8 @@ that read its results come last.
 """
 
 import argparse
+import dataclasses
+import json
 import operator
 import os
 import subprocess
@@ -27,6 +31,13 @@ import xarray as xr
 from plastic import cli, plot
 from plastic import sweep as sweeps
 from plastic.cli.spine import spine_model
+from plastic.experiment import (
+    DendriteCalciumAfter,
+    FinalEfficacy,
+    HeadCalciumAfter,
+    PeakHeadCalcium,
+    SpinePairingExperiment,
+)
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
 from plastic.rules import KinaseCompetition
@@ -46,6 +57,14 @@ PROTOCOL = dict(
     uncaged_spines=(0, 1),
 )
 SETTINGS = SolverSettings(solver=diffrax.ImplicitEuler(), rtol=1e-4, atol=1e-4)
+# The protocol's condition fields (the others at their defaults) and its static settings.
+FIXED = {k: v for k, v in PROTOCOL.items() if k not in ("n_pairings", "uncaged_spines")}
+EXPERIMENT = SpinePairingExperiment(
+    readouts=(HeadCalciumAfter(), PeakHeadCalcium(), DendriteCalciumAfter()),
+    n_pairings=1,
+    uncaged_spines=(0, 1),
+    settings=SETTINGS,
+)
 DELTA_T = (-15.0, 7.0, 13.0)
 DISTANCE = (2.0, 30.0)
 # The same sweep through the command line (a range starting with a minus sign included).
@@ -85,17 +104,12 @@ CLI_ARGUMENTS = [
 ]
 
 
-def small_sweep(delta_t=DELTA_T) -> sweeps.Sweep:
-    return sweeps.Sweep(
-        axes=[sweeps.axis("delta_t", delta_t), sweeps.axis("distance", DISTANCE)],
-        readouts=[
-            sweeps.HeadCalciumAfter(),
-            sweeps.PeakHeadCalcium(),
-            sweeps.DendriteCalciumAfter(),
-        ],
-        model=MODEL,
-        protocol_arguments=PROTOCOL,
-        settings=SETTINGS,
+def small_sweep(delta_t=DELTA_T) -> sweeps.ExperimentSweep:
+    return sweeps.ExperimentSweep.build(
+        EXPERIMENT,
+        MODEL,
+        {"delta_t": delta_t, "distance": DISTANCE},
+        FIXED,
         model_description=DESCRIPTION,
     )
 
@@ -265,18 +279,20 @@ def test_conditions_are_the_grid_in_c_order():
 
 
 def test_axes_set_what_they_name():
-    sweep = sweeps.Sweep(
-        axes=[
-            sweeps.axis("spines.neck_length[1]", [0.5, 2.0], units="um"),
-            sweeps.axis("nmda.conductance", [0.1, 1.0]),
-            sweeps.axis("distance", [5.0, 10.0]),
-            sweeps.axis("period", [300.0, 400.0]),
-        ],
-        readouts=[sweeps.HeadCalciumAfter()],
-        model=MODEL,
-        protocol_arguments=dict(PROTOCOL, delta_t=7.0),
+    sweep = sweeps.ExperimentSweep.build(
+        dataclasses.replace(EXPERIMENT, readouts=(HeadCalciumAfter(),)),
+        MODEL,
+        {
+            "spines.neck_length[1]": [0.5, 2.0],
+            "nmda.conductance": [0.1, 1.0],
+            "distance": [5.0, 10.0],
+            "period": [300.0, 400.0],
+        },
+        dict(FIXED, delta_t=7.0),
+        units={"spines.neck_length[1]": "um"},
     )
-    model, protocol = sweep.evaluation.configure(jnp.array([0.5, 0.25, 7.0, 300.0]))
+    model, condition = sweep.evaluation.setup(jnp.array([0.5, 0.25, 7.0, 300.0]))
+    model, protocol = sweep.experiment.configure(model, condition)
     np.testing.assert_array_equal(model.geometry.spines.neck_length, [1.0, 0.5])
     assert float(model.nmda.conductance) == 0.25
     np.testing.assert_array_equal(model.geometry.spines.position, [40.0, 47.0])
@@ -289,23 +305,19 @@ def test_axes_set_what_they_name():
 @pytest.mark.parametrize(
     "name, values, message",
     [
-        ("n_pairings", [1, 2], "sets array shapes"),
+        ("n_pairings", [1, 2], "a setting of SpinePairingExperiment.*array shapes"),
         ("nmda.nope", [1.0, 2.0], "has no attribute 'nope'"),
         ("geometry.n_compartments", [4.0, 8.0], "not an array parameter"),
         ("spines.neck_length[2]", [1.0, 2.0], "index 2 is out of range"),
         ("spines.neck_length", [-1.0, 1.0], r"corner \(spines.neck_length=-1\).*neck_length"),
         ("delta_t", [-15.0, 500.0], r"corner \(delta_t=500\).*delta_t"),
+        ("period", [0.0, 300.0], r"corner \(period=0\).*period must be"),
         ("distance", [0.0, 500.0], r"corner \(distance=500\).*on the dendrite"),
     ],
 )
 def test_bad_axes_are_refused(name, values, message):
     with pytest.raises(ValueError, match=message):
-        sweeps.Sweep(
-            [sweeps.axis(name, values)],
-            [sweeps.HeadCalciumAfter()],
-            MODEL,
-            dict(PROTOCOL, delta_t=7.0),
-        )
+        sweeps.ExperimentSweep.build(EXPERIMENT, MODEL, {name: values}, dict(FIXED, delta_t=7.0))
 
 
 def test_final_efficacy_reads_the_rule_at_every_spine():
@@ -314,7 +326,7 @@ def test_final_efficacy_reads_the_rule_at_every_spine():
     final = jax.tree.map(lambda x: jnp.stack([x, x]), initial)
     final = eqx.tree_at(lambda s: s.weight, final, jnp.array([1.25, 0.75]))
     simulation = types.SimpleNamespace(final_state=types.SimpleNamespace(rule=final))
-    efficacy = sweeps.FinalEfficacy()(model, None, simulation)
+    efficacy = FinalEfficacy().read(model, None, simulation)
     # A loop over the spines, against the vmap inside the readout.
     spines = [jax.tree.map(operator.itemgetter(i), final) for i in range(2)]
     np.testing.assert_array_equal(efficacy, [model.rule.efficacy(s) for s in spines])
@@ -322,15 +334,29 @@ def test_final_efficacy_reads_the_rule_at_every_spine():
 
 
 def test_bad_sweeps_are_refused():
-    delta_t = [sweeps.axis("delta_t", [1.0, 2.0])]
+    build = sweeps.ExperimentSweep.build
+    delta_t = {"delta_t": [1.0, 2.0]}
+    efficacy = dataclasses.replace(EXPERIMENT, readouts=(FinalEfficacy(),))
     with pytest.raises(ValueError, match="needs a model with a plasticity rule"):
-        sweeps.Sweep(delta_t, [sweeps.FinalEfficacy()], MODEL, PROTOCOL)
-    with pytest.raises(ValueError, match="delta_t must be a sweep axis"):
-        sweeps.Sweep([sweeps.axis("period", [300.0])], [sweeps.HeadCalciumAfter()], MODEL)
-    with pytest.raises(ValueError, match="not arguments of pairing_protocol"):
-        sweeps.Sweep(delta_t, [sweeps.HeadCalciumAfter()], MODEL, dict(n_spines=2))
+        build(efficacy, MODEL, delta_t, FIXED)
+    with pytest.raises(ValueError, match="column 'delta_t' is empty"):
+        build(EXPERIMENT, MODEL, {"period": [300.0, 400.0]})
+    with pytest.raises(ValueError, match=r"\['n_spines'\] are not condition fields"):
+        build(EXPERIMENT, MODEL, delta_t, dict(n_spines=2))
     with pytest.raises(ValueError, match="must be finite"):
-        sweeps.axis("delta_t", [1.0, np.nan])
+        build(EXPERIMENT, MODEL, {"delta_t": [1.0, np.nan]}, FIXED)
+    with pytest.raises(ValueError, match="at least one axis"):
+        build(EXPERIMENT, MODEL, {}, dict(FIXED, delta_t=7.0))
+    with pytest.raises(ValueError, match="units label model-path axes only"):
+        build(EXPERIMENT, MODEL, delta_t, FIXED, units={"delta_t": "s"})
+    with pytest.raises(ValueError, match=r"uncaged_spines \(0, 2\) needs a model of more"):
+        build(dataclasses.replace(EXPERIMENT, uncaged_spines=(0, 2)), MODEL, delta_t, FIXED)
+    # A one-spine model has no spine 1 to move.
+    spine_0 = jax.tree.map(operator.itemgetter(slice(1)), MODEL.geometry.spines)
+    one = eqx.tree_at(lambda m: m.geometry.spines, MODEL, spine_0)
+    single = dataclasses.replace(EXPERIMENT, uncaged_spines=(0,))
+    with pytest.raises(ValueError, match=r"corner \(distance=5\).*needs a model of >= 2 spines"):
+        build(single, one, {"distance": [2.0, 5.0]}, dict(FIXED, delta_t=7.0))
     with pytest.raises(ValueError, match="chunk_size must be a positive multiple"):
         sweeps.run_sweep(small_sweep(), "unused.nc", chunk_size=0)
 
@@ -390,6 +416,13 @@ def test_chunked_equals_unchunked(chunked, subprocess_results):
     np.testing.assert_array_equal(dataset["distance"], DISTANCE)
     assert dataset["distance"].attrs["units"] == "um"
     assert dataset["peak_head_calcium"].attrs["units"] == "uM"
+    # The file records the experiment, its fixed fields, its static settings and the solver.
+    assert dataset.attrs["experiment"] == "SpinePairingExperiment"
+    assert json.loads(dataset.attrs["conditions"])["period"] == 200.0
+    assert json.loads(dataset.attrs["protocol_arguments"]) == dict(
+        n_pairings=1, uncaged_spines=[0, 1]
+    )
+    assert "ImplicitEuler" in dataset.attrs["solver"]
     # One progress line per chunk, with the rate and the time left.
     chunk_lines = [line for line in lines if line.startswith("chunk ")]
     assert [line.split(",")[0] for line in chunk_lines] == [

@@ -91,6 +91,8 @@ def _studies(args) -> None:
 
 
 def main(argv=None) -> None:
+    from plastic.experiment import DEFAULT_DISTANCE, SPINE_READOUTS
+
     parser = argparse.ArgumentParser(prog="plastic", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser(
@@ -136,12 +138,12 @@ def main(argv=None) -> None:
     )
     sim.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
     sim.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
-    sim.add_argument("--distance", type=float, default=2.0, help="inter-spine distance, um")
+    sim.add_argument(
+        "--distance", type=float, default=DEFAULT_DISTANCE, help="inter-spine distance, um"
+    )
     sim.add_argument("--two-spines", action="store_true", help="uncage both spines")
     sim.add_argument("--out", default="out", help="output folder for the plot")
     sim.set_defaults(run=_simulate)
-
-    from plastic.sweep import READOUTS
 
     sweep = commands.add_parser(
         "sweep",
@@ -171,8 +173,9 @@ def main(argv=None) -> None:
     sweep.add_argument(
         "--distance",
         type=parse_values,
-        default=np.array([2.0]),
-        help="spine 1 minus spine 0 position, um, e.g. --distance 0:100:1 (default 2)",
+        default=np.array([DEFAULT_DISTANCE]),
+        help="spine 1 minus spine 0 position, um, e.g. --distance 0:100:1 (default "
+        f"{DEFAULT_DISTANCE:g})",
     )
     sweep.add_argument(
         "--axis",
@@ -187,7 +190,8 @@ def main(argv=None) -> None:
     sweep.add_argument(
         "--readout",
         action="append",
-        help=f"what to keep (repeatable; one of {sorted(READOUTS)}, default head_calcium_after; "
+        help=f"what to keep (repeatable; one of {sorted(r.name for r in SPINE_READOUTS)}, default "
+        "head_calcium_after; "
         "for a study, its readouts, default all); the first is plotted",
     )
     sweep.add_argument(

@@ -10,7 +10,8 @@ def spine_model(args, distance: float | None = None):
     The Tazerart study's fitted model (`plastic.studies.tazerart2020.tazerart_model`), or the
     ``model.eqx`` of ``--model`` (a ``plastic fit`` of it); ``--rule none`` keeps its
     biophysics alone (no rule, expression or coupling). Spine 0 sits at ``--position``, spine 1
-    ``distance`` um further (2 um when None), on ``--compartments`` dendrite compartments.
+    ``distance`` um further (`plastic.experiment.DEFAULT_DISTANCE` when None), on
+    ``--compartments`` dendrite compartments.
 
     Raises:
         ValueError: naming the option, for an unknown rule or a file that is not a model.eqx of
@@ -20,6 +21,7 @@ def spine_model(args, distance: float | None = None):
     import jax.numpy as jnp
 
     from plastic.cli.studies import load_start
+    from plastic.experiment import DEFAULT_DISTANCE
     from plastic.studies.tazerart2020 import tazerart_model
 
     if args.rule not in (None, "none", "kinase_competition"):
@@ -38,7 +40,7 @@ def spine_model(args, distance: float | None = None):
     geometry = model.geometry
     if getattr(args, "compartments", None) is not None:
         geometry = dataclasses.replace(geometry, n_compartments=args.compartments)
-    offset = 2.0 if distance is None else distance
+    offset = DEFAULT_DISTANCE if distance is None else distance
     position = jnp.asarray([args.position, args.position + offset])
     geometry = eqx.tree_at(lambda g: g.spines.position, geometry, position)
     return eqx.tree_at(lambda m: m.geometry, model, geometry), description

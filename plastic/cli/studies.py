@@ -91,8 +91,9 @@ def load_start(path, template, option="--init"):
 def build_study_sweep(args):
     """The `ExperimentSweep` of ``plastic sweep --study NAME``: each ``--axis`` (and ``--dt``)
     with several values is an axis, with one value it fixes that field or model leaf."""
+    from plastic.cli.sweep import split_grid
     from plastic.studies import get_study
-    from plastic.sweep import ExperimentSweep, ModelLeaf
+    from plastic.sweep import ExperimentSweep
 
     study = get_study(args.study)
     choice = study.rule(args.rule)
@@ -106,19 +107,7 @@ def build_study_sweep(args):
     specs = list(args.axis)
     if args.dt is not None:
         specs.insert(0, ("delta_t", args.dt))
-    fields = {field.name for field in study.experiment.fields}
-    axes, fixed = {}, {}
-    for name, values in specs:
-        if len(values) > 1:
-            axes[name] = values
-        elif name in fields:
-            fixed[name] = float(values[0])
-        else:
-            leaf = ModelLeaf(name)
-            leaf.check(model)
-            model, _ = leaf.apply(model, {}, float(values[0]))
-    if not axes:
-        raise ValueError("a sweep needs at least one --axis (or --dt) with several values")
+    axes, fixed, model = split_grid(specs, experiment, model)
     readouts = tuple(dict.fromkeys(args.readout)) if args.readout else None
     print(f"model: {description}", flush=True)
     return ExperimentSweep.build(experiment, model, axes, fixed, readouts, description)

@@ -37,37 +37,46 @@ def _named_values(text: str) -> tuple[str, np.ndarray]:
     return name, parse_values(values)
 
 
+def split_grid(specs, experiment, model):
+    """The axes, fixed fields and model of ``specs`` (``(name, values)`` pairs, in axis order):
+    a name with several values is an axis; with one value it fixes a condition field of
+    ``experiment`` or sets a model leaf of ``model`` (by path, checked)."""
+    from plastic.sweep import ModelLeaf
+
+    fields = {field.name for field in experiment.fields}
+    axes, fixed = {}, {}
+    for name, values in specs:
+        if len(values) > 1:
+            axes[name] = values
+        elif name in fields:
+            fixed[name] = float(values[0])
+        else:
+            leaf = ModelLeaf(name)
+            leaf.check(model)
+            model, _ = leaf.apply(model, {}, float(values[0]))
+    if not axes:
+        raise ValueError("a sweep needs at least one --axis (or --dt) with several values")
+    return axes, fixed, model
+
+
 def build_sweep(args):
-    """The `Sweep` that ``plastic sweep`` runs: options with several values become axes (in the
-    order --dt, --distance, --axis ...), options with one value set the base model or protocol."""
+    """The `ExperimentSweep` of `plastic.experiment.SpinePairingExperiment` that ``plastic
+    sweep`` runs: options with several values become axes (in the order --dt, --distance,
+    --axis ...), options with one value fix a condition field (a `pairing_protocol` argument,
+    the distance) or set a model leaf."""
+    import dataclasses
+
     import diffrax
 
     from plastic.cli.spine import spine_model
+    from plastic.experiment import SPINE_READOUTS, SpinePairingExperiment
     from plastic.protocols import MINUTE
     from plastic.rosenbrock import Rodas5
     from plastic.simulate import SolverSettings
-    from plastic.sweep import READOUTS, Axis, Sweep, target
+    from plastic.sweep import ExperimentSweep
 
     model, description = spine_model(args)
     print(f"model: {description}", flush=True)
-    arguments = dict(
-        n_pairings=40 if args.n_pairings is None else args.n_pairings,
-        period=args.period,
-        first_pairing=args.first_pairing,
-        quiet=(25.0 if args.quiet_min is None else args.quiet_min) * MINUTE,
-        current_amplitude=args.current,
-        uncaged_spines=(0, 1) if args.two_spines else (0,),
-    )
-    delta_t = np.array([13.0]) if args.dt is None else args.dt
-    specs = [("delta_t", delta_t), ("distance", args.distance), *args.axis]
-    axes = []
-    for name, values in specs:
-        where = target(name)
-        if len(values) > 1:
-            axes.append(Axis(where, values))
-        else:
-            where.check(model)
-            model, arguments = where.apply(model, arguments, float(values[0]))
     # Options not given keep the engine's defaults (its solver, per-state tolerances).
     chosen = dict(rtol=args.rtol, atol=args.atol)
     if args.sparse_jacobian and args.solver not in (None, "Rodas5"):
@@ -77,12 +86,26 @@ def build_sweep(args):
     elif args.solver is not None:
         chosen["solver"] = Rodas5() if args.solver == "Rodas5" else getattr(diffrax, args.solver)()
     settings = SolverSettings(**{k: v for k, v in chosen.items() if v is not None})
+    known = {readout.name: readout for readout in SPINE_READOUTS}
     names = dict.fromkeys(args.readout or ["head_calcium_after"])
-    unknown = [name for name in names if name not in READOUTS]
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(READOUTS)}")
-    readouts = [READOUTS[name]() for name in names]
-    return Sweep(axes, readouts, model, arguments, settings, description)
+        raise ValueError(f"--readout {unknown}: the spine sweep's readouts are {sorted(known)}")
+    experiment = SpinePairingExperiment(
+        readouts=tuple(known[name] for name in names),
+        uncaged_spines=(0, 1) if args.two_spines else (0,),
+        settings=settings,
+    )
+    if args.n_pairings is not None:
+        experiment = dataclasses.replace(experiment, n_pairings=args.n_pairings)
+    fixed = dict(period=args.period, first_pairing=args.first_pairing)
+    fixed["current_amplitude"] = args.current
+    if args.quiet_min is not None:
+        fixed["quiet"] = args.quiet_min * MINUTE
+    delta_t = np.array([13.0]) if args.dt is None else args.dt
+    specs = [("delta_t", delta_t), ("distance", args.distance), *args.axis]
+    axes, given, model = split_grid(specs, experiment, model)
+    return ExperimentSweep.build(experiment, model, axes, {**fixed, **given}, None, description)
 
 
 def _sweep(args) -> None:

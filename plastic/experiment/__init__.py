@@ -4,6 +4,10 @@ data = load_dataset("my_bursts.csv")                  # tidy rows: conditions, r
 experiment = SpikePairingExperiment()                 # condition fields, readouts, how to run
 predictor = Predictor.from_data(experiment, data)     # distinct conditions, batched
 objective = plastic.fit.Objective(predictor, data)    # chi-square, for plastic.fit.fit
+
+Experiments here: `SpikePairingExperiment` and `VoltageClampExperiment` (spike-driven rules),
+`SpinePairingExperiment` (the uncaging pairing protocol on a `plastic.model.SpineModel`, read out
+by `AbstractSpineReadout`s); each study in `plastic.studies` defines its own.
 """
 
 from plastic.experiment.dataset import DataSet as DataSet
@@ -20,5 +24,15 @@ from plastic.experiment.predictor import Predictor as Predictor
 from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
 from plastic.experiment.spike_pairing import Efficacy as Efficacy
 from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePairingExperiment
+from plastic.experiment.spine_pairing import DEFAULT_DISTANCE as DEFAULT_DISTANCE
+from plastic.experiment.spine_pairing import SPINE_PAIRING_FIELDS as SPINE_PAIRING_FIELDS
+from plastic.experiment.spine_pairing import SpinePairingExperiment as SpinePairingExperiment
+from plastic.experiment.spine_readouts import SPINE_READOUTS as SPINE_READOUTS
+from plastic.experiment.spine_readouts import AbstractSpineReadout as AbstractSpineReadout
+from plastic.experiment.spine_readouts import DendriteCalciumAfter as DendriteCalciumAfter
+from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
+from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
+from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
+from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
 from plastic.experiment.voltage_clamp import VOLTAGE_CLAMP_FIELDS as VOLTAGE_CLAMP_FIELDS
 from plastic.experiment.voltage_clamp import VoltageClampExperiment as VoltageClampExperiment

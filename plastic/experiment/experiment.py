@@ -122,6 +122,12 @@ class AbstractReadout(eqx.Module):
             ValueError: naming ``where``, for a site this readout is not read at.
         """
         if not self.sites:
+            if self.dims:
+                raise ValueError(
+                    f"{where}: readout {self.name!r} has dims {list(self.dims)} but no sites, "
+                    "so a data row cannot name which of its values it is; data rows can only "
+                    "give readouts that have one value or name their sites"
+                )
             return 0
         if site not in self.sites:
             raise ValueError(
@@ -163,8 +169,8 @@ Cell = tuple[int, str, int]
 class AbstractExperiment(eqx.Module):
     """An experiment: its condition fields, its readouts, and how a condition is simulated.
 
-    Subclasses define `fields`, `readouts` and `run`; `check_model`, `sized_for` and `prepare`
-    have defaults.
+    Subclasses define `fields`, `readouts` and `run`; `check_model`, `model_in_condition`,
+    `sized_for`, `prepare` and `attributes` have defaults.
     """
 
     fields: eqx.AbstractVar[tuple[ConditionField, ...]]
@@ -177,6 +183,19 @@ class AbstractExperiment(eqx.Module):
 
     def check_model(self, model: PyTree) -> None:
         """Raise ``ValueError`` if this experiment cannot run ``model`` (default: accept)."""
+
+    def model_in_condition(self, model: PyTree, condition: Condition) -> PyTree:
+        """``model`` as ``condition`` sets it up (e.g. a spine moved to the condition's
+        distance), where `run` changes the model; default: ``model``. With concrete values it
+        may raise ``ValueError`` for a condition the model cannot take; a sweep reruns the
+        model's checks on it at every corner of its grid."""
+        del condition
+        return model
+
+    def attributes(self) -> dict[str, str | int | float]:
+        """What a result file (a sweep's) records of this experiment's settings besides its
+        condition fields, e.g. its solver; default: nothing."""
+        return {}
 
     def sized_for(self, conditions: Mapping[str, np.ndarray]) -> "AbstractExperiment":
         """This experiment with any static sizes (event counts to pad to) set for the batch of

@@ -1,13 +1,13 @@
-"""Sweeps: a protocol run over a grid of conditions, with a labelled and resumable result.
+"""Sweeps: an experiment run over a grid of conditions, with a labelled and resumable result.
 
-A `Sweep` names its axes and its readouts. An axis is any argument of `pairing_protocol`
-(``delta_t``, ``period``, ...), the inter-spine ``distance`` (position of spine 1 minus position
-of spine 0, um) or any array leaf of the `SpineModel` by its attribute path (``nmda.conductance``,
-``spines.neck_length``, ``rule.tau``; ``[i]`` picks spine i). A readout is a named function of
-(model, protocol, `Simulation`) with named dims (`HeadCalciumAfter`, `PeakHeadCalcium`,
-`DendriteCalciumAfter`, `FinalEfficacy`, or a subclass of `AbstractReadout`). An
-`ExperimentSweep` does the same for any `plastic.experiment.AbstractExperiment`: its axes are
-the experiment's condition fields or model leaves, its readouts the experiment's.
+An `ExperimentSweep` sweeps any `plastic.experiment.AbstractExperiment` (the spine model's
+pairing protocol is `plastic.experiment.SpinePairingExperiment`; each study has its own): its
+axes are the experiment's condition fields (`ConditionValue`: for the pairing protocol
+``delta_t``, ``period``, ..., the inter-spine ``distance``) or array leaves of the model by
+attribute path (`ModelLeaf`: ``nmda.conductance``, ``spines.neck_length``, ``rule.tau``; ``[i]``
+picks spine i); its readouts are the experiment's (for the pairing protocol
+`plastic.experiment.HeadCalciumAfter`, ``PeakHeadCalcium``, ``DendriteCalciumAfter``,
+``FinalEfficacy``, or a subclass of `plastic.experiment.AbstractSpineReadout`).
 
 `run_sweep` evaluates the grid in chunks of ``chunk_size`` conditions. One compiled function
 evaluates a chunk: the chunk is laid out across all devices along its condition axis
@@ -28,14 +28,8 @@ with scipy's NetCDF3 writer (portable, byte-for-byte deterministic, no HDF5 need
 axes followed by the readout's own dims, and the partial folder is removed.
 """
 
-from plastic.sweep.experiment import ConditionValue as ConditionValue
+from plastic.sweep.experiment import ExperimentEvaluation as ExperimentEvaluation
 from plastic.sweep.experiment import ExperimentSweep as ExperimentSweep
-from plastic.sweep.readouts import READOUTS as READOUTS
-from plastic.sweep.readouts import AbstractReadout as AbstractReadout
-from plastic.sweep.readouts import DendriteCalciumAfter as DendriteCalciumAfter
-from plastic.sweep.readouts import FinalEfficacy as FinalEfficacy
-from plastic.sweep.readouts import HeadCalciumAfter as HeadCalciumAfter
-from plastic.sweep.readouts import PeakHeadCalcium as PeakHeadCalcium
 from plastic.sweep.run import CONDITION as CONDITION
 from plastic.sweep.run import MEMORY_FRACTION as MEMORY_FRACTION
 from plastic.sweep.run import SweepTooLargeError as SweepTooLargeError
@@ -43,13 +37,8 @@ from plastic.sweep.run import device_memory_limit as device_memory_limit
 from plastic.sweep.run import evaluate_chunk as evaluate_chunk
 from plastic.sweep.run import host_memory_available as host_memory_available
 from plastic.sweep.run import run_sweep as run_sweep
-from plastic.sweep.spine import Evaluation as Evaluation
-from plastic.sweep.spine import Sweep as Sweep
-from plastic.sweep.targets import PROTOCOL_ARGUMENT_UNITS as PROTOCOL_ARGUMENT_UNITS
+from plastic.sweep.targets import AbstractGrid as AbstractGrid
 from plastic.sweep.targets import AbstractTarget as AbstractTarget
 from plastic.sweep.targets import Axis as Axis
-from plastic.sweep.targets import InterSpineDistance as InterSpineDistance
+from plastic.sweep.targets import ConditionValue as ConditionValue
 from plastic.sweep.targets import ModelLeaf as ModelLeaf
-from plastic.sweep.targets import ProtocolArgument as ProtocolArgument
-from plastic.sweep.targets import axis as axis
-from plastic.sweep.targets import target as target

@@ -114,7 +114,7 @@ def _open_partial(folder: str, fingerprint: str, overwrite: bool) -> set[int]:
             if json.load(file)["fingerprint"] != fingerprint:
                 raise ValueError(
                     f"{folder} holds partial results of a different sweep (axes, readouts, "
-                    "model, protocol, solver or chunk size differ); delete it, choose another "
+                    "model, experiment or chunk size differ); delete it, choose another "
                     "output file or pass overwrite=True"
                 )
         found = (re.fullmatch(r"chunk_(\d+)\.npz", name) for name in os.listdir(folder))
@@ -185,7 +185,7 @@ def run_sweep(
     """Evaluate every condition of ``sweep`` and write the labelled result to ``path`` (NetCDF).
 
     Args:
-        sweep: the grid and readouts: a `Sweep` of the spine model or an `ExperimentSweep`.
+        sweep: the grid and readouts, an `ExperimentSweep`.
         path: the output file. Finished chunks are kept in ``path + ".partial"`` until the end;
             a later call with the same sweep and chunk size resumes from there (on any number
             of devices), and a call whose ``path`` already holds this sweep's result loads it.

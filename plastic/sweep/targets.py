@@ -1,43 +1,24 @@
-"""Axes of a sweep: where one value of a condition goes (a protocol argument, the inter-spine
-distance, a model leaf), and the grid axis that holds its values.
+"""Axes of a sweep: where one value of a condition goes (a condition field of the experiment or
+a leaf of the model), the grid axis that holds its values, and the grid.
 """
 
 import abc
 import math
 import re
-from types import MappingProxyType
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PyTree
 
-from plastic.model import SpineModel
+from plastic.experiment import ConditionField
 
-PROTOCOL_ARGUMENT_UNITS = MappingProxyType(
-    {
-        "delta_t": "ms",
-        "period": "ms",
-        "second_spine_delay": "ms",
-        "uncaging_duration": "ms",
-        "current_duration": "ms",
-        "current_amplitude": "pA",
-        "first_pairing": "ms",
-        "quiet": "ms",
-    }
-)
-"""The numeric arguments of `pairing_protocol` that can be swept, and their units."""
-
-_STRUCTURAL_PROTOCOL_ARGUMENTS = ("n_pairings", "uncaged_spines", "n_spines")
 _GEOMETRY_PARTS = ("soma", "dendrite", "spines")
 _MODEL_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\[(\d+)\])?$")
 
 
-# Axes: where one value of a condition goes.
-
-
 class AbstractTarget(eqx.Module):
-    """Where an axis value enters: a protocol argument or a model leaf."""
+    """Where an axis value enters: a condition field or a model leaf."""
 
     @property
     @abc.abstractmethod
@@ -50,64 +31,32 @@ class AbstractTarget(eqx.Module):
         """Units of the axis values."""
 
     @abc.abstractmethod
-    def check(self, model: SpineModel) -> None:
-        """Raise ``ValueError`` if this target does not exist in ``model`` or its protocol."""
+    def check(self, model: PyTree) -> None:
+        """Raise ``ValueError`` if this target does not exist in ``model``."""
 
     @abc.abstractmethod
-    def apply(
-        self, model: SpineModel, arguments: dict, value: Float[Array, ""]
-    ) -> tuple[SpineModel, dict]:
-        """``model`` and the `pairing_protocol` keyword ``arguments`` with ``value`` set."""
+    def apply(self, model: PyTree, condition: dict, value: Float[Array, ""]) -> tuple[PyTree, dict]:
+        """``model`` and ``condition`` (field name -> value) with ``value`` set."""
 
 
-class ProtocolArgument(AbstractTarget):
-    """A numeric argument of `pairing_protocol` (a key of `PROTOCOL_ARGUMENT_UNITS`)."""
+class ConditionValue(AbstractTarget):
+    """A condition field of an experiment (e.g. ``delta_t``, ``frequency``, ``v_clamp``)."""
 
-    argument: str = eqx.field(static=True)
+    field: ConditionField = eqx.field(static=True)
 
     @property
     def name(self) -> str:
-        return self.argument
+        return self.field.name
 
     @property
     def units(self) -> str:
-        return PROTOCOL_ARGUMENT_UNITS[self.argument]
+        return self.field.unit
 
-    def check(self, model):
-        if self.argument in _STRUCTURAL_PROTOCOL_ARGUMENTS:
-            raise ValueError(
-                f"the protocol argument {self.argument!r} sets array shapes and cannot be a sweep "
-                "axis; run one sweep per value"
-            )
-        if self.argument not in PROTOCOL_ARGUMENT_UNITS:
-            raise ValueError(
-                f"unknown protocol argument {self.argument!r}; sweepable arguments are "
-                f"{sorted(PROTOCOL_ARGUMENT_UNITS)}"
-            )
+    def check(self, model) -> None:
+        """Fields are checked by `ExperimentSweep.build` against their ranges."""
 
-    def apply(self, model, arguments, value):
-        return model, {**arguments, self.argument: value}
-
-
-class InterSpineDistance(AbstractTarget):
-    """Position of spine 1 minus position of spine 0, um (spine 0 stays where it is)."""
-
-    @property
-    def name(self) -> str:
-        return "distance"
-
-    @property
-    def units(self) -> str:
-        return "um"
-
-    def check(self, model):
-        if model.n_spines < 2:
-            raise ValueError(f"the distance axis needs >= 2 spines; the model has {model.n_spines}")
-
-    def apply(self, model, arguments, value):
-        position = model.geometry.spines.position
-        moved = position.at[1].set(position[0] + value)
-        return eqx.tree_at(lambda m: m.geometry.spines.position, model, moved), arguments
+    def apply(self, model, condition, value):
+        return model, {**condition, self.field.name: value}
 
 
 class ModelLeaf(AbstractTarget):
@@ -174,23 +123,11 @@ class ModelLeaf(AbstractTarget):
                 f"{tuple(node.shape)}"
             )
 
-    def apply(self, model, arguments, value):
+    def apply(self, model, condition, value):
         index = self._attributes()[1]
         leaf = self._get(model)
         new = jnp.full_like(leaf, value) if index is None else leaf.at[..., index].set(value)
-        return eqx.tree_at(self._get, model, new), arguments
-
-
-def target(name: str, units: str | None = None) -> AbstractTarget:
-    """The target that an axis name denotes: ``distance``, a protocol argument or a model path.
-
-    ``units`` labels a model path's values (protocol arguments and distance know theirs).
-    """
-    if name == "distance":
-        return InterSpineDistance()
-    if name in PROTOCOL_ARGUMENT_UNITS or name in _STRUCTURAL_PROTOCOL_ARGUMENTS:
-        return ProtocolArgument(name)
-    return ModelLeaf(name, "" if units is None else units)
+        return eqx.tree_at(self._get, model, new), condition
 
 
 def _axis_values(values) -> np.ndarray:
@@ -225,11 +162,6 @@ class Axis(eqx.Module):
     @property
     def units(self) -> str:
         return self.target.units
-
-
-def axis(name: str, values, units: str | None = None) -> Axis:
-    """An `Axis` from a name (see `target`) and its values."""
-    return Axis(target(name, units), values)
 
 
 class AbstractGrid(eqx.Module):
