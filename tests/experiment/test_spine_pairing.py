@@ -124,7 +124,7 @@ def test_one_simulation_saves_only_what_the_readouts_asked_for_need(monkeypatch)
 def test_a_predictor_refuses_rows_of_a_readout_without_sites():
     row = dict(condition="c", readout="head_calcium_after", mean=1.0, sem=0.1, n=1, unit="uM",
                source="test", delta_t=7.0)  # fmt: skip
-    with pytest.raises(ValueError, match=r"'head_calcium_after' has dims \['spine'\] but no sites"):
+    with pytest.raises(ValueError, match=r"'head_calcium_after' has dims \('spine',\); a row"):
         Predictor.from_data(EXPERIMENT, dataset_from_records([row]))
     # Readouts of one value, or that name their sites, are mapped as before.
     weight = dict(row, readout="weight", unit="ratio", n_bursts=1, burst_period=1000.0)
