@@ -306,8 +306,8 @@ def test_axes_set_what_they_name():
     "name, values, message",
     [
         ("n_pairings", [1, 2], "a setting of SpinePairingExperiment.*array shapes"),
-        ("nmda.nope", [1.0, 2.0], "has no attribute 'nope'"),
-        ("geometry.n_compartments", [4.0, 8.0], "not an array parameter"),
+        ("nmda.nope", [1.0, 2.0], "'nope' is not a field of SpineModel.nmda"),
+        ("geometry.n_compartments", [4.0, 8.0], "only floating-point leaves"),
         ("spines.neck_length[2]", [1.0, 2.0], "index 2 is out of range"),
         ("spines.neck_length", [-1.0, 1.0], r"corner \(spines.neck_length=-1\).*neck_length"),
         ("delta_t", [-15.0, 500.0], r"corner \(delta_t=500\).*delta_t"),

@@ -10,7 +10,6 @@ The unconstrained point of a fit is a tuple with one array per parameter, each o
 leaf (a scalar, or e.g. one value per spine); a batch of starts adds a leading axis.
 """
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -22,6 +21,7 @@ from jaxtyping import Array, PRNGKeyArray, PyTree
 
 from plastic._validation import check_range
 from plastic.fit.transforms import AbstractTransform, transform_for_bounds
+from plastic.paths import ModelPath
 
 _START_MARGIN = 0.01
 """Random starts avoid this fraction of the bounded box at each end: a start on a bound sits where
@@ -34,7 +34,8 @@ class Parameter(eqx.Module):
     """One fitted leaf of a model: its path, open bounds, scale and start box.
 
     Attributes:
-        path: dotted attribute path from the model to the leaf, e.g. ``"rule.tau_camkii"``.
+        path: the leaf, a `plastic.paths.ModelPath` (as a sweep axis names it), e.g.
+            ``"rule.tau_camkii"`` or ``"spines.neck_length[0]"`` (one element).
         lower, upper: open bounds in the leaf's unit; ``None`` for none.
         log: the parameter is a positive scale (a rate, a time constant, a conductance): it is
             transformed, and its random starts drawn, on a log scale. ``lower`` must then be
@@ -72,11 +73,7 @@ class Parameter(eqx.Module):
         start: tuple[float, float] | None = None,
         scale: float | None = None,
     ):
-        parts = path.split(".") if isinstance(path, str) else []
-        if not parts or not all(part.isidentifier() or part.isdigit() for part in parts):
-            raise ValueError(
-                f"Parameter path must be dotted attribute names, e.g. 'rule.tau'; got {path!r}"
-            )
+        ModelPath(path)  # the syntax, before anything else
         self.path = path
         self.transform = transform_for_bounds(
             f"Parameter {path!r}", lower, upper, log=log, scale=scale
@@ -173,7 +170,9 @@ class FitParameters(eqx.Module):
         if repeated:
             raise ValueError(f"parameters: each path may appear once; repeated: {repeated}")
         for parameter in parameters:
-            value = _float_leaf(model, parameter.path)
+            where = ModelPath(parameter.path)
+            where.check(model)
+            value = where.get(model)
             parameter.check_inside(
                 f"initial value of {parameter.path!r} (the model's value)", np.asarray(value)
             )
@@ -188,7 +187,7 @@ class FitParameters(eqx.Module):
     def to_unconstrained(self, model: PyTree) -> Unconstrained:
         """The unconstrained point of ``model``'s parameter values."""
         return tuple(
-            p.transform.to_unconstrained(jnp.asarray(_leaf(model, p.path), float))
+            p.transform.to_unconstrained(jnp.asarray(ModelPath(p.path).get(model), float))
             for p in self.parameters
         )
 
@@ -205,18 +204,14 @@ class FitParameters(eqx.Module):
         return self.with_values(self.to_values(unconstrained))
 
     def with_values(self, values: Mapping[str, Array]) -> PyTree:
-        """The template model with the parameters set to ``values`` (path -> array of the leaf's
-        shape); unchecked, so that it works under `jax.jit`."""
-        old = [jnp.asarray(_leaf(self.model, name)) for name in self.names]
-        new = tuple(
-            jnp.asarray(values[name], leaf.dtype).reshape(leaf.shape)
-            for name, leaf in zip(self.names, old, strict=True)
-        )
-        return eqx.tree_at(
-            lambda m: tuple(_leaf(m, name) for name in self.names),
-            self.model,
-            new,
-        )
+        """The template model with the parameters set to ``values`` (path -> array of the
+        shape the path names); unchecked, so that it works under `jax.jit`."""
+        model = self.model
+        for name in self.names:
+            where = ModelPath(name)
+            shape = jnp.shape(where.get(self.model))
+            model = where.set(model, jnp.reshape(jnp.asarray(values[name]), shape))
+        return model
 
     def check_values(self, values: Mapping[str, object], where: str, batch: int | None = None):
         """The unconstrained point of ``values`` (path -> value), after checking it.
@@ -236,7 +231,7 @@ class FitParameters(eqx.Module):
             )
         unconstrained = []
         for p in self.parameters:
-            shape = jnp.shape(_leaf(self.model, p.path))
+            shape = jnp.shape(ModelPath(p.path).get(self.model))
             expected = shape if batch is None else (batch, *shape)
             value = np.asarray(values[p.path], dtype=float)
             if value.shape != expected:
@@ -268,41 +263,3 @@ class FitParameters(eqx.Module):
             value = jnp.exp(drawn) if p.log else drawn
             starts.append(jnp.concatenate([u0[None], p.transform.to_unconstrained(value)]))
         return tuple(starts)
-
-
-def _leaf(model: PyTree, path: str):
-    """The node at ``path``; a clear error naming the path if there is none."""
-    node = model
-    walked = type(model).__name__
-    for part in path.split("."):
-        if part.isdigit() and isinstance(node, (tuple, list)):
-            if int(part) >= len(node):
-                raise ValueError(f"parameter {path!r}: {walked} has only {len(node)} entries")
-            node = node[int(part)]
-        elif dataclasses.is_dataclass(node) and part in {f.name for f in dataclasses.fields(node)}:
-            node = getattr(node, part)
-        else:
-            fields = (
-                [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else []
-            )
-            raise ValueError(
-                f"parameter {path!r}: {part!r} is not a field of {walked} "
-                f"({type(node).__name__}); its fields are {fields}"
-            )
-        walked += f".{part}"
-    return node
-
-
-def _float_leaf(model: PyTree, path: str):
-    """The leaf at ``path``; a clear error naming the path if it is not a floating-point number."""
-    node = _leaf(model, path)
-    if isinstance(node, eqx.Module) or not eqx.is_array_like(node):
-        raise ValueError(
-            f"parameter {path!r} is a {type(node).__name__}, not a number; name one of its fields"
-        )
-    if not jnp.issubdtype(jnp.result_type(node), jnp.floating):
-        raise ValueError(
-            f"parameter {path!r} has dtype {jnp.result_type(node)}; only floating-point leaves "
-            "can be fitted"
-        )
-    return node

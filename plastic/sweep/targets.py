@@ -4,17 +4,13 @@ a leaf of the model), the grid axis that holds its values, and the grid.
 
 import abc
 import math
-import re
 
 import equinox as eqx
-import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic.experiment import ConditionField
-
-_GEOMETRY_PARTS = ("soma", "dendrite", "spines")
-_MODEL_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\[(\d+)\])?$")
+from plastic.paths import ModelPath
 
 
 class AbstractTarget(eqx.Module):
@@ -60,14 +56,12 @@ class ConditionValue(AbstractTarget):
 
 
 class ModelLeaf(AbstractTarget):
-    """An array leaf of the model by attribute path, e.g. ``nmda.conductance``.
-
-    ``soma.``, ``dendrite.`` and ``spines.`` abbreviate ``geometry.soma.`` etc. A trailing
-    ``[i]`` sets element i of the last axis (spine i of a per-spine field); without it every
-    element of the leaf is set to the value.
+    """A leaf of the model by path (`plastic.paths.ModelPath`, the syntax of ``plastic fit
+    --parameter`` too), e.g. ``nmda.conductance`` or ``spines.neck_length[0]``; without an index
+    every element of the leaf is set to the value.
 
     Attributes:
-        path: as written, e.g. ``spines.neck_length[0]``.
+        path: as written.
         unit: units of the values, for the labels ("" if not given).
     """
 
@@ -75,11 +69,7 @@ class ModelLeaf(AbstractTarget):
     unit: str = eqx.field(static=True, default="")
 
     def __check_init__(self):
-        if _MODEL_PATH.match(self.path) is None:
-            raise ValueError(
-                f"axis {self.path!r} is not an attribute path like 'nmda.conductance' or "
-                "'spines.neck_length[0]'"
-            )
+        ModelPath(self.path)
 
     @property
     def name(self) -> str:
@@ -89,45 +79,11 @@ class ModelLeaf(AbstractTarget):
     def units(self) -> str:
         return self.unit
 
-    def _attributes(self) -> tuple[tuple[str, ...], int | None]:
-        path, index = _MODEL_PATH.match(self.path).groups()
-        attributes = tuple(path.split("."))
-        if attributes[0] in _GEOMETRY_PARTS:
-            attributes = ("geometry",) + attributes
-        return attributes, None if index is None else int(index)
-
-    def _get(self, model):
-        node = model
-        for attribute in self._attributes()[0]:
-            node = getattr(node, attribute)
-        return node
-
     def check(self, model):
-        attributes, index = self._attributes()
-        node = model
-        for depth, attribute in enumerate(attributes):
-            if not hasattr(node, attribute):
-                raise ValueError(
-                    f"axis {self.path!r}: {'.'.join(('model',) + attributes[:depth])} has no "
-                    f"attribute {attribute!r}"
-                )
-            node = getattr(node, attribute)
-        if not (eqx.is_array(node) and jnp.issubdtype(node.dtype, jnp.floating)):
-            raise ValueError(
-                f"axis {self.path!r} is not an array parameter of the model (got "
-                f"{type(node).__name__}); structural settings cannot be swept"
-            )
-        if index is not None and not (node.ndim >= 1 and index < node.shape[-1]):
-            raise ValueError(
-                f"axis {self.path!r}: index {index} is out of range for a leaf of shape "
-                f"{tuple(node.shape)}"
-            )
+        ModelPath(self.path).check(model)
 
     def apply(self, model, condition, value):
-        index = self._attributes()[1]
-        leaf = self._get(model)
-        new = jnp.full_like(leaf, value) if index is None else leaf.at[..., index].set(value)
-        return eqx.tree_at(self._get, model, new), condition
+        return ModelPath(self.path).set(model, value), condition
 
 
 def _axis_values(values) -> np.ndarray:

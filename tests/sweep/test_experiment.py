@@ -61,7 +61,7 @@ def test_a_model_leaf_axis_moves_the_model():
         ({"frequency": [2.0, 40.0]}, dict(delta_t=5.0, v_clamp=1.0, **BURSTS),
          r"\['v_clamp'\] are not condition fields"),
         ({"frequency": [0.5, 2.0]}, dict(delta_t=5.0, **BURSTS), r"burst_period must be"),
-        ({"rule.nothing": [1.0, 2.0]}, dict(delta_t=5.0, **BURSTS), "has no attribute 'nothing'"),
+        ({"rule.nothing": [1.0, 2.0]}, dict(delta_t=5.0, **BURSTS), "'nothing' is not a field of"),
         ({"n_bursts": [1.5, 2.0]}, dict(delta_t=5.0, frequency=2.0, n_per_burst=5,
                                          burst_period=4e3), "'n_bursts' must be a whole number"),
     ],
