@@ -14,7 +14,8 @@ import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 # A guard against a hung cell, not a speed target (speed lives in experiments/bench_*.py): the
-# slowest notebook takes ~95 s on an idle 2-core machine and twice that under load.
+# slowest notebook (02) takes ~145 s on an idle 2-core machine, most of it compiling the
+# replay gradient, and ~240 s beside the other test worker.
 CELL_TIMEOUT = 600  # s
 
 
