@@ -96,14 +96,8 @@ def build_study_sweep(args):
     from plastic.sweep import ExperimentSweep
 
     study = get_study(args.study)
-    choice = study.rule(args.rule)
     experiment = _with_timing(study.experiment, args)
-    model = choice.model()
-    description = f"study {study.name} --rule {args.rule or study.default_rule}: "
-    description += choice.description
-    if args.model is not None:
-        model = load_start(args.model, model, "--model")
-        description = f"the model of {args.model} (study {study.name})"
+    model, description = study_model(args, study)
     specs = list(args.axis)
     if args.dt is not None:
         specs.insert(0, ("delta_t", args.dt))
@@ -111,6 +105,17 @@ def build_study_sweep(args):
     readouts = tuple(dict.fromkeys(args.readout)) if args.readout else None
     print(f"model: {description}", flush=True)
     return ExperimentSweep.build(experiment, model, axes, fixed, readouts, description)
+
+
+def study_model(args, study):
+    """The model ``--rule`` of ``study`` starts from, or the fit of it in ``--model``, and a
+    description of it."""
+    choice = study.rule(args.rule)
+    if args.model is not None:
+        model = load_start(args.model, choice.model(), "--model")
+        return model, f"the model of {args.model} (study {study.name})"
+    rule = args.rule or study.default_rule
+    return choice.model(), f"study {study.name} --rule {rule}: {choice.description}"
 
 
 def _with_timing(experiment, args):
@@ -147,13 +152,8 @@ def simulate_study(args) -> None:
 
     try:
         study = get_study(args.study)
-        choice = study.rule(args.rule)
         experiment = _with_timing(study.experiment, args)
-        model = choice.model()
-        description = f"study {study.name} --rule {args.rule or study.default_rule}"
-        if args.model is not None:
-            model = load_start(args.model, model, "--model")
-            description = f"the model of {args.model} (study {study.name})"
+        model, description = study_model(args, study)
         experiment.check_model(model)
         given = {}
         for item in args.condition:
@@ -167,10 +167,7 @@ def simulate_study(args) -> None:
                 given[name] = value  # a label, e.g. a drug
         if args.delta_t is not None:
             given.setdefault("delta_t", args.delta_t)
-        condition = {}
-        for field in experiment.fields:
-            value = given.get(field.name, field.default)
-            condition[field.name] = field.encode("--condition", np.nan if value is None else value)
+        condition = experiment.encode_condition(given, "--condition")
         names = tuple(
             r.name for r in experiment.readouts if not isinstance(r, AbstractAcrossConditions)
         )

@@ -119,8 +119,15 @@ class AbstractReadout(eqx.Module):
         """The index of a data row's ``site`` among `sites` (0 for a one-site readout).
 
         Raises:
-            ValueError: naming ``where``, for a site this readout is not read at.
+            ValueError: naming ``where``, for a readout a row cannot read (one with axes other
+                than its sites) or a site this readout is not read at.
         """
+        if any(dim != "site" for dim in self.dims):
+            raise ValueError(
+                f"{where}: readout {self.name!r} has dims {self.dims}; a row reads one "
+                "number (the readout, or its value at a site): read it per condition "
+                "(Predictor.condition_values) or sweep it"
+            )
         if not self.sites:
             if self.dims:
                 raise ValueError(
@@ -234,6 +241,23 @@ class AbstractExperiment(eqx.Module):
             f"{type(self).__name__} has no {kind} {name!r}; {listing} {[i.name for i in items]}"
         )
 
+    def encode_condition(
+        self, values: Mapping[str, object], where: str, omit: tuple[str, ...] = ()
+    ) -> dict[str, float]:
+        """One condition from ``values`` (field name -> number, or label of a text field; a
+        field not given, or given as NaN, takes its default), every field but those in
+        ``omit``.
+
+        Raises:
+            ValueError: naming ``where`` and the field, for a value outside its field's range
+                or a field without a value or default (`ConditionField.encode`).
+        """
+        return {
+            field.name: field.encode(where, values.get(field.name, math.nan))
+            for field in self.fields
+            if field.name not in omit
+        }
+
     def measure_each(
         self, model: PyTree, condition: Condition, names: tuple[str, ...]
     ) -> tuple[Array, ...]:
@@ -241,12 +265,6 @@ class AbstractExperiment(eqx.Module):
         conditions)."""
         result = self.run(model, condition)
         return tuple(self.readout(name)(model, condition, result) for name in names)
-
-    def measure(self, model: PyTree, condition: Condition, names: tuple[str, ...]) -> Array:
-        """The readouts ``names`` of one condition, each flattened, concatenated: shape
-        ``(len(names),)`` for scalar readouts."""
-        measured = self.measure_each(model, condition, names)
-        return jnp.concatenate([jnp.ravel(value) for value in measured])
 
     def check_data(self, data: DataSet) -> None:
         """Raise ``ValueError`` naming what ``data`` lacks for this experiment: condition
@@ -298,19 +316,11 @@ class AbstractExperiment(eqx.Module):
                     f"{where}: readout {readout.name!r} must be given in unit {readout.unit!r}; "
                     f"got {data.unit[i]!r}"
                 )
-            if any(dim != "site" for dim in readout.dims):
-                raise ValueError(
-                    f"{where}: readout {readout.name!r} has dims {readout.dims}; a row reads one "
-                    "number (the readout, or its value at a site): read it per condition "
-                    "(Predictor.condition_values) or sweep it"
-                )
             site = readout.site_index(where, data.site[i])
             across = isinstance(readout, AbstractAcrossConditions)
-            cell = {}
-            for field in self.fields:
-                if not (across and field.name == readout.field):  # that field is the readout's
-                    value = columns[field.name][i] if field.name in columns else math.nan
-                    cell[field.name] = field.encode(where, value)
+            given = {name: column[i] for name, column in columns.items()}
+            # A readout derived across conditions sets its own field.
+            cell = self.encode_condition(given, where, omit=(readout.field,) if across else ())
             if across:
                 field = self.field(readout.field)
                 cells = []

@@ -127,11 +127,7 @@ class ExperimentSweep(AbstractGrid):
             for name in axes
         ]
         grid = tuple(Axis(t, values) for t, values in zip(targets, axes.values()))
-        base = {}
-        for field in experiment.fields:
-            if field.name not in axes:
-                value = fixed.get(field.name, field.default)
-                base[field.name] = field.encode("the sweep", np.nan if value is None else value)
+        base = experiment.encode_condition(fixed, "the sweep", omit=tuple(axes))
         for a in grid:
             if isinstance(a.target, ConditionValue):
                 for value in a.values:
