@@ -151,9 +151,7 @@ class SpinePairingExperiment(AbstractExperiment):
                     f"{model.n_spines} (leave distance at its default, {DEFAULT_DISTANCE:g} um)"
                 )
             return model
-        position = model.geometry.spines.position
-        moved = position.at[1].set(position[0] + distance)
-        return eqx.tree_at(lambda m: m.geometry.spines.position, model, moved)
+        return model.with_spine_distance(distance)
 
     def configure(self, model: SpineModel, condition) -> tuple[SpineModel, Protocol]:
         """The model and the protocol of ``condition``."""

@@ -102,6 +102,13 @@ class SpineModel(eqx.Module):
                 "SpineModel.coupling acts on the drives of an expression model; got expression=None"
             )
 
+    def with_spine_distance(self, distance) -> "SpineModel":
+        """The same model with spine 1 ``distance`` um from spine 0 (which stays where it is)
+        along the dendrite; traceable."""
+        position = self.geometry.spines.position
+        moved = position.at[1].set(position[0] + distance)
+        return eqx.tree_at(lambda m: m.geometry.spines.position, self, moved)
+
     def without_plasticity(self) -> "SpineModel":
         """The same biophysics with no rule, expression or coupling."""
         return eqx.tree_at(

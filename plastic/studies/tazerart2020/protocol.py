@@ -46,12 +46,10 @@ def model_in_condition(model: SpineModel, condition: Condition) -> SpineModel:
     ``actin_block`` (`plastic.expression.TraffickingAndRemodelling`)."""
     index = jnp.asarray(condition["drug"]).astype(int)
     nmda_block, insertion_block, actin_block = jnp.asarray(tuple(DRUGS.values()))[index]
-    position = model.geometry.spines.position
     model = eqx.tree_at(
-        lambda m: (m.geometry.spines.position, m.nmda.conductance, m.temperature),
-        model,
+        lambda m: (m.nmda.conductance, m.temperature),
+        model.with_spine_distance(condition["distance"]),
         (
-            position.at[1].set(position[0] + condition["distance"]),
             model.nmda.conductance * (1.0 - nmda_block),
             jnp.asarray(condition["temperature"], dtype=float),
         ),
