@@ -26,7 +26,7 @@ class Predictor(eqx.Module):
             entries the experiment's `prepare` added.
         readout_names: the per-condition readouts the rows need (static).
         row_cells: per row, the ``(condition, column)`` cells of the table of
-            `condition_readouts` it reads (static).
+            `condition_values` (one column per readout and site) it reads (static).
         row_readout: per row, its readout's name (static).
         batch_size: conditions vmapped at once; None: all (static).
     """
@@ -128,12 +128,8 @@ class Predictor(eqx.Module):
             values = jax.tree.map(lambda x: x[:n], values)
         return dict(zip(names, values))
 
-    def condition_readouts(self, model: PyTree) -> Float[Array, "n_conditions n_columns"]:
-        """Every readout of `readout_names` for every condition, flattened: one column per
-        readout and site."""
-        return self._table(self.condition_values(model))
-
     def _table(self, values: dict[str, Array]) -> Float[Array, "n_conditions n_columns"]:
+        """`condition_values` of `readout_names` flattened: one column per readout and site."""
         columns = [
             jnp.reshape(values[name], (self.n_conditions, -1)) for name in self.readout_names
         ]
