@@ -29,6 +29,7 @@ def run_passive(
     *,
     uncaging_onset=None,
     current=None,
+    clamp=None,
     record_positions=(),
     t_stop=60.0,
     dendrite_nseg=401,
@@ -39,10 +40,13 @@ def run_passive(
         model: a passive `SpineModel` (no NMDA, VGCC or spike conductances).
         uncaging_onset: onset (ms) of a 2 ms glutamate pulse at spine 0, or None.
         current: ``(onset, duration, amplitude_pA)`` of a somatic current step, or None.
+        clamp: ``(position_um, voltage_mV, series_resistance_MOhm)`` of a voltage clamp (NEURON's
+            SEClamp) from 0 to ``t_stop``, at the soma for position 0, else on the dendrite.
         record_positions: positions (um) along the dendrite to record as well.
     Returns:
         dict with peak depolarisation at ``"head"`` (per spine), ``"parent"`` (dendrite under each
-        spine), ``"soma"``, and ``"dendrite"`` (at ``record_positions``).
+        spine), ``"soma"``, and ``"dendrite"`` (at ``record_positions``); and the potentials
+        (mV) at ``t_stop``: ``"dendrite_final"`` at ``record_positions``, ``"head_final"``.
     """
     h = _neuron()
     geo = model.geometry
@@ -116,9 +120,15 @@ def run_passive(
 
         keep += [syn, netcon, h.FInitializeHandler(queue)]
     if current is not None:
-        clamp = h.IClamp(soma(0.5))
-        clamp.delay, clamp.dur, clamp.amp = current[0], current[1], current[2] * 1e-3
-        keep.append(clamp)
+        step = h.IClamp(soma(0.5))
+        step.delay, step.dur, step.amp = current[0], current[1], current[2] * 1e-3
+        keep.append(step)
+    if clamp is not None:
+        position, voltage, series_resistance = clamp
+        site = soma(0.5) if position == 0.0 else dend(position / dend.L)
+        seclamp = h.SEClamp(site)
+        seclamp.dur1, seclamp.amp1, seclamp.rs = t_stop + 1.0, voltage, series_resistance
+        keep.append(seclamp)
 
     def record(seg):
         vec = h.Vector()
@@ -139,9 +149,14 @@ def run_passive(
     def peak(vec):
         return float(np.max(np.asarray(vec)) - rest)
 
+    def final(vec):
+        return float(np.asarray(vec)[-1])
+
     return {
         "head": np.array([peak(v) for v in head_v]),
         "parent": np.array([peak(v) for v in parent_v]),
         "soma": peak(soma_v),
         "dendrite": np.array([peak(v) for v in dend_v]),
+        "dendrite_final": np.array([final(v) for v in dend_v]),
+        "head_final": np.array([final(v) for v in head_v]),
     }

@@ -32,6 +32,11 @@ def _derivative(model: "SpineModel", state: SpineState, drive: Drive) -> SpineSt
     node_current = (
         jnp.zeros_like(node_voltage).at[1:].add(axial).at[:-1].add(-axial) - weights.T @ neck
     )
+    if drive.clamp is not None:
+        clamp = drive.clamp
+        clamp_weights = geo.attachment_weights(clamp.position)  # (nodes,)
+        holding = clamp.conductance * (clamp.voltage - clamp_weights @ node_voltage)  # pA
+        node_current = node_current + clamp_weights * holding
     soma_membrane = geo.soma.leak_conductance * (state.soma_voltage - rest) + (
         model.spike.current(state.soma_gates, state.soma_voltage)
     )

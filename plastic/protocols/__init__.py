@@ -1,8 +1,10 @@
 """Stimulation protocols as fixed-shape, padded arrays (pytrees), so that protocols with
 different event counts batch under `jax.vmap`.
 
-- `Protocol`: uncaging pulses at spine heads and current steps at the soma, for the spine model
-  (`pairing_protocol`, the seed's; `event_protocol`, any event lists).
+- `Protocol`: uncaging pulses at spine heads, current pulses at the soma and an optional
+  `VoltageClamp` of the soma or a dendritic site, for the spine model (`pairing_protocol`, the
+  seed's; `event_protocol`, any event lists; `spike_train_protocol`, any `SpikeTrains` as
+  synaptic glutamate and somatic spikes; `current_steps`).
 - `SpikeTrains`: pre- and postsynaptic spike times, for rules driven by spikes (`spike_pairs`,
   `burst_pairs`, `spike_triplets`, `spike_quadruplets`, `presynaptic_train`, `poisson_trains`,
   `spike_lists`).
@@ -16,9 +18,12 @@ from plastic.protocols.spike_trains import spike_lists as spike_lists
 from plastic.protocols.spike_trains import spike_pairs as spike_pairs
 from plastic.protocols.spike_trains import spike_quadruplets as spike_quadruplets
 from plastic.protocols.spike_trains import spike_triplets as spike_triplets
+from plastic.protocols.spine_stimuli import current_steps as current_steps
+from plastic.protocols.spine_stimuli import spike_train_protocol as spike_train_protocol
 from plastic.protocols.uncaging import MINUTE as MINUTE
 from plastic.protocols.uncaging import NEVER as NEVER
 from plastic.protocols.uncaging import Drive as Drive
 from plastic.protocols.uncaging import Protocol as Protocol
 from plastic.protocols.uncaging import event_protocol as event_protocol
 from plastic.protocols.uncaging import pairing_protocol as pairing_protocol
+from plastic.protocols.voltage_clamp import VoltageClamp as VoltageClamp

@@ -15,6 +15,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from plastic._validation import check_range, is_concrete
+from plastic.protocols.voltage_clamp import VoltageClamp
 
 NEVER = 1e12
 """Onset (ms) given to padding events; it lies beyond any simulated time."""
@@ -29,25 +30,30 @@ class Drive(eqx.Module):
     Attributes:
         glutamate: ``(n_spines,)``, 1 while glutamate is uncaged at a spine, else 0.
         soma_current: current injected at the soma, pA (positive depolarises).
+        clamp: the protocol's voltage clamp as it acts now (conductance zero when off), or None
+            for a protocol without one.
     """
 
     glutamate: Float[Array, " n_spines"]
     soma_current: Float[Array, ""]
+    clamp: VoltageClamp | None = None
 
 
 class Protocol(eqx.Module):
-    """Uncaging pulses at spine heads and current pulses at the soma.
+    """Uncaging (or synaptic glutamate) pulses at spine heads, current pulses at the soma and an
+    optional voltage clamp.
 
     Attributes:
         uncaging_onset: ``(n_spines, n_uncaging)`` onsets of the uncaging pulses, ms.
         uncaging_duration: ms.
         current_onset: ``(n_current,)`` onsets of the somatic current pulses, ms.
-        current_duration: ms.
-        current_amplitude: pA.
+        current_duration: ms; one for every pulse, or ``(n_current,)``.
+        current_amplitude: pA; one for every pulse, or ``(n_current,)``.
         pairing_start, pairing_end: ``(n_pairings,)`` first onset and last offset of the events
             of each pairing, ms; the readouts "just before" and "just after" a pairing refer to
-            these windows.
+            these windows (``(0,)`` for a protocol without pairings).
         duration: total simulated time, ms.
+        clamp: a `VoltageClamp` of the soma or a dendritic site, or None.
     """
 
     uncaging_onset: Float[Array, "n_spines n_uncaging"]
@@ -58,6 +64,7 @@ class Protocol(eqx.Module):
     pairing_start: Float[Array, " n_pairings"]
     pairing_end: Float[Array, " n_pairings"]
     duration: Float[Array, ""]
+    clamp: VoltageClamp | None = None
 
     @property
     def n_spines(self) -> int:
@@ -73,20 +80,22 @@ class Protocol(eqx.Module):
         current_on = (t >= self.current_onset) & (t < self.current_onset + self.current_duration)
         return Drive(
             glutamate=jnp.any(uncaging, axis=-1).astype(float),
-            soma_current=self.current_amplitude * jnp.any(current_on).astype(float),
+            soma_current=jnp.sum(jnp.where(current_on, self.current_amplitude, 0.0)),
+            clamp=None if self.clamp is None else self.clamp.at(t),
         )
 
     def pulse_edges(self) -> Float[Array, " n_edges"]:
         """Every onset and offset, sorted, ms; padding events sort to the end, past `duration`."""
-        edges = jnp.concatenate(
-            [
-                self.uncaging_onset.ravel(),
-                (self.uncaging_onset + self.uncaging_duration).ravel(),
-                self.current_onset,
-                self.current_onset + self.current_duration,
-            ]
-        )
-        return jnp.sort(edges)
+        edges = [
+            self.uncaging_onset.ravel(),
+            (self.uncaging_onset + self.uncaging_duration).ravel(),
+            self.current_onset,
+            self.current_onset + self.current_duration,
+        ]
+        if self.clamp is not None:
+            # An open-ended clamp ends at infinity, which sorts with the padding.
+            edges.append(jnp.minimum(jnp.stack([self.clamp.start, self.clamp.end]), NEVER))
+        return jnp.sort(jnp.concatenate(edges))
 
 
 def pairing_protocol(
@@ -191,6 +200,7 @@ def event_protocol(
     max_uncaging: int | None = None,
     max_current: int | None = None,
     pairing_windows=(),
+    clamp: VoltageClamp | None = None,
 ) -> Protocol:
     """A protocol from explicit event lists.
 
@@ -198,9 +208,13 @@ def event_protocol(
         uncaging_onsets: one sequence of onsets (ms) per spine; a spine may have none.
         current_onsets: onsets (ms) of the somatic current pulses.
         duration: total simulated time, ms.
+        uncaging_duration: ms.
+        current_duration, current_amplitude: ms and pA; one value for every pulse, or one per
+            pulse of ``current_onsets`` (in the same order), e.g. a series of current steps.
         max_uncaging, max_current: pad to these many events (default: the longest list), so that
             protocols with different event counts share one shape and batch together.
         pairing_windows: optional ``(start, end)`` pairs (ms) for the before/after readouts.
+        clamp: a `VoltageClamp` during the protocol, or None.
     """
     per_spine = [np.asarray(onsets, dtype=float).ravel() for onsets in uncaging_onsets]
     if len(per_spine) == 0:
@@ -228,12 +242,26 @@ def event_protocol(
     )
     check_range("uncaging_duration", uncaging_duration, lower=0.0, unit="ms")
     check_range("current_duration", current_duration, lower=0.0, unit="ms")
+    check_range("current_amplitude", current_amplitude, unit="pA")
     n_uncaging = max(len(o) for o in per_spine) if max_uncaging is None else max_uncaging
     n_current = len(currents) if max_current is None else max_current
     if any(len(o) > n_uncaging for o in per_spine) or len(currents) > n_current:
         raise ValueError(
             f"more events than max_uncaging={n_uncaging} / max_current={n_current} allow"
         )
+    order = np.argsort(currents)
+
+    def per_pulse(name, values):
+        """A scalar as it is; one value per pulse in onset order, padding pulses given 0."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 0:
+            return jnp.asarray(values)
+        if values.shape != currents.shape:
+            raise ValueError(
+                f"{name} must be one number or one per current onset ({len(currents)}); "
+                f"got shape {values.shape}"
+            )
+        return jnp.asarray(np.concatenate([values[order], np.zeros(n_current - len(currents))]))
 
     def pad(values, size):
         return np.concatenate([np.sort(values), np.full(size - len(values), NEVER)])
@@ -243,9 +271,10 @@ def event_protocol(
         uncaging_onset=jnp.asarray(np.stack([pad(o, n_uncaging) for o in per_spine])),
         uncaging_duration=jnp.asarray(uncaging_duration, float),
         current_onset=jnp.asarray(pad(currents, n_current)),
-        current_duration=jnp.asarray(current_duration, float),
-        current_amplitude=jnp.asarray(current_amplitude, float),
+        current_duration=per_pulse("current_duration", current_duration),
+        current_amplitude=per_pulse("current_amplitude", current_amplitude),
         pairing_start=jnp.asarray(windows[:, 0]),
         pairing_end=jnp.asarray(windows[:, 1]),
         duration=jnp.asarray(duration, float),
+        clamp=clamp,
     )
