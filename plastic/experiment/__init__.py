@@ -5,9 +5,10 @@ experiment = SpikePairingExperiment()                 # condition fields, readou
 predictor = Predictor.from_data(experiment, data)     # distinct conditions, batched
 objective = plastic.fit.Objective(predictor, data)    # chi-square, for plastic.fit.fit
 
-Experiments here: `SpikePairingExperiment` and `VoltageClampExperiment` (spike-driven rules),
-`SpinePairingExperiment` (the uncaging pairing protocol on a `plastic.model.SpineModel`, read out
-by `AbstractSpineReadout`s); each study in `plastic.studies` defines its own.
+Experiments here: `SpikePairingExperiment` and `VoltageClampExperiment` (spike-driven rules, and
+the spine model through `SpineSynapse`), `SpinePairingExperiment` (the uncaging pairing protocol
+on a `plastic.model.SpineModel`, read out by `AbstractSpineReadout`s); each study in
+`plastic.studies` defines its own.
 """
 
 from plastic.experiment.dataset import DataSet as DataSet
@@ -34,5 +35,6 @@ from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
 from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
 from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
 from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
+from plastic.experiment.spine_synapse import SpineSynapse as SpineSynapse
 from plastic.experiment.voltage_clamp import VOLTAGE_CLAMP_FIELDS as VOLTAGE_CLAMP_FIELDS
 from plastic.experiment.voltage_clamp import VoltageClampExperiment as VoltageClampExperiment

@@ -1,5 +1,7 @@
 """Presynaptic stimulation while the postsynaptic membrane is held at a potential (Ngezahayo et
-al. 2000; Artola, Brocher & Singer 1990): plasticity against the holding potential."""
+al. 2000; Artola, Brocher & Singer 1990): plasticity against the holding potential, on any
+spike-driven synapse that has a membrane to hold (`AbstractSpikeDrivenSynapse.held_at`: a
+calcium rule on `NMDACalciumSynapse`, or the spine model through `SpineSynapse`)."""
 
 import dataclasses
 
@@ -10,7 +12,7 @@ import numpy as np
 from plastic.experiment.experiment import AbstractExperiment, AbstractReadout, ConditionField
 from plastic.experiment.spike_pairing import Efficacy
 from plastic.protocols.spike_trains import SpikeTrains, presynaptic_train
-from plastic.rules.nmda_calcium import NMDACalciumSynapse
+from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse
 
 VOLTAGE_CLAMP_FIELDS = (
     ConditionField("v_clamp", "mV", -120.0, 60.0, description="the holding potential"),
@@ -22,8 +24,8 @@ VOLTAGE_CLAMP_FIELDS = (
 
 class VoltageClampExperiment(AbstractExperiment):
     """``n_pulses`` presynaptic stimuli at ``frequency`` Hz with the membrane held at
-    ``v_clamp`` mV, on an `NMDACalciumSynapse`; readout ``weight`` (ratio) at the end of the
-    stimulation plus ``tail`` ms.
+    ``v_clamp`` mV, on a synapse that can be held (`AbstractSpikeDrivenSynapse.held_at`);
+    readout ``weight`` (ratio) at the end of the stimulation plus ``tail`` ms.
 
     Attributes:
         fields: `VOLTAGE_CLAMP_FIELDS`.
@@ -38,10 +40,14 @@ class VoltageClampExperiment(AbstractExperiment):
     max_pulses: int = eqx.field(static=True, default=1)
 
     def check_model(self, model):
-        if not isinstance(model, NMDACalciumSynapse):
+        holds = isinstance(model, AbstractSpikeDrivenSynapse) and (
+            type(model).held_at is not AbstractSpikeDrivenSynapse.held_at
+        )
+        if not holds:
             raise ValueError(
-                "VoltageClampExperiment runs a calcium rule at a held voltage "
-                f"(plastic.rules.NMDACalciumSynapse); got {type(model).__name__}"
+                "VoltageClampExperiment runs a spike-driven synapse with a membrane to hold "
+                "(plastic.rules.NMDACalciumSynapse, or plastic.experiment.SpineSynapse); got "
+                f"{type(model).__name__}"
             )
 
     def sized_for(self, conditions):
@@ -55,6 +61,5 @@ class VoltageClampExperiment(AbstractExperiment):
         duration = condition["n_pulses"] * 1000.0 / condition["frequency"] + self.tail
         return SpikeTrains(jnp.where(used, full.pre, jnp.inf), full.post, duration)
 
-    def run(self, model: NMDACalciumSynapse, condition):
-        held = eqx.tree_at(lambda s: s.voltage, model, condition["v_clamp"])
-        return held.efficacy(self.trains(condition))
+    def run(self, model: AbstractSpikeDrivenSynapse, condition):
+        return model.held_at(condition["v_clamp"]).efficacy(self.trains(condition))

@@ -17,6 +17,8 @@ with B the Jahr-Stevens magnesium block. Calcium and the rule's state are integr
 (``bap_amplitude = 0``, or no postsynaptic spikes) V is the held potential.
 """
 
+import dataclasses
+
 import diffrax
 import equinox as eqx
 import jax
@@ -175,6 +177,10 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
             stepsize_controller=controller,
             max_steps=self.max_steps,
         )
+
+    def held_at(self, voltage):
+        # Held: postsynaptic spikes give no AP (`clamped`).
+        return dataclasses.replace(self, voltage=voltage, clamped=True)
 
     def efficacy(self, trains: SpikeTrains) -> Float[Array, ""]:
         _, rule_state = jax.tree.map(lambda x: x[-1], self.solve(trains).ys)

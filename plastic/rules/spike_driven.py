@@ -30,6 +30,15 @@ class AbstractSpikeDrivenSynapse(eqx.Module):
     def efficacy(self, trains: SpikeTrains) -> Float[Array, ""]:
         """Relative efficacy (dimensionless, 1 = no change) at ``trains.duration``."""
 
+    def held_at(self, voltage: Float[Array, ""]) -> "AbstractSpikeDrivenSynapse":
+        """This synapse with its postsynaptic membrane voltage-clamped at ``voltage`` (mV);
+        traceable. Default: refused, for a synapse that has no membrane potential."""
+        del voltage
+        raise ValueError(
+            f"{type(self).__name__} has no membrane potential to hold: a voltage clamp needs "
+            "a synapse with one (NMDACalciumSynapse, or a SpineModel through SpineSynapse)"
+        )
+
 
 class GraupnerBrunelSynapse(AbstractSpikeDrivenSynapse):
     """Graupner & Brunel 2012, deterministic, on spike-driven calcium.
