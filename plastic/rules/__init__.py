@@ -25,6 +25,7 @@ from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SE
 from plastic.rules.shouval import ShouvalBearCooper as ShouvalBearCooper
 from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse as AbstractSpikeDrivenSynapse
 from plastic.rules.spike_driven import GraupnerBrunelSynapse as GraupnerBrunelSynapse
+from plastic.rules.spike_driven import KinaseCascadeSynapse as KinaseCascadeSynapse
 from plastic.rules.spike_driven import STDPSynapse as STDPSynapse
 from plastic.rules.standalone import CalciumPlateau as CalciumPlateau
 from plastic.rules.standalone import HermiteSignals as HermiteSignals

@@ -9,6 +9,9 @@ be fitted and swept like the spine model.
   exactly between calcium jumps and threshold crossings (`graupner_brunel_simulate`), noise-free.
 - `STDPSynapse`: the pair or triplet STDP rule, event by event (`TripletSTDP.weight_change`):
   efficacy = 1 + the additive weight change.
+- `KinaseCascadeSynapse`: the kinase algorithm's cascade (with or without XCAL) on spike
+  calcium, its weight changes committed at the end of every trial.
+- `NMDACalciumSynapse` (`plastic.rules.nmda_calcium`): any calcium rule on NMDA calcium.
 """
 
 import abc
@@ -18,8 +21,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from plastic.protocols.spike_trains import SpikeTrains
+from plastic.rules._validation import check_range
 from plastic.rules.graupner_brunel import GraupnerBrunel, GraupnerBrunelCalcium
 from plastic.rules.graupner_brunel_simulate import _calcium_segments, solve_rho
+from plastic.rules.kinase_cascade import KinaseCascade, SpikeCalcium, spike_weight_changes
 from plastic.rules.stdp import PairSTDP, TripletSTDP
 
 
@@ -79,3 +84,53 @@ class STDPSynapse(AbstractSpikeDrivenSynapse):
 
     def efficacy(self, trains: SpikeTrains) -> Float[Array, ""]:
         return 1.0 + self.rule.weight_change(trains.pre, trains.post)
+
+
+class KinaseCascadeSynapse(AbstractSpikeDrivenSynapse):
+    """The kinase algorithm on spike calcium (`spike_weight_changes`): its dW is a band-pass
+    derivative of calcium that returns to zero after activity, so it is committed at the end
+    of every ``trial`` ms (Axon's theta cycle), and the efficacy is 1 + the sum of the commits
+    up to ``trains.duration`` (trains should last a whole number of trials).
+
+    Attributes:
+        rule: the cascade (``xcal`` set for XCAL).
+        calcium: how spikes make calcium.
+        mode: ``"average_of_products"`` (one synaptic cascade) or ``"product_of_averages"``
+            (static).
+        trial: ms between commits.
+        max_trials: the most commits a protocol may have (static: it sets array shapes);
+            commits after ``trains.duration`` are dropped.
+    """
+
+    rule: KinaseCascade
+    calcium: SpikeCalcium = SpikeCalcium()
+    mode: str = eqx.field(static=True, default="average_of_products")
+    trial: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=200.0)
+    max_trials: int = eqx.field(static=True, default=1024)
+
+    def __check_init__(self):
+        check_range(
+            "KinaseCascadeSynapse", "trial", self.trial, lower=0.0, lower_open=True, units="ms"
+        )
+        if self.mode not in ("average_of_products", "product_of_averages"):
+            raise ValueError(
+                "KinaseCascadeSynapse.mode must be 'average_of_products' or "
+                f"'product_of_averages'; got {self.mode!r}"
+            )
+        if self.max_trials < 1:
+            raise ValueError(f"KinaseCascadeSynapse.max_trials must be >= 1; got {self.max_trials}")
+
+    def efficacy(self, trains: SpikeTrains) -> Float[Array, ""]:
+        ends = self.trial * jnp.arange(1, self.max_trials + 1)
+        within = ends <= trains.duration
+        # Trial ends past the protocol are saved at its end (no integration beyond it) and
+        # their commits dropped.
+        commits = spike_weight_changes(
+            self.rule,
+            self.calcium,
+            trains.pre,
+            trains.post,
+            jnp.minimum(ends, trains.duration),
+            mode=self.mode,
+        )
+        return 1.0 + jnp.sum(jnp.where(within, commits, 0.0))

@@ -19,12 +19,14 @@ import pytest
 from jaxtyping import Array, Float
 
 import plastic  # noqa: F401  (float64)
+from plastic.protocols import spike_pairs
 from plastic.rules.kinase_cascade import (
     KinaseCascade,
     SpikeCalcium,
     spike_driven_states,
     spike_weight_changes,
 )
+from plastic.rules.spike_driven import KinaseCascadeSynapse
 from plastic.rules.standalone import CalciumPlateau, InterpolatedCalcium, solve_rule
 from plastic.rules.xcal import Xcal
 
@@ -277,3 +279,32 @@ def test_unknown_mode_is_rejected():
         spike_driven_states(
             KinaseCascade(), SpikeCalcium(), spikes, spikes, jnp.array([1.0]), mode="sum"
         )
+
+
+@pytest.mark.parametrize(
+    "mode, xcal", [("average_of_products", Xcal()), ("product_of_averages", None)]
+)
+def test_synapse_commits_at_every_trial_end_of_any_spike_protocol(mode, xcal):
+    rule = KinaseCascade(xcal=xcal)
+    synapse = KinaseCascadeSynapse(rule, SpikeCalcium(), mode=mode, trial=200.0, max_trials=16)
+    delta_t = jnp.array([-20.0, -5.0, 5.0, 20.0])
+
+    def trains(d):
+        return spike_pairs(d, n_pairings=5, period=400.0, first=50.0, tail=0.0)
+
+    batched = jax.vmap(lambda d: synapse.efficacy(trains(d)))(delta_t)
+    for d, efficacy in zip(delta_t, batched):
+        one = trains(d)
+        # 5 pairings x 400 ms + 50 ms = 2050 ms: ten whole trials, the rest uncommitted.
+        commits = spike_weight_changes(
+            rule, SpikeCalcium(), one.pre, one.post, 200.0 * jnp.arange(1, 11), mode=mode
+        )
+        np.testing.assert_allclose(efficacy, 1.0 + commits.sum(), rtol=1e-9, atol=1e-12)
+    assert np.ptp(np.asarray(batched)) > 0.0
+
+
+def test_synapse_refuses_a_bad_trial_or_mode():
+    with pytest.raises(ValueError, match="trial"):
+        KinaseCascadeSynapse(KinaseCascade(), trial=0.0)
+    with pytest.raises(ValueError, match="mode"):
+        KinaseCascadeSynapse(KinaseCascade(), mode="sum")
