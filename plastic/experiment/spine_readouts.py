@@ -90,7 +90,7 @@ class CalciumPerPairing(AbstractSpineReadout):
     Attributes:
         compartment: "head" or "dendrite".
         moment: "before" or "after".
-        delay: ms from the end of a pairing to the "after" reading, >= 0 (unused "before").
+        delay: ms from the end of a pairing to the "after" reading, >= 0 (not read "before").
     """
 
     compartment: str = eqx.field(static=True, default="head")
