@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import plastic  # noqa: F401
+from plastic.experiment import CalciumPerPairing
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
 from plastic.protocols import MINUTE, pairing_protocol
@@ -49,8 +50,9 @@ def main():
         protocol = pairing_protocol(
             delta_t, n_pairings=args.n_pairings, uncaged_spines=(0, 1), quiet=quiet
         )
-        sim = simulate(model, protocol, settings=settings)
-        return sim.head_calcium_after, sim.num_steps
+        after = CalciumPerPairing("head", "after")
+        sim = simulate(model, protocol, after.save_times(protocol), settings)
+        return after.read(model, protocol, sim), sim.num_steps
 
     batched = eqx.filter_jit(jax.vmap(run, in_axes=(0, 0, None)))
     delta_t, distance = conditions(args.batch)

@@ -42,3 +42,4 @@ from plastic.rosenbrock import Rodas5 as Rodas5  # noqa: E402
 from plastic.simulate import Simulation as Simulation  # noqa: E402
 from plastic.simulate import SolverSettings as SolverSettings  # noqa: E402
 from plastic.simulate import simulate as simulate  # noqa: E402
+from plastic.simulate import simulate_each as simulate_each  # noqa: E402

@@ -11,8 +11,12 @@ import numpy as np  # noqa: E402
 from plastic.simulate import Simulation  # noqa: E402
 
 
-def plot_pairing(simulation: Simulation, model, path: str) -> None:
-    """Voltage and calcium over the saved window, and calcium before/after every pairing."""
+def plot_pairing(
+    simulation: Simulation, model, path: str, head_before: np.ndarray, head_after: np.ndarray
+) -> None:
+    """Voltage and calcium over the saved window of ``simulation``, and head calcium before and
+    after every pairing (``head_before``, ``head_after``: ``(n_pairings, n_spines)`` uM, e.g.
+    `plastic.experiment.CalciumPerPairing`)."""
     times = np.asarray(simulation.save_times)
     states = simulation.states
     fig, axes = plt.subplots(3, 1, figsize=(7, 8), constrained_layout=True)
@@ -25,17 +29,17 @@ def plot_pairing(simulation: Simulation, model, path: str) -> None:
         axes[1].plot(times, np.asarray(states.head_calcium[:, i]), label=f"spine {i} head")
     axes[1].set(xlabel="time (ms)", ylabel="[Ca2+] (uM)")
     axes[1].legend(fontsize=8)
-    pairing = np.arange(1, simulation.head_calcium_before.shape[0] + 1)
+    pairing = np.arange(1, head_before.shape[0] + 1)
     for i in range(model.n_spines):
         axes[2].plot(
             pairing,
-            np.asarray(simulation.head_calcium_before[:, i]),
+            np.asarray(head_before[:, i]),
             "o-",
             label=f"spine {i} before",
         )
         axes[2].plot(
             pairing,
-            np.asarray(simulation.head_calcium_after[:, i]),
+            np.asarray(head_after[:, i]),
             "s--",
             label=f"spine {i} after",
         )

@@ -14,20 +14,20 @@ seconds.
 differentiated (diffrax's recursive checkpointing bounds the memory of the backward pass).
 """
 
+import operator
+from collections.abc import Sequence
+
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, Int
 
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import Protocol
 from plastic.rosenbrock import Rodas5
-
-AFTER_PAIRING_DELAY = 4.0
-"""ms after the end of a pairing at which the "after" calcium is read (the seed images 4 ms
-after the stimulation)."""
 
 
 class SolverSettings(eqx.Module):
@@ -101,38 +101,14 @@ class Simulation(eqx.Module):
 
     Attributes:
         save_times: ``(n_save,)`` ms. states: `SpineState` with a leading ``(n_save,)`` axis.
-        head_calcium_before, head_calcium_after: ``(n_pairings, n_spines)`` free calcium in each
-            spine head at the start of each pairing and `AFTER_PAIRING_DELAY` ms after its end, uM.
-        dendrite_calcium_before, dendrite_calcium_after: the same in the shaft at each spine's
-            position (linear interpolation between compartments), uM.
         final_state: `SpineState` at the end of the protocol.
         num_steps: accepted solver steps.
     """
 
     save_times: Float[Array, " n_save"]
     states: SpineState
-    head_calcium_before: Float[Array, "n_pairings n_spines"]
-    head_calcium_after: Float[Array, "n_pairings n_spines"]
-    dendrite_calcium_before: Float[Array, "n_pairings n_spines"]
-    dendrite_calcium_after: Float[Array, "n_pairings n_spines"]
     final_state: SpineState
     num_steps: Int[Array, ""]
-
-
-def dendrite_calcium_at_spines(model: SpineModel, states: SpineState) -> Array:
-    """Shaft calcium under each spine (uM), for states with any leading axes."""
-    geo = model.geometry
-    weights = geo.attachment_weights(geo.spines.position)
-    node_calcium = jnp.concatenate(
-        [
-            jnp.broadcast_to(model.calcium.resting_calcium, states.dendrite_calcium.shape[:-1])[
-                ..., None
-            ],
-            states.dendrite_calcium,
-        ],
-        axis=-1,
-    )
-    return node_calcium @ weights.T
 
 
 def simulate(
@@ -155,15 +131,7 @@ def simulate(
     if save_times is None:
         save_times = jnp.zeros((0,))
     save_times = jnp.asarray(save_times, dtype=float)
-    n_pairings = protocol.n_pairings
-    wanted = jnp.concatenate(
-        [
-            protocol.pairing_start,
-            protocol.pairing_end + AFTER_PAIRING_DELAY,
-            save_times,
-            protocol.duration[None],
-        ]
-    )
+    wanted = jnp.concatenate([save_times, protocol.duration[None]])
     order = jnp.argsort(wanted)
     inverse = jnp.argsort(order)
 
@@ -195,20 +163,35 @@ def simulate(
         adjoint=diffrax.RecursiveCheckpointAdjoint(settings.checkpoints),
     )
     states = jax.vmap(unravel)(solution.ys[inverse])
-
-    def take(start, stop):
-        return jax.tree.map(lambda x: x[start:stop], states)
-
-    before = take(0, n_pairings)
-    after = take(n_pairings, 2 * n_pairings)
-    n_save = save_times.shape[0]
     return Simulation(
         save_times=save_times,
-        states=take(2 * n_pairings, 2 * n_pairings + n_save),
-        head_calcium_before=before.head_calcium,
-        head_calcium_after=after.head_calcium,
-        dendrite_calcium_before=dendrite_calcium_at_spines(model, before),
-        dendrite_calcium_after=dendrite_calcium_at_spines(model, after),
+        states=jax.tree.map(lambda x: x[:-1], states),
         final_state=jax.tree.map(lambda x: x[-1], states),
         num_steps=solution.stats["num_accepted_steps"],
     )
+
+
+def simulate_each(
+    model: SpineModel,
+    protocol: Protocol,
+    save_times: Sequence[Float[Array, " n_save"]],
+    settings: SolverSettings | None = None,
+) -> list[Simulation]:
+    """One `simulate` of ``protocol`` on ``model``, saved at every array of ``save_times``, seen
+    at each of them: one `Simulation` per array, its ``save_times`` and ``states`` cut to that
+    array (``final_state`` and ``num_steps`` those of the one solve).
+
+    For several readouts of one solve, each at the times it needs.
+    """
+    save_times = [jnp.asarray(times, dtype=float) for times in save_times]
+    every = jnp.concatenate([jnp.zeros((0,)), *save_times])
+    simulation = simulate(model, protocol, every, settings)
+    bounds = np.cumsum([0] + [times.shape[0] for times in save_times])
+    return [
+        eqx.tree_at(
+            lambda s: (s.save_times, s.states),
+            simulation,
+            (times, jax.tree.map(operator.itemgetter(slice(start, stop)), simulation.states)),
+        )
+        for times, start, stop in zip(save_times, bounds, bounds[1:])
+    ]

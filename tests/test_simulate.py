@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from plastic.experiment import AFTER_PAIRING_DELAY, dendrite_calcium_at_spines
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
 from plastic.protocols import event_protocol, pairing_protocol
@@ -75,9 +76,11 @@ def test_vmap_over_delta_t_and_distance_equals_a_loop():
     settings = SolverSettings(rtol=1e-10, atol=1e-10)
 
     def readout(delta_t, distance):
-        protocol = pairing_protocol(delta_t, **kwargs)
-        sim = simulate(_distance_model(distance), protocol, settings=settings)
-        return jnp.stack([sim.head_calcium_after[0], sim.dendrite_calcium_after[0]])
+        model, protocol = _distance_model(distance), pairing_protocol(delta_t, **kwargs)
+        at = protocol.pairing_end[:1] + AFTER_PAIRING_DELAY
+        sim = simulate(model, protocol, at, settings=settings)
+        states = sim.states
+        return jnp.stack([states.head_calcium[0], dendrite_calcium_at_spines(model, states)[0]])
 
     batched = eqx.filter_jit(jax.vmap(readout))(delta_ts, distances)
     single = eqx.filter_jit(readout)
@@ -109,8 +112,9 @@ def test_gradient_of_calcium_readout_matches_finite_differences(default_model):
         return model
 
     def readout(values):
-        sim = simulate(with_parameters(values), protocol, settings=settings)
-        return sim.head_calcium_after[0, 0]
+        at = protocol.pairing_end + AFTER_PAIRING_DELAY
+        sim = simulate(with_parameters(values), protocol, at, settings=settings)
+        return sim.states.head_calcium[0, 0]
 
     values = [jnp.asarray(getter(default_model)) for getter in getters]
     gradient = eqx.filter_jit(jax.grad(readout))(values)

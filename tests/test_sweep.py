@@ -37,6 +37,7 @@ from plastic.experiment import (
     HeadCalciumAfter,
     PeakHeadCalcium,
     SpinePairingExperiment,
+    dendrite_calcium_at_spines,
 )
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
@@ -183,12 +184,13 @@ def test_labels_match_direct_solves(chunked):
         position = jnp.stack([40.0, 40.0 + distance])
         model = eqx.tree_at(lambda m: m.geometry.spines.position, MODEL, position)
         protocol = pairing_protocol(delta_t, n_spines=2, **PROTOCOL)
+        after = protocol.pairing_end[-1:] + 4.0
         window = protocol.pairing_start[-1] + 0.1 * jnp.arange(1001)
-        simulation = simulate(model, protocol, window, SETTINGS)
+        states = simulate(model, protocol, jnp.concatenate([after, window]), SETTINGS).states
         return (
-            simulation.head_calcium_after[-1],
-            simulation.states.head_calcium.max(axis=0),
-            simulation.dendrite_calcium_after[-1],
+            states.head_calcium[0],
+            states.head_calcium[1:].max(axis=0),
+            dendrite_calcium_at_spines(model, states)[0],
         )
 
     names = ("head_calcium_after", "peak_head_calcium", "dendrite_calcium_after")

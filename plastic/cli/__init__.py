@@ -29,22 +29,34 @@ def _simulate(args) -> None:
     import jax.numpy as jnp
 
     from plastic.cli.spine import spine_model
+    from plastic.experiment import AFTER_PAIRING_DELAY, CalciumPerPairing, SpinePairingExperiment
     from plastic.plot import plot_pairing
-    from plastic.protocols import MINUTE, pairing_protocol
-    from plastic.simulate import simulate
+    from plastic.protocols import MINUTE
+    from plastic.simulate import simulate_each
 
     delta_t = 13.0 if args.delta_t is None else args.delta_t
     n_pairings = 40 if args.n_pairings is None else args.n_pairings
     quiet_min = 25.0 if args.quiet_min is None else args.quiet_min
+    readouts = (
+        CalciumPerPairing("head", "before"),
+        CalciumPerPairing("head", "after"),
+        CalciumPerPairing("dendrite", "after"),
+    )
     try:
-        model, description = spine_model(args, distance=args.distance)
-        protocol = pairing_protocol(
-            delta_t,
+        model, description = spine_model(args)
+        experiment = SpinePairingExperiment(
+            readouts=readouts,
             n_pairings=n_pairings,
             uncaged_spines=(0, 1) if args.two_spines else (0,),
+        )
+        values = dict(
+            delta_t=delta_t,
             current_amplitude=args.current,
             quiet=quiet_min * MINUTE,
+            distance=args.distance,
         )
+        condition = experiment.encode_condition(values, "plastic simulate")
+        model, protocol = experiment.configure(model, condition)
     except ValueError as error:
         sys.exit(f"plastic simulate: error: {error}")
     start = float(protocol.pairing_start[0])
@@ -56,14 +68,21 @@ def _simulate(args) -> None:
         flush=True,
     )
     began = time.perf_counter()
-    sim = jax.block_until_ready(eqx.filter_jit(simulate)(model, protocol, window))
-    print(f"done in {time.perf_counter() - began:.1f} s ({int(sim.num_steps)} solver steps)")
-    np.set_printoptions(precision=3, suppress=True)
-    print("spine-head calcium before each pairing (uM):\n", np.asarray(sim.head_calcium_before))
-    print("spine-head calcium 4 ms after each pairing (uM):\n", np.asarray(sim.head_calcium_after))
-    print(
-        "dendrite calcium 4 ms after each pairing (uM):\n", np.asarray(sim.dendrite_calcium_after)
+    # One solve, saved over the plotted window and where each calcium readout reads it.
+    requested = [window, *(readout.save_times(protocol) for readout in readouts)]
+    sim, *at_readouts = jax.block_until_ready(
+        eqx.filter_jit(simulate_each)(model, protocol, requested, experiment.settings)
     )
+    print(f"done in {time.perf_counter() - began:.1f} s ({int(sim.num_steps)} solver steps)")
+    head_before, head_after, dendrite_after = (
+        np.asarray(readout.read(model, protocol, simulation))
+        for readout, simulation in zip(readouts, at_readouts)
+    )
+    np.set_printoptions(precision=3, suppress=True)
+    after = f"{AFTER_PAIRING_DELAY:g} ms after each pairing (uM)"
+    print("spine-head calcium before each pairing (uM):\n", head_before)
+    print(f"spine-head calcium {after}:\n", head_after)
+    print(f"dendrite calcium {after}:\n", dendrite_after)
     states = sim.states
     print(
         f"peak soma voltage {float(states.soma_voltage.max()):.1f} mV, peak head voltage "
@@ -80,7 +99,7 @@ def _simulate(args) -> None:
             print(f"{name} at the end, % of baseline per spine: {values}")
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "pairing.png")
-    plot_pairing(sim, model, path)
+    plot_pairing(sim, model, path, head_before, head_after)
     print(f"wrote {path}")
 
 

@@ -28,13 +28,22 @@ from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePair
 from plastic.experiment.spine_pairing import DEFAULT_DISTANCE as DEFAULT_DISTANCE
 from plastic.experiment.spine_pairing import SPINE_PAIRING_FIELDS as SPINE_PAIRING_FIELDS
 from plastic.experiment.spine_pairing import SpinePairingExperiment as SpinePairingExperiment
+from plastic.experiment.spine_readouts import AFTER_PAIRING_DELAY as AFTER_PAIRING_DELAY
+from plastic.experiment.spine_readouts import CALCIUM_PER_PAIRING as CALCIUM_PER_PAIRING
 from plastic.experiment.spine_readouts import SPINE_READOUTS as SPINE_READOUTS
+from plastic.experiment.spine_readouts import (
+    AbstractCalciumAfterLastPairing as AbstractCalciumAfterLastPairing,
+)
 from plastic.experiment.spine_readouts import AbstractSpineReadout as AbstractSpineReadout
+from plastic.experiment.spine_readouts import CalciumPerPairing as CalciumPerPairing
 from plastic.experiment.spine_readouts import DendriteCalciumAfter as DendriteCalciumAfter
 from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
 from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
 from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
 from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
+from plastic.experiment.spine_readouts import (
+    dendrite_calcium_at_spines as dendrite_calcium_at_spines,
+)
 from plastic.experiment.spine_synapse import SpineSynapse as SpineSynapse
 from plastic.experiment.voltage_clamp import VOLTAGE_CLAMP_FIELDS as VOLTAGE_CLAMP_FIELDS
 from plastic.experiment.voltage_clamp import VoltageClampExperiment as VoltageClampExperiment

@@ -11,12 +11,8 @@ default, so that a grid or a data set may vary any of them; the counts that set 
 import dataclasses
 import inspect
 import json
-import operator
 
 import equinox as eqx
-import jax
-import jax.numpy as jnp
-import numpy as np
 
 from plastic._validation import is_concrete
 from plastic.experiment.experiment import AbstractExperiment, ConditionField
@@ -29,7 +25,7 @@ from plastic.experiment.spine_readouts import (
 )
 from plastic.model import SpineModel
 from plastic.protocols import Protocol, pairing_protocol
-from plastic.simulate import SolverSettings, simulate
+from plastic.simulate import SolverSettings, simulate_each
 
 _ARGUMENTS = inspect.signature(pairing_protocol).parameters
 
@@ -179,15 +175,9 @@ class SpinePairingExperiment(AbstractExperiment):
     def run(self, model: SpineModel, condition) -> PairingSimulation:
         model, protocol = self.configure(model, condition)
         requested = [readout.save_times(protocol) for readout in self.readouts]
-        simulation = simulate(model, protocol, jnp.concatenate(requested), self.settings)
-        bounds = np.cumsum([0] + [times.shape[0] for times in requested])
-        views = {}
-        for readout, times, start, stop in zip(self.readouts, requested, bounds, bounds[1:]):
-            states = jax.tree.map(operator.itemgetter(slice(start, stop)), simulation.states)
-            views[readout.name] = eqx.tree_at(
-                lambda s: (s.save_times, s.states), simulation, (times, states)
-            )
-        return PairingSimulation(model, protocol, views)
+        simulations = simulate_each(model, protocol, requested, self.settings)
+        names = [readout.name for readout in self.readouts]
+        return PairingSimulation(model, protocol, dict(zip(names, simulations)))
 
     def measure_each(self, model, condition, names):
         """The readouts ``names``, from one simulation saved only where they need it."""

@@ -1,7 +1,9 @@
 """What `SpinePairingExperiment` reads from a condition's simulation: spine-head and shaft
-calcium after the last pairing, the peak head calcium during it, the rule's final efficacy."""
+calcium before and after each pairing or after the last one, the peak head calcium during the
+last pairing, the rule's final efficacy."""
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -10,9 +12,30 @@ from jaxtyping import Array, Float
 
 from plastic._validation import check_range
 from plastic.experiment.experiment import AbstractReadout
-from plastic.model import SpineModel
+from plastic.model import SpineModel, SpineState
 from plastic.protocols import Protocol
 from plastic.simulate import Simulation
+
+AFTER_PAIRING_DELAY = 4.0
+"""ms after the end of a pairing at which the "after" calcium is read by default (the seed
+images 4 ms after the stimulation)."""
+
+
+def dendrite_calcium_at_spines(model: SpineModel, states: SpineState) -> Array:
+    """Shaft calcium under each spine (uM; linear interpolation between compartments), for
+    states with any leading axes: shape ``(..., n_spines)``."""
+    geo = model.geometry
+    weights = geo.attachment_weights(geo.spines.position)
+    node_calcium = jnp.concatenate(
+        [
+            jnp.broadcast_to(model.calcium.resting_calcium, states.dendrite_calcium.shape[:-1])[
+                ..., None
+            ],
+            states.dendrite_calcium,
+        ],
+        axis=-1,
+    )
+    return node_calcium @ weights.T
 
 
 class PairingSimulation(eqx.Module):
@@ -55,30 +78,110 @@ class AbstractSpineReadout(AbstractReadout):
         return self.read(result.model, result.protocol, result.simulations[self.name])
 
 
-class HeadCalciumAfter(AbstractSpineReadout):
-    """Free calcium in each spine head `AFTER_PAIRING_DELAY` ms after the last pairing, uM;
-    shape ``(n_spines,)``."""
+class CalciumPerPairing(AbstractSpineReadout):
+    """Free calcium at each spine at one moment of every pairing, uM; shape
+    ``(n_pairings, n_spines)``.
 
+    At the start of each pairing (``moment="before"``) or ``delay`` ms after its end
+    (``"after"``); in each spine head (``compartment="head"``) or in the shaft under each spine
+    (``"dendrite"``, `dendrite_calcium_at_spines`). Named
+    ``{compartment}_calcium_{moment}_per_pairing``.
+
+    Attributes:
+        compartment: "head" or "dendrite".
+        moment: "before" or "after".
+        delay: ms from the end of a pairing to the "after" reading, >= 0 (not read "before").
+    """
+
+    compartment: str = eqx.field(static=True, default="head")
+    moment: str = eqx.field(static=True, default="after")
+    delay: float = AFTER_PAIRING_DELAY
+    unit: str = eqx.field(static=True, default="uM")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("pairing", "spine"))
+    sites: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __check_init__(self):
+        if self.compartment not in ("head", "dendrite"):
+            raise ValueError(
+                f"CalciumPerPairing.compartment must be 'head' or 'dendrite'; got "
+                f"{self.compartment!r}"
+            )
+        if self.moment not in ("before", "after"):
+            raise ValueError(
+                f"CalciumPerPairing.moment must be 'before' or 'after'; got {self.moment!r}"
+            )
+        check_range(
+            f"{type(self).__name__}.delay", self.delay, lower=0.0, lower_inclusive=True, unit="ms"
+        )
+
+    @property
+    def name(self) -> str:
+        return f"{self.compartment}_calcium_{self.moment}_per_pairing"
+
+    def save_times(self, protocol):
+        if self.moment == "before":
+            return protocol.pairing_start
+        return protocol.pairing_end + self.delay
+
+    def read(self, model, protocol, simulation):
+        if self.compartment == "head":
+            return simulation.states.head_calcium
+        return dendrite_calcium_at_spines(model, simulation.states)
+
+
+class AbstractCalciumAfterLastPairing(AbstractSpineReadout):
+    """The last row of `CalciumPerPairing` after each pairing in ``compartment``: calcium
+    ``delay`` ms after the last pairing, uM; shape ``(n_spines,)``. Saved at that one time."""
+
+    compartment: eqx.AbstractClassVar[str]
+    delay: eqx.AbstractVar[float]
+
+    def __check_init__(self):
+        check_range(
+            f"{type(self).__name__}.delay", self.delay, lower=0.0, lower_inclusive=True, unit="ms"
+        )
+
+    def per_pairing(self) -> CalciumPerPairing:
+        """The readout of every pairing this one reads the last of."""
+        return CalciumPerPairing(self.compartment, "after", self.delay)
+
+    def save_times(self, protocol):
+        return self.per_pairing().save_times(protocol)[-1:]
+
+    def read(self, model, protocol, simulation):
+        return self.per_pairing().read(model, protocol, simulation)[-1]
+
+
+class HeadCalciumAfter(AbstractCalciumAfterLastPairing):
+    """Free calcium in each spine head ``delay`` ms after the last pairing, uM; shape
+    ``(n_spines,)``.
+
+    Attributes:
+        delay: ms, >= 0.
+    """
+
+    compartment: ClassVar[str] = "head"
+    delay: float = AFTER_PAIRING_DELAY
     name: str = eqx.field(static=True, default="head_calcium_after")
     unit: str = eqx.field(static=True, default="uM")
     dims: tuple[str, ...] = eqx.field(static=True, default=("spine",))
     sites: tuple[str, ...] = eqx.field(static=True, default=())
 
-    def read(self, model, protocol, simulation):
-        return simulation.head_calcium_after[-1]
 
+class DendriteCalciumAfter(AbstractCalciumAfterLastPairing):
+    """Shaft calcium under each spine ``delay`` ms after the last pairing, uM; shape
+    ``(n_spines,)``.
 
-class DendriteCalciumAfter(AbstractSpineReadout):
-    """Shaft calcium under each spine `AFTER_PAIRING_DELAY` ms after the last pairing, uM;
-    shape ``(n_spines,)``."""
+    Attributes:
+        delay: ms, >= 0.
+    """
 
+    compartment: ClassVar[str] = "dendrite"
+    delay: float = AFTER_PAIRING_DELAY
     name: str = eqx.field(static=True, default="dendrite_calcium_after")
     unit: str = eqx.field(static=True, default="uM")
     dims: tuple[str, ...] = eqx.field(static=True, default=("spine",))
     sites: tuple[str, ...] = eqx.field(static=True, default=())
-
-    def read(self, model, protocol, simulation):
-        return simulation.dendrite_calcium_after[-1]
 
 
 class PeakHeadCalcium(AbstractSpineReadout):
@@ -130,6 +233,20 @@ class FinalEfficacy(AbstractSpineReadout):
         return jax.vmap(model.rule.efficacy)(simulation.final_state.rule)
 
 
-SPINE_READOUTS = (HeadCalciumAfter(), PeakHeadCalcium(), DendriteCalciumAfter(), FinalEfficacy())
+CALCIUM_PER_PAIRING = tuple(
+    CalciumPerPairing(compartment, moment)
+    for compartment in ("head", "dendrite")
+    for moment in ("before", "after")
+)
+"""Head and shaft calcium before and after each pairing (`CalciumPerPairing`, the default
+delay)."""
+
+SPINE_READOUTS = (
+    HeadCalciumAfter(),
+    PeakHeadCalcium(),
+    DendriteCalciumAfter(),
+    FinalEfficacy(),
+    *CALCIUM_PER_PAIRING,
+)
 """Every built-in `AbstractSpineReadout`, with its defaults (the command line's ``--readout``
 names)."""

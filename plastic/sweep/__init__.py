@@ -7,7 +7,8 @@ axes are the experiment's condition fields (`ConditionValue`: for the pairing pr
 attribute path (`ModelLeaf`: ``nmda.conductance``, ``spines.neck_length``, ``rule.tau``; ``[i]``
 picks spine i); its readouts are the experiment's (for the pairing protocol
 `plastic.experiment.HeadCalciumAfter`, ``PeakHeadCalcium``, ``DendriteCalciumAfter``,
-``FinalEfficacy``, or a subclass of `plastic.experiment.AbstractSpineReadout`).
+``FinalEfficacy``, ``CalciumPerPairing`` (with a ``pairing`` dim), or a subclass of
+`plastic.experiment.AbstractSpineReadout`).
 
 `run_sweep` evaluates the grid in chunks of ``chunk_size`` conditions. One compiled function
 evaluates a chunk: the chunk is laid out across all devices along its condition axis

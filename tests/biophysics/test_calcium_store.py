@@ -75,7 +75,8 @@ def _before_pairing_calcium(model, two_spines):
     protocol = pairing_protocol(
         7.0, n_pairings=12, uncaged_spines=(0, 1) if two_spines else (0,), quiet=0.0
     )
-    return np.asarray(simulate_jit(model, protocol).head_calcium_before[:, 0])
+    states = simulate_jit(model, protocol, protocol.pairing_start).states
+    return np.asarray(states.head_calcium[:, 0])
 
 
 @pytest.mark.parametrize("store", [None, STORE], ids=["no store", "store"])

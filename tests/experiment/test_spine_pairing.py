@@ -5,6 +5,7 @@ asked for need it, and a predictor refuses rows it cannot map onto a per-spine r
 (Its values against direct solves: `tests/test_sweep.py`.)"""
 
 import dataclasses
+import importlib
 import inspect
 import json
 
@@ -16,7 +17,10 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic.experiment import (
+    CALCIUM_PER_PAIRING,
     DEFAULT_DISTANCE,
+    CalciumPerPairing,
+    DendriteCalciumAfter,
     FinalEfficacy,
     HeadCalciumAfter,
     PeakHeadCalcium,
@@ -24,12 +28,13 @@ from plastic.experiment import (
     SpikePairingExperiment,
     SpinePairingExperiment,
     dataset_from_records,
-    spine_pairing,
+    dendrite_calcium_at_spines,
 )
 from plastic.geometry import Geometry
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
 from plastic.rules import GraupnerBrunelSynapse
+from tests.conftest import simulate_jit
 
 MODEL = SpineModel(geometry=Geometry(n_compartments=4))
 EXPERIMENT = SpinePairingExperiment(n_pairings=2, uncaged_spines=(0, 1))
@@ -109,16 +114,50 @@ def test_one_simulation_saves_only_what_the_readouts_asked_for_need(monkeypatch)
         saved.append(save_times.shape)
         return simulate(model, protocol, save_times, settings)
 
-    simulate = spine_pairing.simulate
-    monkeypatch.setattr(spine_pairing, "simulate", recording)
+    # The module (the package's name ``plastic.simulate`` is the function).
+    module = importlib.import_module("plastic.simulate")
+    simulate = module.simulate
+    monkeypatch.setattr(module, "simulate", recording)
     arrays = {name: jnp.asarray(value) for name, value in condition().items()}
     both = ("head_calcium_after", "peak_head_calcium")
     shapes = eqx.filter_eval_shape(EXPERIMENT.measure_each, MODEL, arrays, both)
     assert [s.shape for s in shapes] == [(2,), (2,)]
     eqx.filter_eval_shape(EXPERIMENT.measure_each, MODEL, arrays, ("head_calcium_after",))
-    # The peak's 1001 samples only when it is read; one solve each time.
+    # The peak's 1001 samples only when it is read, the calcium after the last pairing at its
+    # one time; one solve each time.
     n_peak = int(round(PeakHeadCalcium().window / PeakHeadCalcium().resolution)) + 1
-    assert saved == [(n_peak,), (0,)]
+    assert saved == [(1 + n_peak,), (1,)]
+
+
+def test_calcium_readouts_are_the_states_at_their_times():
+    """Head and shaft calcium at the start of each pairing and 4 ms after its end, per pairing
+    and after the last one, equal the states of a solve saved at those times, read directly."""
+    readouts = (*CALCIUM_PER_PAIRING, HeadCalciumAfter(), DendriteCalciumAfter())
+    experiment = dataclasses.replace(EXPERIMENT, readouts=readouts)
+    names = tuple(readout.name for readout in readouts)
+    arrays = {name: jnp.asarray(value) for name, value in condition().items()}
+    values = dict(zip(names, eqx.filter_jit(experiment.measure_each)(MODEL, arrays, names)))
+    model, protocol = experiment.configure(MODEL, condition())
+    times = jnp.concatenate([protocol.pairing_start, protocol.pairing_end + 4.0])
+    states = simulate_jit(model, protocol, times).states
+    head, shaft = states.head_calcium, dendrite_calcium_at_spines(model, states)
+    expected = {
+        "head_calcium_before_per_pairing": head[:2],
+        "head_calcium_after_per_pairing": head[2:],
+        "dendrite_calcium_before_per_pairing": shaft[:2],
+        "dendrite_calcium_after_per_pairing": shaft[2:],
+        "head_calcium_after": head[-1],
+        "dendrite_calcium_after": shaft[-1],
+    }
+    for name in names:
+        assert values[name].shape == expected[name].shape, name
+        np.testing.assert_allclose(values[name], expected[name], rtol=1e-10, err_msg=name)
+    # The times tell the readings apart: each pairing raises the uncaged heads' calcium.
+    assert np.all(head[2:] > 2.0 * head[:2])
+    with pytest.raises(ValueError, match=r"HeadCalciumAfter.delay must be a number in \[0, inf\)"):
+        HeadCalciumAfter(delay=-1.0)
+    with pytest.raises(ValueError, match="compartment must be 'head' or 'dendrite'"):
+        CalciumPerPairing("neck")
 
 
 def test_a_predictor_refuses_rows_of_a_readout_without_sites():

@@ -10,7 +10,7 @@ import scipy.optimize
 
 import plastic  # noqa: F401
 from plastic.data import load_tazerart2020
-from plastic.experiment import Predictor, dataset_from_records
+from plastic.experiment import Predictor, dataset_from_records, dendrite_calcium_at_spines
 from plastic.fit import FitParameters, Objective, fit
 from plastic.replay import REPLAY_FITTABLE
 from plastic.simulate import simulate
@@ -236,11 +236,19 @@ def test_calcium_of_each_pairing_is_read_from_the_coupled_solve(coupled):
     condition = {name: jnp.asarray(v[index]) for name, v in predictor.conditions.items()}
     model = model_in_condition(tazerart_model(), condition)
     protocol = induction_protocol(model, condition, n_pairings=SHORT["n_pairings"], quiet=0.0)
-    alone = simulate(model, protocol)
+    times = jnp.concatenate([protocol.pairing_start, protocol.pairing_end + 4.0])
+    states = simulate(model, protocol, times).states
+    head, dendrite = states.head_calcium, dendrite_calcium_at_spines(model, states)
+    n = SHORT["n_pairings"]
+    alone = {
+        "head_calcium_before": head[:n],
+        "head_calcium_after": head[n:],
+        "dendrite_calcium_before": dendrite[:n],
+        "dendrite_calcium_after": dendrite[n:],
+    }
     for readout in CALCIUM_READOUTS:
-        assert values[readout.name].shape == (predictor.n_conditions, SHORT["n_pairings"], 2)
-        expected = getattr(alone, readout.name)
-        np.testing.assert_allclose(values[readout.name][index], expected, rtol=1e-9)
+        assert values[readout.name].shape == (predictor.n_conditions, n, 2)
+        np.testing.assert_allclose(values[readout.name][index], alone[readout.name], rtol=1e-9)
     head_before, head_after = values["head_calcium_before"], values["head_calcium_after"]
     rest = float(model.calcium.resting_calcium)
     np.testing.assert_allclose(head_before[index, 0], rest, rtol=0.1)

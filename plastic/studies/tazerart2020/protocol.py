@@ -11,11 +11,11 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from plastic.experiment import Condition
+from plastic.experiment import CALCIUM_PER_PAIRING, Condition
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
-from plastic.simulate import Simulation, SolverSettings, simulate
+from plastic.simulate import SolverSettings, simulate, simulate_each
 
 READOUT_DELAY = 20.0 * MINUTE
 """Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
@@ -118,22 +118,14 @@ def uepsp_amplitude(
 
 class ImagedCalcium(eqx.Module):
     """The free calcium the paper images during induction (Figs. 6-8): in each spine head and
-    in the dendrite under it (`plastic.simulate.Simulation`), just before each pairing and
-    `plastic.simulate.AFTER_PAIRING_DELAY` ms after its end; ``(n_pairings, n_spines)`` uM."""
+    in the dendrite under it, just before each pairing and
+    `plastic.experiment.AFTER_PAIRING_DELAY` ms after its end (the readouts
+    `plastic.experiment.CALCIUM_PER_PAIRING`, in this order); ``(n_pairings, n_spines)`` uM."""
 
     head_before: Float[Array, "n_pairings n_spines"]
     head_after: Float[Array, "n_pairings n_spines"]
     dendrite_before: Float[Array, "n_pairings n_spines"]
     dendrite_after: Float[Array, "n_pairings n_spines"]
-
-    @classmethod
-    def of(cls, simulation: Simulation) -> "ImagedCalcium":
-        return cls(
-            simulation.head_calcium_before,
-            simulation.head_calcium_after,
-            simulation.dendrite_calcium_before,
-            simulation.dendrite_calcium_after,
-        )
 
 
 class ConditionReadouts(eqx.Module):
@@ -199,8 +191,15 @@ def run_condition(
         raise ValueError("run_condition needs a model with an expression model; got None")
     model = model_in_condition(model, condition)
     protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
-    simulation = simulate(model, protocol, settings=settings)
-    final = simulation.final_state
+    # One solve, saved where the imaged calcium is read; its final state is the readouts'.
+    requested = [readout.save_times(protocol) for readout in CALCIUM_PER_PAIRING]
+    simulations = simulate_each(model, protocol, requested, settings)
+    calcium = ImagedCalcium(
+        *(
+            readout.read(model, protocol, simulation)
+            for readout, simulation in zip(CALCIUM_PER_PAIRING, simulations)
+        )
+    )
+    final = simulations[0].final_state
     before = uepsp_amplitude(model, condition, settings)
-    calcium = ImagedCalcium.of(simulation)
     return measure(model, condition, final.expression, before, settings, final, uepsp, calcium)
