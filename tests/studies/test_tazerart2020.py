@@ -9,7 +9,6 @@ import pytest
 import scipy.optimize
 
 import plastic  # noqa: F401
-from plastic.data import load_tazerart2020
 from plastic.experiment import Predictor, dataset_from_records
 from plastic.fit import FitParameters, Objective, fit
 from plastic.replay import REPLAY_FITTABLE
@@ -27,22 +26,23 @@ from plastic.studies.tazerart2020 import (
     default_fit_parameters,
     induction_protocol,
     model_in_condition,
+    paper_results,
     tazerart2020_data,
     tazerart_model,
 )
 
-PAPER = load_tazerart2020()
+PAPER = paper_results()
 DATA = tazerart2020_data()
 COUPLED = TazerartExperiment()
 
 
 def test_the_data_set_keeps_every_paper_row_with_its_distance_class_as_a_distance():
-    assert DATA.n_rows == PAPER.n_rows and DATA.condition == PAPER.condition
+    assert DATA.condition == tuple(r.condition for r in PAPER)
     distance = DATA.column("distance")
-    for row in range(PAPER.n_rows):
-        two = int(PAPER.n_spines_uncaged[row]) == 2
-        low, high = float(PAPER.distance_min[row]), float(PAPER.distance_max[row])
-        if PAPER.readout[row] == "length_constant":
+    for row, result in enumerate(PAPER):
+        two = result.n_spines_uncaged == 2
+        low, high = result.distance_min, result.distance_max
+        if result.readout == "length_constant":
             assert np.isnan(distance[row])  # eq. 2 sweeps the distance
             continue
         expected = (
@@ -52,8 +52,8 @@ def test_the_data_set_keeps_every_paper_row_with_its_distance_class_as_a_distanc
         )
         assert distance[row] == expected
         assert f"{expected:g} um" in DATA.note[row]
-    np.testing.assert_array_equal(DATA.mean, PAPER.mean)
-    np.testing.assert_array_equal(DATA.sem, PAPER.sem)
+    np.testing.assert_array_equal(DATA.mean, [r.mean for r in PAPER])
+    np.testing.assert_array_equal(DATA.sem, [r.sem for r in PAPER])
 
 
 def test_conditions_follow_the_rows():
