@@ -41,7 +41,6 @@ import numpy as np
 
 import plastic  # noqa: F401  (float64)
 from plastic.cli import parse_values
-from plastic.data import load_tazerart2020
 from plastic.experiment import Predictor
 from plastic.fit import load_model
 from plastic.protocols import MINUTE
@@ -49,6 +48,7 @@ from plastic.studies.tazerart2020 import (
     CALCIUM_READOUTS,
     TazerartExperiment,
     figures,
+    paper_results,
     tazerart_model,
 )
 from plastic.studies.tazerart2020 import comparison as cmp
@@ -141,7 +141,7 @@ def main(argv=None):
         model = load_model(args.model, model)
     print(f"model: {args.model or 'tazerart_model() (fitted defaults)'}", flush=True)
     shown = predict(model, args)
-    records, paper, out = shown["records"], load_tazerart2020(), args.out
+    records, paper, out = shown["records"], paper_results(), args.out
     summary = dict(
         model=str(args.model) if args.model else None,
         n_pairings=args.n_pairings,

@@ -20,7 +20,7 @@ import pytest
 from scipy.optimize import curve_fit
 
 import plastic  # noqa: F401  (enables float64)
-from plastic.data import Measurements
+from plastic.experiment import DataSet
 from plastic.fit import (
     PREDICTION_COLUMNS,
     FitParameters,
@@ -57,31 +57,24 @@ def decay(distance, alpha, length_constant, beta):
     return alpha * np.exp(-distance / length_constant) + beta
 
 
-def predict(model: Decay, data: Measurements):
-    return model.alpha * jnp.exp(-data.distance_min / model.length_constant) + model.beta
+def predict(model: Decay, data: DataSet):
+    distance = jnp.asarray(data.column("distance"))
+    return model.alpha * jnp.exp(-distance / model.length_constant) + model.beta
 
 
-def measurements(mean, sem=SEM, delta_t=None) -> Measurements:
-    """Two-spine uEPSP rows at `DISTANCES`, or single-spine rows at ``delta_t`` (ms)."""
+def measurements(mean, sem=SEM, delta_t=None) -> DataSet:
+    """uEPSP rows (%) of pairs at `DISTANCES` (um), or of single spines at ``delta_t`` (ms)."""
     n = len(mean)
-    single = delta_t is not None
-    distance = (math.nan,) * n if single else tuple(DISTANCES)
-    return Measurements(
+    column = ("delta_t", tuple(map(float, delta_t))) if delta_t is not None else None
+    return DataSet(
         condition=tuple(f"row {i}" for i in range(n)),
         readout=("uepsp",) * n,
         site=("activated",) * n,
-        delta_t=tuple(delta_t) if single else (7.0,) * n,
-        n_spines_uncaged=(1 if single else 2,) * n,
-        distance_min=distance,
-        distance_max=distance,
-        drug=("none",) * n,
-        drug_concentration=(0.0,) * n,
-        temperature=(21.0,) * n,
+        columns=(column or ("distance", tuple(map(float, DISTANCES))),),
         mean=tuple(mean),
         sem=tuple(sem),
         n=(8.0,) * n,
         unit=("%",) * n,
-        p_value=(math.nan,) * n,
         source=("synthetic",) * n,
         note=("",) * n,
     )
@@ -196,7 +189,7 @@ def test_transforms_round_trip_and_respect_bounds(lower, upper, log, kind):
             "not a field",
         ),
         (
-            lambda: FitParameters(measurements(np.ones(12)), [Parameter("n_spines_uncaged")]),
+            lambda: FitParameters(Decay(10, 20.0, 90.0), [Parameter("alpha")]),
             "only floating-point leaves",
         ),
         (
@@ -323,12 +316,12 @@ class STDPWindow(eqx.Module):
     calcium: GraupnerBrunelCalcium
 
 
-def predict_stdp(model: STDPWindow, data: Measurements):
+def predict_stdp(model: STDPWindow, data: DataSet):
     """Weight change (%) after 60 pairs at 1 Hz, per row's delta_t (ms), from the analytic
     reduction."""
     return 100.0 * jax.vmap(
         lambda delta_t: pair_protocol_change(model.rule, model.calcium, delta_t, 1000.0, 60)
-    )(data.delta_t)
+    )(jnp.asarray(data.column("delta_t")))
 
 
 def test_fit_recovers_the_graupner_brunel_rates_of_an_stdp_window():
@@ -395,11 +388,11 @@ def test_vmapped_starts_equal_a_plain_optax_loop_over_starts(noisy):
 LIMIT = 12.0  # um: the model "fails" for longer length constants
 
 
-def predict_fails(model: Decay, data: Measurements):
+def predict_fails(model: Decay, data: DataSet):
     return jnp.where(model.length_constant < LIMIT, predict(model, data), jnp.nan)
 
 
-def predict_gradient_fails(model: Decay, data: Measurements):
+def predict_gradient_fails(model: Decay, data: DataSet):
     # Finite everywhere, but the gradient is NaN beyond LIMIT (the unused branch's sqrt).
     value = predict(model, data)
     return jnp.where(

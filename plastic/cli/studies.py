@@ -119,25 +119,38 @@ def study_model(args, study):
 
 
 def _with_timing(experiment, args):
-    """``experiment`` with ``--n-pairings`` and ``--quiet-min`` (ms of quiet before its
-    readouts) where given; an experiment without such settings refuses them."""
+    """``experiment`` with ``--n-pairings`` (`with_n_pairings`) and ``--quiet-min`` (ms of
+    quiet before its readouts) where given; an experiment without such settings refuses them."""
     import dataclasses
 
     from plastic.protocols import MINUTE
 
-    changes = {}
-    if args.n_pairings is not None:
-        changes["n_pairings"] = args.n_pairings
-    if args.quiet_min is not None:
-        changes["readout_delay"] = args.quiet_min * MINUTE
-    for name in changes:
-        if not hasattr(experiment, name):
-            option = "--n-pairings" if name == "n_pairings" else "--quiet-min"
-            raise ValueError(
-                f"{option}: study {args.study!r} sets its protocol by condition fields (plastic "
-                "studies lists them); use --axis FIELD=VALUE"
-            )
-    return dataclasses.replace(experiment, **changes) if changes else experiment
+    experiment = with_n_pairings(experiment, args)
+    if args.quiet_min is None:
+        return experiment
+    if not hasattr(experiment, "readout_delay"):
+        raise ValueError(_set_by_fields("--quiet-min", args))
+    return dataclasses.replace(experiment, readout_delay=args.quiet_min * MINUTE)
+
+
+def with_n_pairings(experiment, args):
+    """``experiment`` with ``--n-pairings`` where given: the one place the option reaches an
+    experiment, for ``plastic sweep`` of the spine model as for ``--study``; an experiment
+    without the setting refuses it."""
+    import dataclasses
+
+    if args.n_pairings is None:
+        return experiment
+    if not hasattr(experiment, "n_pairings"):
+        raise ValueError(_set_by_fields("--n-pairings", args))
+    return dataclasses.replace(experiment, n_pairings=args.n_pairings)
+
+
+def _set_by_fields(option: str, args) -> str:
+    return (
+        f"{option}: study {args.study!r} sets its protocol by condition fields (plastic "
+        "studies lists them); use --axis FIELD=VALUE"
+    )
 
 
 def simulate_study(args) -> None:

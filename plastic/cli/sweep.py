@@ -64,11 +64,10 @@ def build_sweep(args):
     sweep`` runs: options with several values become axes (in the order --dt, --distance,
     --axis ...), options with one value fix a condition field (a `pairing_protocol` argument,
     the distance) or set a model leaf."""
-    import dataclasses
-
     import diffrax
 
     from plastic.cli.spine import spine_model
+    from plastic.cli.studies import with_n_pairings
     from plastic.experiment import SPINE_READOUTS, SpinePairingExperiment
     from plastic.protocols import MINUTE
     from plastic.rosenbrock import Rodas5
@@ -96,8 +95,7 @@ def build_sweep(args):
         uncaged_spines=(0, 1) if args.two_spines else (0,),
         settings=settings,
     )
-    if args.n_pairings is not None:
-        experiment = dataclasses.replace(experiment, n_pairings=args.n_pairings)
+    experiment = with_n_pairings(experiment, args)
     fixed = dict(period=args.period, first_pairing=args.first_pairing)
     fixed["current_amplitude"] = args.current
     if args.quiet_min is not None:

@@ -1,11 +1,8 @@
-"""Experimental data sets (mean, SEM and n per condition) and their loaders."""
+"""The data files shipped with plastic (each study reads its own, e.g.
+`plastic.studies.tazerart2020.record`) and the checked CSV table they and
+`plastic.experiment.load_dataset` are read with: errors name the file, the line and the column.
+"""
 
-from plastic.data.findings import Finding as Finding
-from plastic.data.measurements import Measurements as Measurements
-from plastic.data.measurements import load_csv as load_csv
-from plastic.data.properties import Property as Property
-from plastic.data.tazerart2020 import load_tazerart2020 as load_tazerart2020
-from plastic.data.tazerart2020 import load_tazerart2020_findings as load_tazerart2020_findings
-from plastic.data.tazerart2020 import (
-    load_tazerart2020_properties as load_tazerart2020_properties,
-)
+from plastic.data._table import Row as Row
+from plastic.data._table import check_cell as check_cell
+from plastic.data._table import read_table as read_table

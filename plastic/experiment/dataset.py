@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from plastic.data._table import check_cell, read_table
+from plastic.data import check_cell, read_table
 
 REQUIRED_COLUMNS = ("condition", "readout", "mean", "sem", "n", "unit", "source")
 """Columns every data set has: a label for the row's condition, the readout's name, the mean and

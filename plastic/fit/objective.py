@@ -8,7 +8,6 @@ import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic._validation import check_range
-from plastic.data.measurements import Measurements
 from plastic.experiment.dataset import DataSet
 
 
@@ -27,30 +26,27 @@ class Objective(eqx.Module):
         predict: ``predict(model, data) -> predictions``, shape ``(n_rows,)``, each in the unit of
             its row; pure and differentiable in the model's parameters (it runs under `jax.jit`,
             `jax.vmap` and `jax.grad`).
-        data: the measurements with ``n_rows`` rows: a `plastic.experiment.DataSet`, or the
-            Tazerart layout's `Measurements`.
+        data: the `plastic.experiment.DataSet` of ``n_rows`` rows.
         sem: the SEM each row is weighted with (the data's, or ``sem_floor``), shape ``(n_rows,)``.
         sem_floor: the smallest SEM used, in the unit of the rows, or None.
     """
 
-    predict: Callable[[PyTree, DataSet | Measurements], Float[Array, " n_rows"]]
-    data: DataSet | Measurements
+    predict: Callable[[PyTree, DataSet], Float[Array, " n_rows"]]
+    data: DataSet
     sem: Float[Array, " n_rows"]
     sem_floor: float | None = eqx.field(static=True)
 
     def __init__(
         self,
-        predict: Callable[[PyTree, DataSet | Measurements], Float[Array, " n_rows"]],
-        data: DataSet | Measurements,
+        predict: Callable[[PyTree, DataSet], Float[Array, " n_rows"]],
+        data: DataSet,
         *,
         sem_floor: float | None = None,
     ):
         if not callable(predict):
             raise ValueError(f"predict must be callable as predict(model, data); got {predict!r}")
-        if not isinstance(data, (DataSet, Measurements)) or data.n_rows == 0:
-            raise ValueError(
-                f"data must be a DataSet (or Measurements) with at least one row; got {data!r}"
-            )
+        if not isinstance(data, DataSet) or data.n_rows == 0:
+            raise ValueError(f"data must be a DataSet with at least one row; got {data!r}")
         sem = np.asarray(data.sem, dtype=float)
         if sem_floor is None:
             unusable = np.flatnonzero(~(sem > 0))

@@ -9,7 +9,6 @@ import pytest
 import scipy.optimize
 
 import plastic  # noqa: F401
-from plastic.data import load_tazerart2020
 from plastic.experiment import Predictor, dataset_from_records, dendrite_calcium_at_spines
 from plastic.fit import FitParameters, Objective, fit
 from plastic.replay import REPLAY_FITTABLE
@@ -27,22 +26,24 @@ from plastic.studies.tazerart2020 import (
     default_fit_parameters,
     induction_protocol,
     model_in_condition,
+    paper_results,
     tazerart2020_data,
     tazerart_model,
 )
+from plastic.sweep import ExperimentSweep
 
-PAPER = load_tazerart2020()
+PAPER = paper_results()
 DATA = tazerart2020_data()
 COUPLED = TazerartExperiment()
 
 
 def test_the_data_set_keeps_every_paper_row_with_its_distance_class_as_a_distance():
-    assert DATA.n_rows == PAPER.n_rows and DATA.condition == PAPER.condition
+    assert DATA.condition == tuple(r.condition for r in PAPER)
     distance = DATA.column("distance")
-    for row in range(PAPER.n_rows):
-        two = int(PAPER.n_spines_uncaged[row]) == 2
-        low, high = float(PAPER.distance_min[row]), float(PAPER.distance_max[row])
-        if PAPER.readout[row] == "length_constant":
+    for row, result in enumerate(PAPER):
+        two = result.n_spines_uncaged == 2
+        low, high = result.distance_min, result.distance_max
+        if result.readout == "length_constant":
             assert np.isnan(distance[row])  # eq. 2 sweeps the distance
             continue
         expected = (
@@ -52,8 +53,8 @@ def test_the_data_set_keeps_every_paper_row_with_its_distance_class_as_a_distanc
         )
         assert distance[row] == expected
         assert f"{expected:g} um" in DATA.note[row]
-    np.testing.assert_array_equal(DATA.mean, PAPER.mean)
-    np.testing.assert_array_equal(DATA.sem, PAPER.sem)
+    np.testing.assert_array_equal(DATA.mean, [r.mean for r in PAPER])
+    np.testing.assert_array_equal(DATA.sem, [r.sem for r in PAPER])
 
 
 def test_conditions_follow_the_rows():
@@ -119,6 +120,29 @@ def test_a_row_out_of_range_or_with_an_unknown_drug_is_refused():
         data = dataset_from_records([{**row, column: value}])
         with pytest.raises(ValueError, match=message):
             Predictor.from_data(COUPLED, data)
+
+
+def test_a_sweep_corner_that_puts_spine_1_off_the_dendrite_is_refused_before_the_run():
+    # The study's distances (<= 150 um from the first spine at 40 um) fit the 200 um dendrite,
+    # so only a shorter dendrite, swept beside the distance, puts spine 1 off it: at the corner
+    # (distance 150 um, length 120 um) spine 1 would sit at 190 um, which `run` would clip to the
+    # dendrite's end without the experiment's model_in_condition at the corners.
+    model = tazerart_model()
+    np.testing.assert_array_equal(
+        COUPLED.model_in_condition(
+            model, {"distance": 7.0, "drug": 1, "temperature": 32.0}
+        ).geometry.spines.position,
+        [40.0, 47.0],
+    )
+    fixed, readouts = {"delta_t": 7.0, "n_spines_uncaged": 2}, ("uepsp_initial",)
+    on_dendrite = {
+        "distance": np.array([1.0, 150.0]),
+        "geometry.dendrite.length": np.array([200.0]),
+    }
+    ExperimentSweep.build(COUPLED, model, on_dendrite, fixed, readouts)
+    shorter = {**on_dendrite, "geometry.dendrite.length": np.array([120.0, 200.0])}
+    with pytest.raises(ValueError, match=r"corner \(distance=150, geometry.dendrite.length=120\)"):
+        ExperimentSweep.build(COUPLED, model, shorter, fixed, readouts)
 
 
 def test_a_length_constant_row_is_eq2_fitted_to_the_pairs_it_sweeps():

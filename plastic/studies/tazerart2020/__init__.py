@@ -6,7 +6,8 @@ later, and the eq. 2 length constant of the uEPSP change over inter-spine distan
 The model (`tazerart_model`): two spines on a dendrite, kinase competition, AMPAR trafficking
 and actin remodelling, a messenger and a depression veto coupling the spines. The experiment
 (`TazerartExperiment`) runs a condition coupled or replayed. The data (`tazerart2020_data`) are
-the paper's rows with its distance classes mapped to distances.
+the paper's rows with its distance classes mapped to distances; the paper's record as
+transcribed (`paper_results`, `paper_findings`, `paper_properties`) is what they are read from.
 """
 
 from plastic.studies.study import RuleChoice, Study
@@ -24,12 +25,14 @@ from plastic.studies.tazerart2020.experiment import LengthConstant as LengthCons
 from plastic.studies.tazerart2020.experiment import Measured as Measured
 from plastic.studies.tazerart2020.experiment import PairingCalcium as PairingCalcium
 from plastic.studies.tazerart2020.experiment import TazerartExperiment as TazerartExperiment
+from plastic.studies.tazerart2020.findings import Finding as Finding
 from plastic.studies.tazerart2020.model import FIRST_SPINE_POSITION as FIRST_SPINE_POSITION
 from plastic.studies.tazerart2020.model import FITTED_PARAMETERS as FITTED_PARAMETERS
 from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE as NEIGHBOUR_DISTANCE
 from plastic.studies.tazerart2020.model import NMDA_TAU_RISE as NMDA_TAU_RISE
 from plastic.studies.tazerart2020.model import default_fit_parameters as default_fit_parameters
 from plastic.studies.tazerart2020.model import tazerart_model as tazerart_model
+from plastic.studies.tazerart2020.properties import Property as Property
 from plastic.studies.tazerart2020.protocol import DRUG_NAMES as DRUG_NAMES
 from plastic.studies.tazerart2020.protocol import DRUGS as DRUGS
 from plastic.studies.tazerart2020.protocol import FIRST_PAIRING as FIRST_PAIRING
@@ -41,6 +44,11 @@ from plastic.studies.tazerart2020.protocol import induction_protocol as inductio
 from plastic.studies.tazerart2020.protocol import model_in_condition as model_in_condition
 from plastic.studies.tazerart2020.protocol import run_condition as run_condition
 from plastic.studies.tazerart2020.protocol import uepsp_amplitude as uepsp_amplitude
+from plastic.studies.tazerart2020.record import paper_findings as paper_findings
+from plastic.studies.tazerart2020.record import paper_properties as paper_properties
+from plastic.studies.tazerart2020.record import paper_results as paper_results
+from plastic.studies.tazerart2020.results import RECORD_DRUGS as RECORD_DRUGS
+from plastic.studies.tazerart2020.results import PaperResult as PaperResult
 
 STUDY = Study(
     name="tazerart2020",

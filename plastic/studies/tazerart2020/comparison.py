@@ -9,12 +9,14 @@ A record is one data row against the model: a dict with ``condition``, ``readout
 """
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
-from plastic.data import Measurements, load_tazerart2020_findings
 from plastic.readouts import fit_length_constant
 from plastic.studies.tazerart2020.data import row_distance
+from plastic.studies.tazerart2020.record import paper_findings
+from plastic.studies.tazerart2020.results import PaperResult
 
 ROOM_TEMPERATURE = 21.0
 """degC, the data set's "~20-22 degC"."""
@@ -103,52 +105,53 @@ def length_constant_fit(distances, uepsp) -> dict:
     )
 
 
-def length_constant_records(paper: Measurements, delta_t: float, fit: dict) -> list[dict]:
-    """The paper's length-constant rows at ``delta_t`` (`load_tazerart2020`) as records, with
+def length_constant_records(paper: Sequence[PaperResult], delta_t: float, fit: dict) -> list[dict]:
+    """The paper's length-constant rows at ``delta_t`` (of `paper_results`) as records, with
     the lambda of ``fit`` (`length_constant_fit`) as the prediction: NaN when the fit did not
     converge (a flat model curve has no finite lambda; the search ends at its edge)."""
-    rows = paper.select(readout="length_constant", delta_t=delta_t)
     return [
         dict(
-            condition=rows.condition[i],
+            condition=row.condition,
             readout="length_constant",
-            site=rows.site[i],
-            unit=rows.unit[i],
-            mean=float(rows.mean[i]),
-            sem=float(rows.sem[i]),
+            site=row.site,
+            unit=row.unit,
+            mean=row.mean,
+            sem=row.sem,
             prediction=fit["length_constant"] if fit["converged"] else math.nan,
         )
-        for i in range(rows.n_rows)
+        for row in _length_constants(paper, delta_t)
     ]
 
 
-def distance_data(paper: Measurements, delta_t: float) -> list[dict]:
-    """The two-spine uEPSP rows of ``paper`` (`load_tazerart2020`) at ``delta_t`` (no drug,
-    room temperature): mean, SEM, the distance class (um) and its model distance."""
-    rows = paper.select(
-        readout="uepsp",
-        n_spines_uncaged=2,
-        delta_t=delta_t,
-        drug="none",
-        temperature=ROOM_TEMPERATURE,
-    )
+def distance_data(paper: Sequence[PaperResult], delta_t: float) -> list[dict]:
+    """The two-spine uEPSP rows of ``paper`` (`paper_results`) at ``delta_t`` (no drug, room
+    temperature): mean, SEM, the distance class (um) and its model distance."""
     return [
         dict(
-            condition=rows.condition[i],
-            mean=float(rows.mean[i]),
-            sem=float(rows.sem[i]),
-            distance_min=float(rows.distance_min[i]),
-            distance_max=float(rows.distance_max[i]),
-            distance=row_distance(float(rows.distance_min[i]), float(rows.distance_max[i]), 2),
+            condition=row.condition,
+            mean=row.mean,
+            sem=row.sem,
+            distance_min=row.distance_min,
+            distance_max=row.distance_max,
+            distance=row_distance(row.distance_min, row.distance_max, 2),
         )
-        for i in range(rows.n_rows)
+        for row in paper
+        if row.readout == "uepsp"
+        and row.n_spines_uncaged == 2
+        and row.delta_t == delta_t
+        and row.drug == "none"
+        and row.temperature == ROOM_TEMPERATURE
     ]
 
 
-def paper_lambda(paper: Measurements, delta_t: float) -> float:
+def paper_lambda(paper: Sequence[PaperResult], delta_t: float) -> float:
     """The paper's length constant at ``delta_t`` (um), from its length_constant row."""
-    rows = paper.select(readout="length_constant", delta_t=delta_t)
-    return float(rows.mean[0]) if rows.n_rows else math.nan
+    rows = _length_constants(paper, delta_t)
+    return rows[0].mean if rows else math.nan
+
+
+def _length_constants(paper: Sequence[PaperResult], delta_t: float) -> list[PaperResult]:
+    return [row for row in paper if row.readout == "length_constant" and row.delta_t == delta_t]
 
 
 # Calcium during the induction (Figs. 6-8) and the drugs
@@ -178,14 +181,14 @@ def calcium_findings() -> dict[tuple[str, str, str], str]:
     return {
         (f.condition, f.observable, f.site): f"{f.outcome}"
         + (f", P {f.p_value}" if f.p_value else "")
-        for f in load_tazerart2020_findings()
+        for f in paper_findings()
         if f.observable.startswith("calcium") and f.drug == "none"
     }
 
 
 def ap5_statement() -> str | None:
     """The paper's AP5 result at -15 ms (a finding without a number), or None."""
-    for finding in load_tazerart2020_findings():
+    for finding in paper_findings():
         if finding.drug == "AP5" and finding.observable == "uepsp" and finding.delta_t == -15.0:
             return f"{finding.outcome} ({finding.source})"
     return None

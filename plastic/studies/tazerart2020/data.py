@@ -1,5 +1,5 @@
-"""The paper's rows (`plastic.data.load_tazerart2020`, every mean +- SEM of the paper with its
-source) as a `plastic.experiment.DataSet` of `TazerartExperiment` conditions.
+"""The paper's rows (`plastic.studies.tazerart2020.record.paper_results`, every mean +- SEM of
+the paper with its source) as a `plastic.experiment.DataSet` of `TazerartExperiment` conditions.
 
 The paper gives distance classes, not distances. A row's ``distance`` is the middle of its
 ``[distance_min, distance_max]`` class, ``distance_min + UNBOUNDED_DISTANCE_MARGIN`` for an
@@ -10,9 +10,9 @@ have no distance: eq. 2 is fitted over pairs at `LENGTH_CONSTANT_DISTANCES`.
 
 import math
 
-from plastic.data import load_tazerart2020
 from plastic.experiment import DataSet, dataset_from_records
 from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE
+from plastic.studies.tazerart2020.record import paper_results
 
 UNBOUNDED_DISTANCE_MARGIN = 15.0
 """um added to ``distance_min`` for an open-ended distance class ("> 5 um")."""
@@ -34,36 +34,35 @@ def _distance_note(distance_min, distance_max, n_spines_uncaged, distance) -> st
 
 
 def tazerart2020_data() -> DataSet:
-    """Every row of the paper as `TazerartExperiment` conditions (see the module doc)."""
-    paper = load_tazerart2020()
+    """Every row of the paper (`paper_results`) as `TazerartExperiment` conditions (see the
+    module doc)."""
     records = []
-    for i in range(paper.n_rows):
-        n_uncaged = int(paper.n_spines_uncaged[i])
-        low, high = float(paper.distance_min[i]), float(paper.distance_max[i])
-        notes = [paper.note[i]] if paper.note[i] else []
+    for result in paper_results():
+        low, high = result.distance_min, result.distance_max
+        notes = [result.note] if result.note else []
         record = dict(
-            condition=paper.condition[i],
-            readout=paper.readout[i],
-            site=paper.site[i],
-            delta_t=float(paper.delta_t[i]),
-            n_spines_uncaged=n_uncaged,
-            drug=paper.drug[i],
-            temperature=float(paper.temperature[i]),
-            mean=float(paper.mean[i]),
-            sem=float(paper.sem[i]),
-            n=float(paper.n[i]),
-            unit=paper.unit[i],
-            source=paper.source[i],
+            condition=result.condition,
+            readout=result.readout,
+            site=result.site,
+            delta_t=result.delta_t,
+            n_spines_uncaged=result.n_spines_uncaged,
+            drug=result.drug,
+            temperature=result.temperature,
+            mean=result.mean,
+            sem=result.sem,
+            n=result.n,
+            unit=result.unit,
+            source=result.source,
         )
-        if paper.readout[i] == "length_constant":
+        if result.readout == "length_constant":
             notes.append(f"eq. 2 over pairs {low:g}-{high:g} um apart")
         else:
-            record["distance"] = row_distance(low, high, n_uncaged)
-            notes.append(_distance_note(low, high, n_uncaged, record["distance"]))
-        if paper.drug[i] != "none":
-            notes.append(f"{paper.drug[i]} {float(paper.drug_concentration[i]):g} uM")
-        if math.isfinite(float(paper.p_value[i])):
-            notes.append(f"p = {float(paper.p_value[i]):g}")
+            record["distance"] = row_distance(low, high, result.n_spines_uncaged)
+            notes.append(_distance_note(low, high, result.n_spines_uncaged, record["distance"]))
+        if result.drug != "none":
+            notes.append(f"{result.drug} {result.drug_concentration:g} uM")
+        if math.isfinite(result.p_value):
+            notes.append(f"p = {result.p_value:g}")
         record["note"] = "; ".join(notes)
         records.append(record)
     return dataset_from_records(records, where="Tazerart et al. 2020")

@@ -24,7 +24,8 @@ from plastic.studies.tazerart2020.protocol import (
     DRUG_NAMES,
     READOUT_DELAY,
     ConditionReadouts,
-    run_condition,
+    model_in_condition,
+    run_in_condition,
 )
 from plastic.studies.tazerart2020.replay import RECORDED, record_conditions, replay_condition
 
@@ -181,6 +182,12 @@ class TazerartExperiment(AbstractExperiment):
                 f"expression {type(model.expression).__name__}"
             )
 
+    def model_in_condition(self, model: SpineModel, condition) -> SpineModel:
+        """``model`` with the condition's inter-spine distance, drug and temperature
+        (`plastic.studies.tazerart2020.protocol.model_in_condition`, what `run` solves and
+        what `prepare` records for a replay)."""
+        return model_in_condition(model, condition)
+
     def check_parameters(self, paths) -> None:
         """Raise a ValueError for model paths this experiment's mode cannot fit."""
         if self.mode == "replay":
@@ -199,8 +206,9 @@ class TazerartExperiment(AbstractExperiment):
         return experiment, {**arrays, **recorded}
 
     def run(self, model: SpineModel, condition) -> ConditionReadouts:
+        model = self.model_in_condition(model, condition)
         if self.mode == "coupled":
-            return run_condition(
+            return run_in_condition(
                 model,
                 condition,
                 n_pairings=self.n_pairings,

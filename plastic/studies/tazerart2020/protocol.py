@@ -186,10 +186,31 @@ def run_condition(
     uepsp: bool = True,
 ) -> ConditionReadouts:
     """Induce ``condition`` on ``model`` (with rule and expression, all coupled) and measure
-    it (the uEPSP after induction only when ``uepsp``)."""
+    it (the uEPSP after induction only when ``uepsp``): `model_in_condition`, then
+    `run_in_condition`."""
+    return run_in_condition(
+        model_in_condition(model, condition),
+        condition,
+        n_pairings=n_pairings,
+        readout_delay=readout_delay,
+        settings=settings,
+        uepsp=uepsp,
+    )
+
+
+def run_in_condition(
+    model: SpineModel,
+    condition: Condition,
+    *,
+    n_pairings: int,
+    readout_delay,
+    settings: SolverSettings | None,
+    uepsp: bool,
+) -> ConditionReadouts:
+    """`run_condition` on a ``model`` already set up for ``condition`` (by `model_in_condition`,
+    or `TazerartExperiment.model_in_condition`, which a sweep checks at its corners)."""
     if model.expression is None:
         raise ValueError("run_condition needs a model with an expression model; got None")
-    model = model_in_condition(model, condition)
     protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
     # One solve, saved where the imaged calcium is read; its final state is the readouts'.
     requested = [readout.save_times(protocol) for readout in CALCIUM_PER_PAIRING]

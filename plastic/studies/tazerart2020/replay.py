@@ -83,14 +83,14 @@ def replay_condition(
     checkpoints: int | None,
     uepsp: bool,
 ) -> ConditionReadouts:
-    """The readouts of one recorded condition (with the `RECORDED` entries) on ``model``'s
-    plasticity; the uEPSP after induction on the full biophysics as the expression leaves it,
-    only when ``uepsp``."""
-    in_condition = model_in_condition(model, condition)
+    """The readouts of one recorded condition (with the `RECORDED` entries) on the plasticity
+    of ``model``, already set up for ``condition`` (`model_in_condition`, as
+    `record_conditions` set up the biophysics it recorded); the uEPSP after induction on the
+    full biophysics as the expression leaves it, only when ``uepsp``."""
     period = jnp.asarray(PERIOD)
     repeated = RepeatedSignals(condition["recording"], period, n_pairings)
     expression = replay(
-        in_condition,
+        model,
         lambda t: repeated(t)[0],
         FIRST_PAIRING + n_pairings * PERIOD + readout_delay,
         calcium_drive=lambda t: repeated(t)[1],
@@ -101,4 +101,4 @@ def replay_condition(
         checkpoints=checkpoints,
     ).expression
     before = condition["uepsp_before"]
-    return measure(in_condition, condition, expression, before, settings, uepsp=uepsp)
+    return measure(model, condition, expression, before, settings, uepsp=uepsp)

@@ -7,18 +7,13 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (enables float64)
-from plastic.data import (
-    load_csv,
-    load_tazerart2020,
-    load_tazerart2020_findings,
-    load_tazerart2020_properties,
-)
-from plastic.data.measurements import COLUMNS, OPTIONAL_COLUMNS
 from plastic.protocols import pairing_protocol
+from plastic.studies.tazerart2020 import paper_findings, paper_properties, paper_results
+from plastic.studies.tazerart2020.results import COLUMNS, read_results
 
 SHIPPED = Path(plastic.__file__).parent / "data" / "tazerart2020.csv"
 # The seed paper, at ../shared from the project root for every developer and for CI.
-SEED = next((Path(__file__).parents[2] / "shared" / "seeds").glob("000_*.txt"), None)
+SEED = next((Path(__file__).parents[3] / "shared" / "seeds").glob("000_*.txt"), None)
 
 
 def _normalise(text: str) -> str:
@@ -44,27 +39,25 @@ def test_every_mean_and_sem_in_the_paper_is_in_the_data_and_back(paper):
         (float(mean), float(sem))
         for mean, sem in re.findall(r"(-?\d+(?:\.\d+)?) ?± ?(\d+(?:\.\d+)?)", paper)
     }
-    results = load_tazerart2020()
-    stored = {(m, s) for m, s in zip(results.mean.tolist(), results.sem.tolist()) if s == s}
-    stored |= {(p.mean, p.sem) for p in load_tazerart2020_properties() if not math.isnan(p.sem)}
+    stored = {(r.mean, r.sem) for r in paper_results() if not math.isnan(r.sem)}
+    stored |= {(p.mean, p.sem) for p in paper_properties() if not math.isnan(p.sem)}
     assert stored - printed == set(), "numbers in the data that the paper does not print"
     assert printed - stored == set(), "mean +- SEM printed in the paper but missing from the data"
 
 
 def test_p_values_n_and_length_constants_are_printed_in_the_paper(paper):
-    results = load_tazerart2020()
-    p_values, counts = np.asarray(results.p_value), np.asarray(results.n)
+    results = paper_results()
     printed_p = _printed_numbers(paper, r"P ?= ?(\d*\.\d+|1)\b")
-    for p in p_values[~np.isnan(p_values)].tolist():
+    for p in [r.p_value for r in results if not math.isnan(r.p_value)]:
         assert p in printed_p, f"P = {p} is not printed in the paper"
     printed_n = _printed_numbers(paper, r"n ?= ?(\d+)")
-    for n in counts[~np.isnan(counts)].tolist():
+    for n in [r.n for r in results if not math.isnan(r.n)]:
         assert n in printed_n, f"n = {n} is not printed in the paper"
     printed_lambda = _printed_numbers(paper, r"\(λ\) of (\d+\.\d+) um")
-    lambdas = results.select(readout="length_constant")
-    assert set(lambdas.mean.tolist()) == printed_lambda == {5.7, 39.7}
-    texts = [f.statement for f in load_tazerart2020_findings()]
-    texts += [p.note for p in load_tazerart2020_properties()] + list(results.note)
+    lambdas = {r.mean for r in results if r.readout == "length_constant"}
+    assert lambdas == printed_lambda == {5.7, 39.7}
+    texts = [f.statement for f in paper_findings()]
+    texts += [p.note for p in paper_properties()] + [r.note for r in results]
     for text in texts:
         for quoted in re.findall(r"'([^']+)'", text):
             assert quoted in paper, f"not a quotation of the paper: {quoted!r}"
@@ -73,15 +66,18 @@ def test_p_values_n_and_length_constants_are_printed_in_the_paper(paper):
 @pytest.fixture(scope="module")
 def protocols():
     """The default two-spine pairing protocol at every delta_t of the data set."""
-    delta_t = np.unique(np.asarray(load_tazerart2020().delta_t))
+    delta_t = np.unique([r.delta_t for r in paper_results()])
     return delta_t, pairing_protocol(delta_t, uncaged_spines=(0, 1), quiet=0.0)
 
 
 def test_sign_convention_matches_the_paper_and_the_protocols(paper, protocols):
     # Methods: "+7 and +13 ms (pre leads post)"; and +13 ms gives t-LTP, -15 ms t-LTD.
     assert "+7 and +13 ms (pre leads post)" in paper
-    single = load_tazerart2020().select(readout="uepsp", n_spines_uncaged=1)
-    by_delta_t = dict(zip(single.delta_t.tolist(), zip(single.mean.tolist(), single.p_value)))
+    by_delta_t = {
+        r.delta_t: (r.mean, r.p_value)
+        for r in paper_results()
+        if r.readout == "uepsp" and r.n_spines_uncaged == 1
+    }
     assert by_delta_t[13.0][0] > 100 and by_delta_t[13.0][1] < 0.05
     assert by_delta_t[-15.0][0] < 100 and by_delta_t[-15.0][1] < 0.05
     delta_t, protocol = protocols
@@ -91,7 +87,7 @@ def test_sign_convention_matches_the_paper_and_the_protocols(paper, protocols):
 
 
 def test_protocol_defaults_are_the_papers_protocol(protocols):
-    stated = {(p.quantity, p.condition): p for p in load_tazerart2020_properties()}
+    stated = {(p.quantity, p.condition): p for p in paper_properties()}
     _, protocol = protocols
     assert protocol.n_pairings == stated["n_pairings", "STDP protocol"].mean
     np.testing.assert_allclose(
@@ -115,32 +111,32 @@ def test_protocol_defaults_are_the_papers_protocol(protocols):
 def test_calcium_accumulation_goes_with_t_ltp():
     # The paper's thesis (Figs. 6-8): calcium before each pairing accumulates in the activated
     # spine exactly in the drug-free single/clustered conditions that give t-LTP.
-    results = load_tazerart2020()
+    uepsp = {r.condition: r for r in paper_results() if r.readout == "uepsp"}
     accumulates = {
         f.condition: f.outcome == "increase"
-        for f in load_tazerart2020_findings()
+        for f in paper_findings()
         if f.observable == "calcium_before" and f.site == "activated" and f.drug == "none"
     }
     assert set(accumulates) == {"single +7 ms", "single +13 ms", "single -15 ms", "clustered +7 ms"}
     for condition, accumulated in accumulates.items():
-        uepsp = results.select(condition=condition, readout="uepsp")
-        potentiated = bool(uepsp.mean[0] > 100 and uepsp.p_value[0] < 0.05)
+        potentiated = uepsp[condition].mean > 100 and uepsp[condition].p_value < 0.05
         assert accumulated == potentiated, condition
 
 
 def test_every_row_is_sourced_and_keyed_once():
-    results = load_tazerart2020()
-    keys = list(zip(results.condition, results.readout, results.site))
+    results = paper_results()
+    keys = [(r.condition, r.readout, r.site) for r in results]
     assert len(keys) == len(set(keys))
-    assert all(results.source)
+    assert all(r.source for r in results)
     # Not given in the paper: NaN with a note saying so.
-    for i in np.flatnonzero(np.isnan(results.sem) | np.isnan(results.n)):
-        assert "not given" in results.note[i] or "no SEM, n" in results.note[i]
+    for r in results:
+        if math.isnan(r.sem) or math.isnan(r.n):
+            assert "not given" in r.note or "no SEM, n" in r.note
     # The conditions the issue lists.
-    single = results.select(n_spines_uncaged=1, drug="none", readout="uepsp")
-    assert sorted(single.delta_t.tolist()) == [-23.0, -15.0, 7.0, 13.0]
-    two = results.select(n_spines_uncaged=2, readout="uepsp")
-    assert set(zip(two.delta_t.tolist(), two.drug, two.temperature.tolist())) == {
+    uepsp = [r for r in results if r.readout == "uepsp"]
+    single = [r.delta_t for r in uepsp if r.n_spines_uncaged == 1 and r.drug == "none"]
+    assert sorted(single) == [-23.0, -15.0, 7.0, 13.0]
+    assert {(r.delta_t, r.drug, r.temperature) for r in uepsp if r.n_spines_uncaged == 2} == {
         (7.0, "none", 21.0),
         (-15.0, "none", 21.0),
         (7.0, "PEP1-TGL", 21.0),
@@ -149,38 +145,18 @@ def test_every_row_is_sourced_and_keyed_once():
     }
 
 
-def test_select_matches_a_python_filter():
-    results = load_tazerart2020()
-    chosen = results.select(readout=("neck_length", "head_volume"), delta_t=7.0, site="activated")
-    expected = [
-        i
-        for i in range(results.n_rows)
-        if results.readout[i] in ("neck_length", "head_volume")
-        and float(results.delta_t[i]) == 7.0
-        and results.site[i] == "activated"
-    ]
-    assert chosen.condition == tuple(results.condition[i] for i in expected)
-    np.testing.assert_array_equal(chosen.mean, np.asarray(results.mean)[expected])
-    np.testing.assert_array_equal(
-        chosen.n_spines_uncaged, np.asarray(results.n_spines_uncaged)[expected]
-    )
-    assert results.select(condition="no such condition").n_rows == 0
-    with pytest.raises(ValueError, match="'dt' is not a column"):
-        results.select(dt=7.0)
-
-
-def test_load_csv_reads_what_the_csv_module_reads():
-    loaded = load_csv(SHIPPED)
+def test_the_record_is_what_the_csv_module_reads():
     lines = [line for line in SHIPPED.read_text().splitlines() if not line.startswith("#")]
     rows = list(csv.DictReader(lines))
-    assert loaded.n_rows == len(rows)
-    for name in COLUMNS + OPTIONAL_COLUMNS:
-        column = getattr(loaded, name)
-        if isinstance(column, tuple):
-            assert column == tuple(row[name] for row in rows), name
-        else:
-            expected = [float(row[name]) if row[name] else math.nan for row in rows]
-            np.testing.assert_array_equal(np.asarray(column, float), expected, err_msg=name)
+    assert len(paper_results()) == len(rows)
+    for result, row in zip(paper_results(), rows):
+        for name in COLUMNS:
+            value = getattr(result, name)
+            if isinstance(value, str):
+                assert value == row[name], name
+            else:
+                expected = float(row[name]) if row[name] else math.nan
+                np.testing.assert_array_equal(value, expected, err_msg=name)
 
 
 _GOOD_ROW = {
@@ -198,7 +174,9 @@ _GOOD_ROW = {
     "sem": "6.1",
     "n": "7",
     "unit": "%",
+    "p_value": "",
     "source": "my lab book, p. 12",
+    "note": "",
 }
 
 
@@ -213,15 +191,13 @@ def _write(tmp_path, rows, columns=None):
     return path
 
 
-def test_load_csv_reads_a_users_file_without_optional_columns(tmp_path):
+def test_empty_optional_cells_read_as_not_given(tmp_path):
     single = {**_GOOD_ROW, "n_spines_uncaged": "1", "distance_min": "", "distance_max": ""}
     single |= {"sem": "", "n": "", "readout": "uepsp_initial", "unit": "mV", "mean": "0.8"}
-    data = load_csv(_write(tmp_path, [_GOOD_ROW, single]))
-    assert data.condition == ("my clustered +10 ms", "my clustered +10 ms")
-    np.testing.assert_array_equal(data.mean, [118.5, 0.8])
-    np.testing.assert_array_equal(data.sem, [6.1, np.nan])
-    np.testing.assert_array_equal(data.p_value, [np.nan, np.nan])
-    assert data.note == ("", "")
+    pair, one = read_results(_write(tmp_path, [_GOOD_ROW, single]))
+    assert (pair.mean, pair.sem, pair.n_spines_uncaged, pair.distance_max) == (118.5, 6.1, 2, 4.0)
+    assert one.mean == 0.8 and all(math.isnan(x) for x in (one.sem, one.n, one.distance_min))
+    assert math.isnan(pair.p_value) and pair.note == one.note == ""
 
 
 @pytest.mark.parametrize(
@@ -240,19 +216,21 @@ def test_load_csv_reads_a_users_file_without_optional_columns(tmp_path):
         ({"n_spines_uncaged": "1"}, r"line 3: distance_min and distance_max must be empty"),
         ({"temperature": "60"}, r"line 3: temperature must be a number in \(0, 45\] degC"),
         ({"delta_t": "nan"}, r"line 3: column 'delta_t' is NaN"),
+        ({"p_value": "2"}, r"line 3: p_value \(or empty\) must be a number in \[0, 1\]"),
+        ({"site": "dendrite"}, r"line 3: column 'site' must be one of \['activated'"),
     ],
 )
-def test_load_csv_names_the_bad_line_column_and_range(tmp_path, change, message):
+def test_a_bad_cell_is_refused_naming_its_line_column_and_range(tmp_path, change, message):
     path = _write(tmp_path, [{**_GOOD_ROW, **change}])
     with pytest.raises(ValueError, match=message):
-        load_csv(path)
+        read_results(path)
 
 
-def test_load_csv_names_missing_and_unknown_columns(tmp_path):
+def test_missing_and_unknown_columns_are_refused(tmp_path):
     without_sem = {k: v for k, v in _GOOD_ROW.items() if k != "sem"}
     with pytest.raises(ValueError, match=r"missing column\(s\) \['sem'\]"):
-        load_csv(_write(tmp_path, [without_sem]))
+        read_results(_write(tmp_path, [without_sem]))
     with pytest.raises(ValueError, match=r"unknown column\(s\) \['SEM'\]"):
-        load_csv(_write(tmp_path, [{**without_sem, "SEM": "1", "sem": "1"}]))
+        read_results(_write(tmp_path, [{**without_sem, "SEM": "1", "sem": "1"}]))
     with pytest.raises(ValueError, match="has a header but no data rows"):
-        load_csv(_write(tmp_path, [], columns=list(_GOOD_ROW)))
+        read_results(_write(tmp_path, [], columns=list(_GOOD_ROW)))

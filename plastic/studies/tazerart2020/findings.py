@@ -10,8 +10,8 @@ import dataclasses
 import math
 from pathlib import Path
 
-from plastic.data._table import Row, check_cell, read_table
-from plastic.data.measurements import DRUGS
+from plastic.data import Row, check_cell, read_table
+from plastic.studies.tazerart2020.results import RECORD_DRUGS
 
 PROTOCOLS = ("pairing", "uncaging only", "bAP only", "none")
 """``pairing``: the STDP protocol (40 pairings at 0.5 Hz); ``uncaging only`` and ``bAP only``: one
@@ -49,7 +49,7 @@ COLUMNS = (
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
-    """One qualitative result. Units as in `Measurements`; NaN means "not given".
+    """One qualitative result. Units as in `PaperResult`; NaN means "not given".
 
     Attributes:
         condition: label, e.g. ``"clustered +7 ms"``.
@@ -57,7 +57,7 @@ class Finding:
         delta_t: post onset minus pre onset, ms (NaN unless ``protocol == "pairing"``).
         n_spines_uncaged: spines uncaged (0 for ``bAP only`` and a bare dendrite).
         distance_min, distance_max: inter-spine distance range, um.
-        drug: one of `DRUGS`. drug_concentration: uM. temperature: degC.
+        drug: one of `RECORD_DRUGS`. drug_concentration: uM. temperature: degC.
         observable: one of `OBSERVABLES`. site: one of `FINDING_SITES`.
         outcome: one of `OUTCOMES`: the significant change (or none) the paper reports.
         p_value: as printed, e.g. ``"<0.0001"`` or ``"0.03"``; empty if not given.
@@ -106,7 +106,7 @@ def _parse(row: Row) -> Finding:
         n_spines_uncaged=int(row.integer("n_spines_uncaged")),
         distance_min=row.number("distance_min", required=False),
         distance_max=row.number("distance_max", required=False),
-        drug=row.choice("drug", DRUGS),
+        drug=row.choice("drug", RECORD_DRUGS),
         drug_concentration=row.number("drug_concentration"),
         temperature=row.number("temperature"),
         observable=row.choice("observable", OBSERVABLES),

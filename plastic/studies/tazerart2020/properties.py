@@ -9,7 +9,7 @@ import dataclasses
 import math
 from pathlib import Path
 
-from plastic.data._table import Row, check_cell, read_table
+from plastic.data import Row, check_cell, read_table
 
 COLUMNS = (
     "quantity",
