@@ -23,10 +23,13 @@ def check_range(
     lower_inclusive: bool = False,
     upper_inclusive: bool = True,
     unit: str = "",
+    finite: bool = True,
 ) -> None:
     """Raise ``ValueError`` naming ``name`` and the allowed range if any element is outside it.
 
-    NaN is always rejected. Bounds are open unless marked inclusive; ``None`` means unbounded.
+    NaN is always rejected, and so are infinities unless ``finite`` is False (for times padded
+    with ``+inf``): an infinite conductance or length is accepted by every bound but fails deep
+    inside a solve. Bounds are open unless marked inclusive; ``None`` means unbounded.
     """
     if not is_concrete((value, lower, upper)):
         return
@@ -40,6 +43,9 @@ def check_range(
     )
     suffix = f" {unit}" if unit else ""
     bad = np.isnan(array)
+    if finite:
+        bad |= np.isinf(array)
+        suffix += " (finite)"
     if lower is not None:
         bad |= array < lower if lower_inclusive else array <= lower
     if upper is not None:
@@ -50,3 +56,13 @@ def check_range(
             f"{name} must be a number in {allowed}{suffix}; got {offending.tolist()}"
             + (" (and more)" if bad.sum() > 3 else "")
         )
+
+
+def check_potential(name: str, value) -> None:
+    """A membrane, reversal or half-activation potential: finite, within +-200 mV."""
+    check_range(name, value, lower=-200.0, upper=200.0, lower_inclusive=True, unit="mV")
+
+
+def check_temperature(name: str, value) -> None:
+    """A (reference) temperature of living tissue, 0-45 degC."""
+    check_range(name, value, lower=0.0, upper=45.0, unit="degC")

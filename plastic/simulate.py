@@ -25,6 +25,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, Int
 
+from plastic._validation import check_range
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import Protocol
 from plastic.rosenbrock import Rodas5
@@ -69,6 +70,20 @@ class SolverSettings(eqx.Module):
     checkpoints: int | None = eqx.field(static=True, default=4096)
     declare_pulse_edges: bool = eqx.field(static=True, default=True)
     solver: diffrax.AbstractSolver = eqx.field(static=True, default=Rodas5())
+
+    def __check_init__(self):
+        # A negative tolerance is not an error to diffrax: it silently takes far too few steps.
+        check_range("SolverSettings.rtol", self.rtol, lower=0.0, upper=1.0, upper_inclusive=False)
+        for name in ("voltage_atol", "calcium_atol", "gating_atol"):
+            check_range(f"SolverSettings.{name}", getattr(self, name), lower=0.0)
+        if self.atol is not None:
+            check_range("SolverSettings.atol", self.atol, lower=0.0)
+        check_range("SolverSettings.dt0", self.dt0, lower=0.0, unit="ms")
+        check_range("SolverSettings.dtmax", self.dtmax, lower=0.0, unit="ms")
+        for name in ("max_steps", "checkpoints"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"SolverSettings.{name} must be an integer >= 1; got {value!r}")
 
     def absolute_tolerances(self, state: SpineState) -> SpineState:
         """The absolute tolerance of every entry of ``state`` (same structure)."""

@@ -7,7 +7,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from plastic._validation import check_range
+from plastic._validation import check_potential, check_range, check_temperature
 from plastic.biophysics.kinetics import exprel, q10_factor, sigmoid
 
 
@@ -52,6 +52,10 @@ class VoltageGatedCalciumChannel(eqx.Module):
             check_range(f"{name}.{field}", getattr(self, field), lower=0.0, unit="ms")
         check_range(f"{name}.slope_m", self.slope_m, lower=0.0, unit="mV")
         check_range(f"{name}.slope_h", self.slope_h, upper=0.0, upper_inclusive=False, unit="mV")
+        for field in ("v_half_m", "v_half_h", "reversal_potential"):
+            check_potential(f"{name}.{field}", getattr(self, field))
+        check_range(f"{name}.q10", self.q10, lower=0.0)
+        check_temperature(f"{name}.reference_temperature", self.reference_temperature)
 
     def steady_state(self, voltage) -> Float[Array, "... 2"]:
         m_inf = sigmoid((voltage - self.v_half_m) / self.slope_m)
@@ -103,6 +107,9 @@ class SomaticSpike(eqx.Module):
                 unit="nS",
             )
         check_range("SomaticSpike.q10", self.q10, lower=0.0)
+        for field in ("sodium_reversal", "potassium_reversal", "v_threshold"):
+            check_potential(f"SomaticSpike.{field}", getattr(self, field))
+        check_temperature("SomaticSpike.reference_temperature", self.reference_temperature)
 
     def _rates(self, voltage):
         """(alpha, beta) for m, h, n in 1/ms at the reference temperature."""

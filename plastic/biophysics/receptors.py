@@ -20,7 +20,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from plastic._validation import check_range, is_concrete
+from plastic._validation import check_potential, check_range, check_temperature, is_concrete
 from plastic.biophysics.kinetics import q10_factor
 
 
@@ -44,6 +44,8 @@ class AbstractGlutamateReceptor(eqx.Module):
             raise ValueError(f"{name}.tau_decay must be greater than tau_rise")
         check_range(f"{name}.release_rate", self.release_rate, lower=0.0, unit="1/ms")
         check_range(f"{name}.q10", self.q10, lower=0.0)
+        check_potential(f"{name}.reversal_potential", self.reversal_potential)
+        check_temperature(f"{name}.reference_temperature", self.reference_temperature)
 
     def time_constants(self, temperature) -> tuple[Float[Array, ""], Float[Array, ""]]:
         """(tau_rise, tau_decay) in ms at ``temperature`` degC."""
@@ -133,6 +135,16 @@ class NMDAReceptor(AbstractGlutamateReceptor):
             upper=1.0,
             lower_inclusive=True,
         )
+        check_range("NMDAReceptor.mg_block_slope", self.mg_block_slope, lower=0.0, unit="1/mV")
+        for field in ("calcium_reversal_potential", "calcium_reference_potential"):
+            check_potential(f"NMDAReceptor.{field}", getattr(self, field))
+        if is_concrete(self) and jnp.any(
+            self.calcium_reversal_potential == self.calcium_reference_potential
+        ):
+            raise ValueError(
+                "NMDAReceptor.calcium_reversal_potential must differ from "
+                "calcium_reference_potential (the calcium share is scaled at the latter)"
+            )
 
     def magnesium_block(self, voltage):
         """Fraction of NMDA conductance not blocked by Mg2+ at ``voltage`` (mV)."""

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from plastic._validation import check_range, is_concrete
+from plastic._validation import check_potential, check_range, is_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -84,6 +84,7 @@ class LIFNeurons(AbstractNeurons):
             lower_inclusive=True,
             unit="ms",
         )
+        check_potential(f"{name}.threshold", self.threshold)
         for field in ("resting_potential", "reset_potential"):
             check_range(f"{name}.{field}", getattr(self, field), upper=self.threshold, unit="mV")
         taus = (self.membrane_time_constant, self.synaptic_time_constant)

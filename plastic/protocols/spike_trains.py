@@ -44,7 +44,14 @@ class SpikeTrains(eqx.Module):
         check_range("SpikeTrains.duration", duration, lower=0.0, lower_inclusive=True, unit="ms")
         for name in ("pre", "post"):
             times = np.asarray(getattr(self, name), dtype=float)
-            check_range(f"SpikeTrains.{name}", times, lower=0.0, lower_inclusive=True, unit="ms")
+            check_range(
+                f"SpikeTrains.{name}",
+                times,
+                lower=0.0,
+                lower_inclusive=True,
+                unit="ms (+inf: padding)",
+                finite=False,
+            )
             # Comparisons, not np.diff: inf - inf would be NaN.
             if not np.all(times[..., 1:] >= times[..., :-1]):
                 raise ValueError(f"SpikeTrains.{name} must be ascending, padded with +inf")

@@ -18,11 +18,12 @@ def check_range(
     lower_open: bool = False,
     upper_open: bool = False,
     units: str = "",
+    finite: bool = True,
 ) -> None:
     """Raise `ValueError` unless every element of ``owner.name`` lies in the allowed range.
 
     Bounds are closed unless ``lower_open`` / ``upper_open``; infinite bounds mean unbounded.
-    NaN is always rejected; tracers are skipped.
+    NaN is always rejected, infinities unless ``finite`` is False; tracers are skipped.
     """
     _check_range(
         f"{owner}.{name}",
@@ -32,6 +33,7 @@ def check_range(
         lower_inclusive=not lower_open,
         upper_inclusive=not upper_open,
         unit=units,
+        finite=finite,
     )
 
 

@@ -55,7 +55,7 @@ def _check_spike_train(name: str, times) -> None:
     # Tracers (inside jit/vmap/grad) are the caller's responsibility, as for all checks.
     if not is_concrete(times):
         return
-    check_range(name, times, lower=0.0, lower_inclusive=True, unit="ms")
+    check_range(name, times, lower=0.0, lower_inclusive=True, unit="ms", finite=False)
     times = np.asarray(times, dtype=float)
     if np.any(times[1:] < times[:-1]):  # not np.diff: inf - inf padding would warn
         raise ValueError(f"{name} must be sorted ascending (pad with +inf at the end)")

@@ -130,7 +130,8 @@ def _parse(row: Row) -> Finding:
             lower=finding.distance_min,
             lower_inclusive=True,
             upper=math.inf,
-            unit="um (at least distance_min)",
+            unit="um (at least distance_min; inf: no upper bound)",
+            finite=False,
         )
     check_cell(
         where, "drug_concentration", finding.drug_concentration, lower=0.0, lower_inclusive=True

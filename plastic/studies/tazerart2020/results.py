@@ -124,7 +124,8 @@ def _check(where: str, result: PaperResult) -> None:
             lower=distance_min,
             lower_inclusive=True,
             upper=math.inf,
-            unit="um (at least distance_min)",
+            unit="um (at least distance_min; inf: no upper bound)",
+            finite=False,
         )
     if result.drug == "none":
         check_cell(
