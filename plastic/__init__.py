@@ -3,7 +3,14 @@
 Units everywhere: ms, um, mV, nS, pA, pF, uM, fL (see `plastic.units`).
 """
 
+import importlib.metadata
+
 import jax
+
+try:
+    __version__ = importlib.metadata.version("plastic")
+except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
+    __version__ = "unknown"
 
 # float64 is the default everywhere: the solves are stiff and gradients are checked against
 # finite differences. Float32 is opt-in where a test shows it holds its tolerance.

@@ -87,3 +87,54 @@ def test_simulate_runs_one_condition_of_a_study(capsys):
     assert f"weight (ratio): {expected:.4g}" in printed and expected > 1.0
     with pytest.raises(SystemExit, match="no condition field 'nope'"):
         cli.main(["simulate", "--study", "markram1997", "--condition", "nope=1"])
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["fit", "--n-steps", "0"], "argument --n-steps: must be a whole number in [1, inf)"),
+        (["fit", "--n-pairings", "0"], "argument --n-pairings: must be a whole number"),
+        (["fit", "--sem-floor", "-1"], "argument --sem-floor: must be a finite number in (0"),
+        (["fit", "--learning-rate", "inf"], "argument --learning-rate: must be a finite number"),
+        (["fit", "--select", "condition=nonexistent"], "no row matches"),
+        (["simulate", "--current", "inf"], "argument --current: must be a finite number"),
+        (["simulate", "--quiet-min", "-1"], "argument --quiet-min: must be a finite number in [0"),
+        (["sweep", "--dt", "0,inf"], "every value must be a finite number"),
+        (["sweep", "--dt", "-5:inf:1"], "needs finite numbers"),
+        (["sweep", "--atol", "-1"], "argument --atol: must be a finite number in (0"),
+        (["sweep", "--rtol", "-1"], "argument --rtol: must be a finite number in (0, 1)"),
+        (["sweep", "--max-steps", "0"], "argument --max-steps: must be a whole number"),
+    ],
+)
+def test_a_bad_option_is_one_line_and_status_2_before_any_work(
+    capsys, tmp_path, arguments, message
+):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*arguments, "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert message in error[-1] and error[-1].startswith(f"plastic {arguments[0]}: error:")
+
+
+def test_an_output_that_is_a_file_is_refused_before_the_simulation(capsys, tmp_path):
+    occupied = tmp_path / "notes.txt"
+    occupied.write_text("not a folder")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["simulate", "--out", str(occupied)])
+    assert exit_.value.code == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["sweep", "--dt", "0,5", "--n-pairings", "1", "--out", str(occupied)])
+    assert exit_.value.code == 2
+    assert "is not a sweep's NetCDF file" in capsys.readouterr().err
+    assert occupied.read_text() == "not a folder"
+
+
+def test_version_and_the_step_limit_the_command_line_names():
+    from plastic.simulate import SolverSettings
+
+    assert cli.SOLVER_MAX_STEPS == SolverSettings().max_steps
+    assert plastic.__version__ not in ("", "unknown")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0

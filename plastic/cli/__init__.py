@@ -7,6 +7,15 @@ import time
 
 import numpy as np
 
+from plastic.cli.arguments import (
+    COUNT,
+    FINITE,
+    NON_NEGATIVE,
+    POSITIVE,
+    RELATIVE_TOLERANCE,
+    SEED,
+    fail,
+)
 from plastic.cli.fit import _fit as _fit
 from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
 from plastic.cli.fit import run_fit as run_fit
@@ -17,6 +26,9 @@ from plastic.cli.sweep import build_sweep as build_sweep
 from plastic.cli.sweep import parse_values as parse_values
 
 _VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
+
+SOLVER_MAX_STEPS = 200_000
+"""`plastic.simulate.SolverSettings`'s default step limit (a test keeps the two equal)."""
 
 
 def _simulate(args) -> None:
@@ -32,7 +44,7 @@ def _simulate(args) -> None:
     from plastic.experiment import AFTER_PAIRING_DELAY, CalciumPerPairing, SpinePairingExperiment
     from plastic.plot import plot_pairing
     from plastic.protocols import MINUTE
-    from plastic.simulate import simulate_each
+    from plastic.simulate import SolverSettings, simulate_each
 
     delta_t = 13.0 if args.delta_t is None else args.delta_t
     n_pairings = 40 if args.n_pairings is None else args.n_pairings
@@ -44,10 +56,16 @@ def _simulate(args) -> None:
     )
     try:
         model, description = spine_model(args)
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise NotADirectoryError(f"--out {args.out!r} is a file; give a folder for the plot")
+        settings = (
+            SolverSettings() if args.max_steps is None else SolverSettings(max_steps=args.max_steps)
+        )
         experiment = SpinePairingExperiment(
             readouts=readouts,
             n_pairings=n_pairings,
             uncaged_spines=(0, 1) if args.two_spines else (0,),
+            settings=settings,
         )
         values = dict(
             delta_t=delta_t,
@@ -57,8 +75,8 @@ def _simulate(args) -> None:
         )
         condition = experiment.encode_condition(values, "plastic simulate")
         model, protocol = experiment.configure(model, condition)
-    except ValueError as error:
-        sys.exit(f"plastic simulate: error: {error}")
+    except (ValueError, NotADirectoryError) as error:
+        fail("simulate", error)
     start = float(protocol.pairing_start[0])
     window = jnp.arange(start - 20.0, start + 300.0, 0.1)
     print(f"model: {description}")
@@ -113,6 +131,12 @@ def main(argv=None) -> None:
     from plastic.experiment import DEFAULT_DISTANCE, SPINE_READOUTS
 
     parser = argparse.ArgumentParser(prog="plastic", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"plastic {_version()}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an error instead of its one-line message",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser(
         "simulate",
@@ -144,23 +168,28 @@ def main(argv=None) -> None:
     )
     sim.add_argument(
         "--delta-t",
-        type=float,
+        type=FINITE,
         help="current onset minus uncaging onset, ms (default 13)",
     )
     sim.add_argument(
-        "--n-pairings", type=int, help="default 40; for tazerart2020, its count of pairings"
+        "--n-pairings", type=COUNT, help="default 40; for tazerart2020, its count of pairings"
     )
     sim.add_argument(
         "--quiet-min",
-        type=float,
+        type=NON_NEGATIVE,
         help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: 20)",
     )
-    sim.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
-    sim.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
+    sim.add_argument("--current", type=FINITE, default=500.0, help="somatic current, pA")
+    sim.add_argument("--position", type=NON_NEGATIVE, default=40.0, help="spine 0 from soma, um")
     sim.add_argument(
-        "--distance", type=float, default=DEFAULT_DISTANCE, help="inter-spine distance, um"
+        "--distance", type=FINITE, default=DEFAULT_DISTANCE, help="inter-spine distance, um"
     )
     sim.add_argument("--two-spines", action="store_true", help="uncage both spines")
+    sim.add_argument(
+        "--max-steps",
+        type=COUNT,
+        help="solver steps allowed (default: the engine's, 200000); raise it for long protocols",
+    )
     sim.add_argument("--out", default="out", help="output folder for the plot")
     sim.set_defaults(run=_simulate)
 
@@ -215,21 +244,21 @@ def main(argv=None) -> None:
     )
     sweep.add_argument(
         "--n-pairings",
-        type=int,
+        type=COUNT,
         help="default 40; for a study whose experiment counts pairings (tazerart2020), its count",
     )
-    sweep.add_argument("--period", type=float, default=2000.0, help="between pairings, ms")
-    sweep.add_argument("--first-pairing", type=float, default=100.0, help="its onset, ms")
+    sweep.add_argument("--period", type=POSITIVE, default=2000.0, help="between pairings, ms")
+    sweep.add_argument("--first-pairing", type=NON_NEGATIVE, default=100.0, help="its onset, ms")
     sweep.add_argument(
         "--quiet-min",
-        type=float,
+        type=NON_NEGATIVE,
         help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: "
         "default 20)",
     )
-    sweep.add_argument("--current", type=float, default=500.0, help="somatic current, pA")
-    sweep.add_argument("--position", type=float, default=40.0, help="spine 0 from soma, um")
+    sweep.add_argument("--current", type=FINITE, default=500.0, help="somatic current, pA")
+    sweep.add_argument("--position", type=NON_NEGATIVE, default=40.0, help="spine 0 from soma, um")
     sweep.add_argument("--two-spines", action="store_true", help="uncage both spines")
-    sweep.add_argument("--compartments", type=int, default=20, help="dendrite compartments")
+    sweep.add_argument("--compartments", type=COUNT, default=20, help="dendrite compartments")
     sweep.add_argument(
         "--rule",
         help="the spine model's: kinase_competition (default: the fitted Tazerart model) or none "
@@ -242,13 +271,21 @@ def main(argv=None) -> None:
         help="Rodas5 with a structurally sparse Jacobian and LU: faster per step, about a minute "
         "longer to compile (worth it for long sweeps)",
     )
-    sweep.add_argument("--rtol", type=float, help="relative tolerance (default: the engine's)")
     sweep.add_argument(
-        "--atol", type=float, help="one absolute tolerance for every state (default: per state)"
+        "--rtol", type=RELATIVE_TOLERANCE, help="relative tolerance (default: the engine's)"
     )
-    sweep.add_argument("--chunk-size", type=int, default=64, help="conditions per compiled call")
-    sweep.add_argument("--batch-size", type=int, help="conditions vmapped at once per device")
-    sweep.add_argument("--memory-limit-gib", type=float, help="per device (default: 80%% free)")
+    sweep.add_argument(
+        "--atol", type=POSITIVE, help="one absolute tolerance for every state (default: per state)"
+    )
+    sweep.add_argument(
+        "--max-steps",
+        type=COUNT,
+        help="solver steps allowed per condition (default: the engine's, 200000); raise it for "
+        "long protocols",
+    )
+    sweep.add_argument("--chunk-size", type=COUNT, default=64, help="conditions per compiled call")
+    sweep.add_argument("--batch-size", type=COUNT, help="conditions vmapped at once per device")
+    sweep.add_argument("--memory-limit-gib", type=POSITIVE, help="per device (default: 80%% free)")
     sweep.add_argument("--out", default="sweep.nc", help="NetCDF output file")
     sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
@@ -305,26 +342,28 @@ def main(argv=None) -> None:
         help="model.eqx of an earlier fit: the first start begins there (default: the values "
         "of plastic.studies.tazerart2020.tazerart_model)",
     )
-    fit.add_argument("--n-starts", type=int, default=3)
-    fit.add_argument("--n-steps", type=int, default=50)
+    fit.add_argument("--n-starts", type=COUNT, default=3)
+    fit.add_argument("--n-steps", type=COUNT, default=50)
     fit.add_argument(
         "--learning-rate",
-        type=float,
+        type=POSITIVE,
         help="Adam peak rate (default 0.1, or the study's rule's own)",
     )
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--sem-floor", type=float, default=None, help="SEM for rows without one")
+    fit.add_argument("--seed", type=SEED, default=0)
+    fit.add_argument("--sem-floor", type=POSITIVE, default=None, help="SEM for rows without one")
     fit.add_argument(
         "--length-constant-sem",
-        type=float,
+        type=POSITIVE,
         default=0.15,
         help="SEM of length_constant rows, as a fraction of their mean (the paper gives none; "
         "0.15: +-2 SEM spans +-30%% of its lambda)",
     )
-    fit.add_argument("--n-pairings", type=int, default=40)
-    fit.add_argument("--readout-min", type=float, default=20.0, help="quiet before readouts, min")
+    fit.add_argument("--n-pairings", type=COUNT, default=40)
+    fit.add_argument(
+        "--readout-min", type=NON_NEGATIVE, default=20.0, help="quiet before readouts, min"
+    )
     fit.add_argument("--checkpoint", default=None, help="default OUT/fit.ckpt; resumes if present")
-    fit.add_argument("--checkpoint-every", type=int, default=5)
+    fit.add_argument("--checkpoint-every", type=COUNT, default=5)
     fit.add_argument("--out", default="out/fit")
     fit.set_defaults(run=_fit)
 
@@ -340,4 +379,31 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     import plastic  # noqa: F401  (float64)
 
-    args.run(args)
+    try:
+        args.run(args)
+    except (ValueError, FileExistsError, NotADirectoryError) as error:
+        # Inputs refused once the work has started (a value only a model can check).
+        if args.debug:
+            raise
+        fail(args.command, error)
+    except Exception as error:
+        # diffrax's step limit surfaces as a runtime error of the compiled solve.
+        if args.debug or "maximum number of solver steps" not in str(error):
+            raise
+        limit = getattr(args, "max_steps", None) or SOLVER_MAX_STEPS
+        option = " with a larger --max-steps" if hasattr(args, "max_steps") else ""
+        fail(
+            args.command,
+            f"the solver took its {limit} steps before the protocol ended (a long protocol, or "
+            f"tolerances too tight for it); rerun{option}",
+        )
+
+
+def _version() -> str:
+    # Without importing plastic (and jax): --version answers at once.
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("plastic")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,10 +1,11 @@
 """``plastic fit`` of the Tazerart 2020 study, and the fit loop every study's fit shares."""
 
 import os
-import sys
 import time
 
 import numpy as np
+
+from plastic.cli.arguments import fail
 
 
 def selection(items):
@@ -68,7 +69,7 @@ def _fit(args) -> None:
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
         default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
-        sys.exit(f"plastic fit: error: {error}")
+        fail("fit", error)
     started = time.perf_counter()
     if args.mode == "replay":
         print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)

@@ -1,10 +1,11 @@
 """``plastic studies`` and ``plastic fit --study NAME``: fits of any study of `plastic.studies`."""
 
 import os
-import sys
 import time
 
 import numpy as np
+
+from plastic.cli.arguments import fail
 
 
 def list_studies(args) -> None:
@@ -43,7 +44,7 @@ def fit_study(args) -> None:
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
         default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
-        sys.exit(f"plastic fit: error: {error}")
+        fail("fit", error)
     started = time.perf_counter()
     what = (
         f"{len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule} to "
@@ -187,7 +188,7 @@ def simulate_study(args) -> None:
         arrays = {name: np.array([value]) for name, value in condition.items()}
         experiment, conditions = experiment.prepare(arrays, names, model)
     except ValueError as error:
-        sys.exit(f"plastic simulate: error: {error}")
+        fail("simulate", error)
     one = jax.tree.map(lambda x: x[0], conditions)
     print(f"model: {description}")
     shown = {

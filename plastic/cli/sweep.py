@@ -3,10 +3,11 @@
 import argparse
 import math
 import os
-import sys
 import time
 
 import numpy as np
+
+from plastic.cli.arguments import fail
 
 _SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
 
@@ -16,6 +17,8 @@ def parse_values(text: str) -> np.ndarray:
     try:
         if ":" in text:
             start, stop, step = (float(part) for part in text.split(":"))
+            if not all(map(math.isfinite, (start, stop, step))):
+                raise argparse.ArgumentTypeError(f"range {text!r} needs finite numbers")
             if not step > 0 or stop < start:
                 raise argparse.ArgumentTypeError(
                     f"range {text!r} needs STEP > 0 and STOP >= START (START:STOP:STEP)"
@@ -23,7 +26,10 @@ def parse_values(text: str) -> np.ndarray:
             count = math.floor((stop - start) / step + 1e-9) + 1
             # Rounding keeps labels such as 0.3 from printing as 0.30000000000000004.
             return np.round(start + step * np.arange(count), 12)
-        return np.array([float(part) for part in text.split(",")])
+        values = np.array([float(part) for part in text.split(",")])
+        if not np.all(np.isfinite(values)):
+            raise argparse.ArgumentTypeError(f"{text!r}: every value must be a finite number")
+        return values
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not START:STOP:STEP, a comma-separated list or a number"
@@ -77,9 +83,9 @@ def build_sweep(args):
     model, description = spine_model(args)
     print(f"model: {description}", flush=True)
     # Options not given keep the engine's defaults (its solver, per-state tolerances).
-    chosen = dict(rtol=args.rtol, atol=args.atol)
+    chosen = dict(rtol=args.rtol, atol=args.atol, max_steps=args.max_steps)
     if args.sparse_jacobian and args.solver not in (None, "Rodas5"):
-        raise SystemExit(f"--sparse-jacobian needs --solver Rodas5, got --solver {args.solver}")
+        fail("sweep", f"--sparse-jacobian needs --solver Rodas5, got --solver {args.solver}")
     if args.sparse_jacobian:
         chosen["solver"] = Rodas5(sparse=True)
     elif args.solver is not None:
@@ -128,7 +134,7 @@ def _sweep(args) -> None:
             overwrite=args.overwrite,
         )
     except (ValueError, FileExistsError) as error:  # bad input, too large, or occupied
-        sys.exit(f"plastic sweep: error: {error}")
+        fail("sweep", error)
     print(f"sweep done in {time.perf_counter() - began:.1f} s")
     readout = sweep.readouts[0].name
     plot = args.plot or os.path.splitext(args.out)[0] + ".png"

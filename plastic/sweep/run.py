@@ -235,7 +235,13 @@ def run_sweep(
     fingerprint = _fingerprint(sweep, chunk_size)
 
     if os.path.exists(path) and not overwrite:
-        existing = xr.load_dataset(path, engine="scipy")
+        try:
+            existing = xr.load_dataset(path, engine="scipy")
+        except (OSError, TypeError, ValueError):
+            raise FileExistsError(
+                f"{path} exists and is not a sweep's NetCDF file; choose another output file, "
+                "or delete it (or pass overwrite=True) to replace it"
+            ) from None
         if existing.attrs.get("fingerprint") == fingerprint:
             report(f"{path} already holds this sweep; loaded it")
             return existing

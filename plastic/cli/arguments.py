@@ -1,0 +1,66 @@
+"""Command-line values checked as they are parsed, and the one way the command reports an error.
+
+A number option is parsed by a `number` converter: argparse then refuses a value outside its
+range (an infinity or NaN included) with one line naming the option, the value and the range,
+and exits with status 2 before anything is imported or compiled.
+"""
+
+import argparse
+import math
+import sys
+from typing import NoReturn
+
+USAGE_ERROR = 2
+"""Exit status of a refused input (argparse's own)."""
+
+
+def number(
+    lower: float | None = None,
+    upper: float | None = None,
+    *,
+    integer: bool = False,
+    lower_inclusive: bool = True,
+    upper_inclusive: bool = True,
+    unit: str = "",
+):
+    """A converter for ``type=``: the text as a finite float (or int) within the bounds."""
+    low = "-inf" if lower is None else f"{lower:g}"
+    high = "inf" if upper is None else f"{upper:g}"
+    kind = "a whole number" if integer else "a finite number"
+    allowed = (
+        f"{kind} in "
+        + ("[" if lower_inclusive and lower is not None else "(")
+        + f"{low}, {high}"
+        + ("]" if upper_inclusive and upper is not None else ")")
+        + (f" {unit}" if unit else "")
+    )
+
+    def parse(text: str):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}") from None
+        ok = math.isfinite(value) and (not integer or value == math.floor(value))
+        if lower is not None:
+            ok = ok and (value >= lower if lower_inclusive else value > lower)
+        if upper is not None:
+            ok = ok and (value <= upper if upper_inclusive else value < upper)
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {allowed}; got {text!r}")
+        return int(value) if integer else value
+
+    return parse
+
+
+FINITE = number()
+NON_NEGATIVE = number(0.0)
+POSITIVE = number(0.0, lower_inclusive=False)
+COUNT = number(1.0, integer=True)
+SEED = number(0.0, integer=True)
+RELATIVE_TOLERANCE = number(0.0, 1.0, lower_inclusive=False, upper_inclusive=False)
+
+
+def fail(command: str, error: object) -> NoReturn:
+    """Report a refused input in one line on stderr and exit with `USAGE_ERROR`."""
+    print(f"plastic {command}: error: {error}", file=sys.stderr)
+    sys.exit(USAGE_ERROR)
