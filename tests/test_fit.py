@@ -31,6 +31,7 @@ from plastic.fit import (
     Objective,
     Parameter,
     UpperBound,
+    default_optimiser,
     fit,
     load_model,
     read_parameters,
@@ -478,6 +479,10 @@ def test_an_interrupted_fit_resumes_bit_for_bit(noisy, reference, tmp_path):
     assert steps == []
     with pytest.raises(ValueError, match="different fit"):
         fit(noisy, PARAMETERS, checkpoint=path, **{**settings, "seed": 1})
+    # The stale-rerun repro: only the learning rate differs, hidden in the optimiser's closures.
+    faster = default_optimiser(N_STEPS, learning_rate=0.5)
+    with pytest.raises(ValueError, match="different fit.*learning rate"):
+        fit(noisy, PARAMETERS, checkpoint=path, optimiser=faster, **settings)
 
 
 def test_the_seed_makes_the_fit_reproducible(noisy, reference, capsys):

@@ -47,14 +47,14 @@ def load_checkpoint(path: str | Path, key: np.ndarray, like: PyTree) -> PyTree:
     Raises:
         ValueError: if the file was written by a fit with another fingerprint than ``key``
             (other data, parameters, bounds, starts, seed, number of starts or steps, or
-            optimiser state structure).
+            optimiser: its learning rate, schedule or kind).
     """
     with open(path, "rb") as file:
         saved = eqx.tree_deserialise_leaves(file, np.zeros_like(key))
         if not np.array_equal(saved, key):
             raise ValueError(
                 f"checkpoint {str(path)!r} was written by a different fit (other data, "
-                "parameters, bounds, starts, seed, number of starts or steps, or optimiser); "
-                "remove it or pass another checkpoint path"
+                "parameters, bounds, starts, seed, number of starts or steps, or optimiser: "
+                "its learning rate, schedule or kind); remove it or pass another checkpoint path"
             )
         return eqx.tree_deserialise_leaves(file, like)

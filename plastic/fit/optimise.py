@@ -125,7 +125,10 @@ def fit(
     else:
         first = parameters.check_values(starts, "starts", batch=n_starts)
     state = _initial_state(first, optimiser, n_steps)
-    key = fingerprint(objective, parameters, first, n_steps, jax.tree.structure(state))
+    # The optimiser's settings (learning rate, schedule, clipping) live in closures no hash can
+    # read: its first updates on a fixed problem stand for them.
+    probe = optimiser_probe(optimiser, jax.tree.map(lambda x: x[0], first))
+    key = fingerprint(objective, parameters, first, n_steps, jax.tree.structure(state), probe)
     if checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(checkpoint, key, state)
     evaluations = int(state.evaluations)
@@ -209,3 +212,26 @@ def _reporter(progress: bool | Callable[[FitProgress], None], n_steps: int, firs
         sink(FitProgress(step, n_steps, best_loss, np.asarray(state.rejections), rate))
 
     return report
+
+
+def optimiser_probe(optimiser: optax.GradientTransformation, point, n_updates: int = 4) -> list:
+    """The first ``n_updates`` updates ``optimiser`` makes from ``point`` on a fixed quadratic:
+    optimisers that differ in any setting that moves a fit (learning rate, schedule, clipping,
+    momentum) give different updates, so a checkpoint can tell them apart."""
+
+    def loss(u):
+        return sum(jnp.sum((x - 0.3) ** 2) for x in jax.tree.leaves(u))
+
+    state = optimiser.init(point)
+    updates = []
+    for _ in range(n_updates):
+        value, gradient = jax.value_and_grad(loss)(point)
+        extra = (
+            dict(value=value, grad=gradient, value_fn=loss)
+            if isinstance(optimiser, optax.GradientTransformationExtraArgs)
+            else {}
+        )
+        update, state = optimiser.update(gradient, state, point, **extra)
+        point = optax.apply_updates(point, update)
+        updates.append(update)
+    return updates
