@@ -4,8 +4,24 @@ Checks run on concrete values only: under `jit`, `vmap` or `grad` the values are
 caller is expected to have validated them before tracing (the public constructors do).
 """
 
+import contextlib
+import contextvars
+
 import jax
 import numpy as np
+
+_UNITS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("units", default=None)
+
+
+@contextlib.contextmanager
+def recording_units(units: dict[str, str]):
+    """While active, every `check_range` with a unit records ``units[name] = unit`` (the unit's
+    first word: its notes in parentheses left out), e.g. for `plastic.provenance`."""
+    token = _UNITS.set(units)
+    try:
+        yield units
+    finally:
+        _UNITS.reset(token)
 
 
 def is_concrete(value) -> bool:
@@ -31,6 +47,9 @@ def check_range(
     with ``+inf``): an infinite conductance or length is accepted by every bound but fails deep
     inside a solve. Bounds are open unless marked inclusive; ``None`` means unbounded.
     """
+    recording = _UNITS.get()
+    if recording is not None and unit:
+        recording[name] = unit.split(" (")[0]
     if not is_concrete((value, lower, upper)):
         return
     array = np.asarray(value, dtype=float)

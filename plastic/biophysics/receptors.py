@@ -37,7 +37,9 @@ class AbstractGlutamateReceptor(eqx.Module):
 
     def __check_init__(self):
         name = type(self).__name__
-        check_range(f"{name}.conductance", self.conductance, lower=0.0, lower_inclusive=True)
+        check_range(
+            f"{name}.conductance", self.conductance, lower=0.0, lower_inclusive=True, unit="nS"
+        )
         check_range(f"{name}.tau_rise", self.tau_rise, lower=0.0, unit="ms")
         check_range(f"{name}.tau_decay", self.tau_decay, lower=0.0, unit="ms")
         if _concrete_le(self.tau_decay, self.tau_rise):
@@ -126,7 +128,9 @@ class NMDAReceptor(AbstractGlutamateReceptor):
     calcium_reference_potential: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=-70.0)
 
     def __check_init__(self):
-        check_range("NMDAReceptor.magnesium", self.magnesium, lower=0.0, lower_inclusive=True)
+        check_range(
+            "NMDAReceptor.magnesium", self.magnesium, lower=0.0, lower_inclusive=True, unit="mM"
+        )
         check_range("NMDAReceptor.mg_block_kd", self.mg_block_kd, lower=0.0, unit="mM")
         check_range(
             "NMDAReceptor.calcium_fraction",

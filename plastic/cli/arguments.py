@@ -62,5 +62,10 @@ RELATIVE_TOLERANCE = number(0.0, 1.0, lower_inclusive=False, upper_inclusive=Fal
 
 def fail(command: str, error: object) -> NoReturn:
     """Report a refused input in one line on stderr and exit with `USAGE_ERROR`."""
-    print(f"plastic {command}: error: {error}", file=sys.stderr)
-    sys.exit(USAGE_ERROR)
+    message = f"plastic {command}: error: {error}"
+    print(message, file=sys.stderr)
+    # The exit status is the code; the message stays the exception's text, for callers of
+    # `plastic.cli.main` that catch it.
+    exit_ = SystemExit(message)
+    exit_.code = USAGE_ERROR
+    raise exit_

@@ -110,7 +110,7 @@ def run_fit(
         checkpoint_every=args.checkpoint_every,
         progress_every=progress_every,
     )
-    paths = write_fit(result, args.out)
+    paths = write_fit(result, args.out, fit_settings(args, learning_rate))
     best = float(result.best_loss[result.best_start])
     n_rows = objective.n_rows
     print(f"chi-square {best:.4g} over {n_rows} rows (chi2/N {best / n_rows:.3g})")
@@ -118,3 +118,23 @@ def run_fit(
         print(f"{name} = {value}")
     print(f"fit took {time.perf_counter() - started:.1f} s")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def fit_settings(args, learning_rate: float) -> dict:
+    """Every option of the command (the defaults it ran with included), the learning rate
+    used and the optimiser, and the SHA-256 of a data file given: for ``parameters.json``."""
+    from plastic.provenance import file_sha256
+
+    settings = {
+        name: value
+        for name, value in vars(args).items()
+        if isinstance(value, (str, int, float, bool, list, tuple, type(None)))
+    }
+    settings["learning_rate"] = learning_rate
+    settings["optimiser"] = (
+        "default_optimiser: Adam on a warmup-cosine schedule after global-norm clipping"
+    )
+    data = getattr(args, "data", None)
+    if data:
+        settings["data_sha256"] = file_sha256(data)
+    return settings

@@ -3,8 +3,10 @@
 `write_fit` writes into one folder:
 
 - ``parameters.json``: for each parameter its path, fitted value, unit, bounds, scale and first
-  value, with the best loss, the number of rows and the starts' losses and rejections; read the
-  values back with `read_parameters`.
+  value, with the best loss, the number of rows and the starts' losses and rejections; how the
+  fit was made (`plastic.provenance.provenance`: versions, command line, date; the caller's
+  ``settings``); and the whole fitted model, leaf by leaf with units; read the values back with
+  `read_parameters`.
 - ``model.eqx``: the fitted model, `equinox.tree_serialise_leaves`; read it back with
   `load_model` and a template of the same structure (e.g. the model the fit started from).
 - ``predictions.csv``: per data row its labels, the data's mean and SEM, the prediction, the
@@ -15,6 +17,7 @@
 import csv
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import equinox as eqx
@@ -27,6 +30,8 @@ import numpy as np  # noqa: E402
 from jaxtyping import PyTree  # noqa: E402
 
 from plastic.fit.result import FitResult  # noqa: E402
+from plastic.paths import ModelPath  # noqa: E402
+from plastic.provenance import model_parameters, provenance  # noqa: E402
 
 PREDICTION_COLUMNS = ("mean", "sem", "prediction", "residual_sem", "chi_square")
 """Columns of ``predictions.csv`` after the data rows' labels (`DataSet.label_columns`: the
@@ -35,12 +40,16 @@ the fit weighted the row with, the fitted model's ``prediction``, ``residual_sem
 - mean) / sem, and ``chi_square`` = residual_sem ** 2."""
 
 
-def write_fit(result: FitResult, directory: str | Path) -> dict[str, Path]:
+def write_fit(
+    result: FitResult, directory: str | Path, settings: Mapping[str, object] | None = None
+) -> dict[str, Path]:
     """Write ``parameters.json``, ``model.eqx``, ``predictions.csv`` and ``loss.png``.
 
     Args:
         result: what `fit` returned.
         directory: the output folder, created if needed; existing files are overwritten.
+        settings: how the fit was set up beyond ``result`` (learning rate, schedule, data file
+            and its hash, selection, mode, protocol, ...), recorded as given (JSON values).
 
     Returns:
         The path of each file, by name without extension.
@@ -57,7 +66,8 @@ def write_fit(result: FitResult, directory: str | Path) -> dict[str, Path]:
         )
     }
     model = result.model
-    paths["parameters"].write_text(json.dumps(_parameters_record(result), indent=2) + "\n")
+    record = _parameters_record(result, dict(settings or {}))
+    paths["parameters"].write_text(json.dumps(record, indent=2) + "\n")
     eqx.tree_serialise_leaves(paths["model"], model)
     _write_predictions(result, model, paths["predictions"])
     _plot_loss(result, paths["loss"])
@@ -90,8 +100,17 @@ def load_model(path: str | Path, template: PyTree) -> PyTree:
         ) from error
 
 
-def _parameters_record(result: FitResult) -> dict:
+def _parameters_record(result: FitResult, settings: dict) -> dict:
     best = result.best_start
+    leaves = model_parameters(result.model)
+
+    def unit(parameter):
+        # A parameter named on the command line has no unit of its own: take its field's.
+        if parameter.unit:
+            return parameter.unit
+        path = ".".join(ModelPath(parameter.path).parts(result.model))
+        return leaves.get(path, {}).get("unit", "")
+
     n_rows = result.objective.n_rows
     n_values = sum(int(np.size(v)) for v in result.best_values.values())
     return {
@@ -108,7 +127,7 @@ def _parameters_record(result: FitResult) -> dict:
         "parameters": {
             p.path: {
                 "value": np.asarray(result.best_values[p.path]).tolist(),
-                "unit": p.unit,
+                "unit": unit(p),
                 "lower": p.lower,
                 "upper": p.upper,
                 "scale": "log" if p.log else "linear",
@@ -116,6 +135,9 @@ def _parameters_record(result: FitResult) -> dict:
             }
             for p in result.parameters.parameters
         },
+        "provenance": provenance(),
+        "settings": settings,
+        "model_parameters": leaves,
     }
 
 

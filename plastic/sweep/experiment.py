@@ -12,6 +12,7 @@ import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic.experiment import AbstractAcrossConditions, AbstractExperiment, AbstractReadout
+from plastic.provenance import model_parameters
 from plastic.sweep.targets import AbstractGrid, AbstractTarget, Axis, ConditionValue, ModelLeaf
 
 
@@ -164,6 +165,7 @@ class ExperimentSweep(AbstractGrid):
             "experiment": type(self.experiment).__name__,
             "conditions": json.dumps(fixed),
             "model": self.model_description,
+            "model_parameters": json.dumps(model_parameters(self.model)),
         }
 
 

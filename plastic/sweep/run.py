@@ -19,6 +19,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from plastic._fingerprint import tree_digest
+from plastic.provenance import provenance
 
 CONDITION = "condition"
 """The mesh axis that a chunk of conditions is split along."""
@@ -338,6 +339,7 @@ def run_sweep(
         "title": "plastic sweep",
         "axes": json.dumps([a.name for a in sweep.axes]),
         **sweep.attributes(),
+        **provenance(),
         "chunk_size": chunk_size,
         "fingerprint": fingerprint,
     }

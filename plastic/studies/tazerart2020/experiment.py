@@ -4,6 +4,7 @@ and after each pairing, the eq. 2 length constant across inter-spine distances),
 replayed."""
 
 import dataclasses
+import json
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -187,6 +188,21 @@ class TazerartExperiment(AbstractExperiment):
         (`plastic.studies.tazerart2020.protocol.model_in_condition`, what `run` solves and
         what `prepare` records for a replay)."""
         return model_in_condition(model, condition)
+
+    def attributes(self):
+        solve = dict(rtol=self.rtol, atol=self.atol, checkpoints=self.checkpoints)
+        if self.settings is not None:
+            solve = self.settings.describe()
+        protocol = dict(
+            n_pairings=self.n_pairings,
+            readout_delay_ms=self.readout_delay,
+            measure_uepsp=self.measure_uepsp,
+        )
+        return {
+            "mode": self.mode,
+            "protocol_arguments": json.dumps(protocol),
+            "solver": json.dumps(solve),
+        }
 
     def check_parameters(self, paths) -> None:
         """Raise a ValueError for model paths this experiment's mode cannot fit."""

@@ -1,0 +1,68 @@
+"""What a result file records of how it was made: versions, command, date, settings, and the
+model leaf by leaf with the units its range checks state."""
+
+import json
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import plastic
+from plastic._validation import check_range
+from plastic.fit import FitParameters, Objective, Parameter, fit, write_fit
+from plastic.provenance import field_units, model_parameters, provenance
+from plastic.studies.tazerart2020 import tazerart_model
+from tests.test_fit import DISTANCES, decay, measurements
+
+
+def test_every_leaf_of_the_spine_model_is_recorded_with_its_unit():
+    model = tazerart_model()
+    record = model_parameters(model)
+    assert len(record) == len([x for x in jax.tree.leaves(model) if eqx.is_array(x)])
+    assert record["rule.cam_half"] == {"value": float(model.rule.cam_half), "unit": "uM"}
+    assert record["geometry.spines.neck_length"]["unit"] == "um"
+    assert record["nmda.conductance"]["unit"] == "nS"
+    assert record["temperature"]["unit"] == "degC"
+    json.dumps(record)  # readable as it is written
+    # Recording stops with its context: later checks leave the table alone.
+    units = field_units(model)
+    check_range("Later.value", 1.0, unit="ms")
+    assert "Later.value" not in units
+
+
+class Exponential(eqx.Module):
+    """A toy model whose range checks state its units."""
+
+    amplitude: jax.Array = eqx.field(converter=jnp.asarray)
+    length_constant: jax.Array = eqx.field(converter=jnp.asarray)
+    offset: jax.Array = eqx.field(converter=jnp.asarray)
+
+    def __check_init__(self):
+        check_range("Exponential.length_constant", self.length_constant, lower=0.0, unit="um")
+
+
+def test_parameters_json_records_provenance_settings_and_units(tmp_path):
+    data = measurements(decay(DISTANCES, 30.0, 6.0, 100.0))
+
+    def predict(model, data):
+        distance = jnp.asarray(data.column("distance"))
+        return model.amplitude * jnp.exp(-distance / model.length_constant) + model.offset
+
+    # No unit given for the length constant: the fit reads it from the model's checks.
+    parameters = FitParameters(
+        Exponential(10.0, 20.0, 90.0),
+        [Parameter("amplitude", 0.0, 100.0), Parameter("length_constant", 0.5, 100.0, log=True)],
+    )
+    result = fit(Objective(predict, data), parameters, n_steps=5, progress=False)
+    paths = write_fit(result, tmp_path, settings={"learning_rate": 0.05, "selection": "all"})
+    record = json.loads(paths["parameters"].read_text())
+    assert record["parameters"]["length_constant"]["unit"] == "um"
+    assert record["settings"] == {"learning_rate": 0.05, "selection": "all"}
+    assert record["provenance"]["plastic_version"] == plastic.__version__
+    assert set(provenance()) <= set(record["provenance"])
+    assert record["model_parameters"]["offset"]["value"] == 90.0
+    np.testing.assert_allclose(
+        record["model_parameters"]["length_constant"]["value"],
+        float(result.best_values["length_constant"]),
+    )
