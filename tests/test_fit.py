@@ -9,6 +9,7 @@ share compiled steps.
 import csv
 import json
 import math
+import os
 import shutil
 
 import equinox as eqx
@@ -547,3 +548,13 @@ def test_a_model_file_of_another_structure_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"model\.eqx.*4 leaves.*parameters\.json"):
         load_model(path, DecayWithOffsetTime(1.0, 2.0, 3.0, 4.0))
     assert float(load_model(path, TEMPLATE).beta) == 90.0
+
+
+def test_a_checkpoint_being_written_by_another_fit_is_refused_at_once(noisy, tmp_path):
+    from plastic._lock import OutputLockedError
+
+    path = tmp_path / "fit.ckpt"
+    (tmp_path / "fit.ckpt.lock").write_text(str(os.getppid()))  # a live process holds it
+    with pytest.raises(OutputLockedError, match="being written by process"):
+        fit(noisy, PARAMETERS, n_steps=3, checkpoint=path, progress=False)
+    assert not path.exists()

@@ -381,6 +381,12 @@ def main(argv=None) -> None:
 
     try:
         args.run(args)
+    except KeyboardInterrupt:
+        # The sweep or fit has said what it saved and how to resume.
+        if args.debug:
+            raise
+        print(f"plastic {args.command}: interrupted", file=sys.stderr)
+        sys.exit(130)
     except (ValueError, FileExistsError, NotADirectoryError) as error:
         # Inputs refused once the work has started (a value only a model can check).
         if args.debug:

@@ -6,6 +6,7 @@ of the starts to the last step, saving checkpoints and resuming from them, repor
 (`plastic.fit.result.FitProgress`) and returning a `plastic.fit.result.FitResult`.
 """
 
+import contextlib
 import functools
 import time
 import warnings
@@ -17,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from plastic._lock import output_lock
 from plastic._validation import check_range
 from plastic.fit.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from plastic.fit.objective import Objective
@@ -102,6 +104,7 @@ def fit(
     Raises:
         ValueError: for a bad argument (naming it), a checkpoint of another fit, or if the loss
             or its gradient is not finite at any start.
+        plastic._lock.OutputLockedError: if another live process is writing ``checkpoint``.
     """
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
@@ -129,9 +132,27 @@ def fit(
     # read: its first updates on a fixed problem stand for them.
     probe = optimiser_probe(optimiser, jax.tree.map(lambda x: x[0], first))
     key = fingerprint(objective, parameters, first, n_steps, jax.tree.structure(state), probe)
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint, key, state)
+    with contextlib.ExitStack() as stack:
+        if checkpoint is not None:
+            # One writer per checkpoint: a second fit into it is refused at once.
+            stack.enter_context(output_lock(checkpoint))
+            if Path(checkpoint).exists():
+                state = load_checkpoint(checkpoint, key, state)
+        return _run(
+            state, objective, parameters, optimiser, n_steps, key, checkpoint,
+            checkpoint_every, progress, progress_every,
+        )  # fmt: skip
+
+
+def _run(
+    state, objective, parameters, optimiser, n_steps, key, checkpoint, checkpoint_every,
+    progress, progress_every,
+) -> FitResult:  # fmt: skip
+    """The steps from ``state`` to ``n_steps``, checkpointed and reported (see `fit`)."""
     evaluations = int(state.evaluations)
+    if evaluations > 0 and progress is True:
+        done = "every step done" if evaluations > n_steps else f"step {evaluations}"
+        print(f"resuming from {checkpoint}: {done} of {n_steps}", flush=True)
     report = _reporter(progress, n_steps, first_step=evaluations - 1)
     try:
         while evaluations <= n_steps:
@@ -148,6 +169,13 @@ def fit(
         # resuming from.
         if checkpoint is not None and bool(jnp.any(jnp.isfinite(state.loss))):
             save_checkpoint(checkpoint, key, state)
+            if progress is True:
+                done = int(state.evaluations) - 1
+                print(
+                    f"stopped: the steps up to {done} of {n_steps} are saved in {checkpoint}; "
+                    "rerun the same fit to resume",
+                    flush=True,
+                )
         raise
     return FitResult(
         objective=objective,
@@ -209,7 +237,11 @@ def _reporter(progress: bool | Callable[[FitProgress], None], n_steps: int, firs
         now = time.perf_counter()
         rate = (step - last["step"]) / (now - last["time"])
         last.update(step=step, time=now)
-        sink(FitProgress(step, n_steps, best_loss, np.asarray(state.rejections), rate))
+        sink(
+            FitProgress(
+                step, n_steps, best_loss, np.asarray(state.rejections), rate, np.asarray(state.loss)
+            )
+        )
 
     return report
 

@@ -20,6 +20,8 @@ class FitProgress(eqx.Module):
         best_loss: each start's lowest loss so far, shape ``(n_starts,)``.
         rejections: rejected steps per start, shape ``(n_starts,)``.
         steps_per_second: since the previous report.
+        loss: each start's loss at its current point, shape ``(n_starts,)`` (it may rise while
+            the best stays), or None.
     """
 
     step: int
@@ -27,19 +29,25 @@ class FitProgress(eqx.Module):
     best_loss: np.ndarray
     rejections: np.ndarray
     steps_per_second: float
+    loss: np.ndarray | None = None
 
     def line(self) -> str:
-        """One line: step, best loss overall and per start, rejections, speed."""
+        """One line: step, best loss overall and per start, each start's current loss,
+        rejections, speed and the time left."""
         best = int(np.argmin(np.where(np.isnan(self.best_loss), np.inf, self.best_loss)))
         shown = slice(0, _MAX_PRINTED_STARTS)
         more = " ..." if self.best_loss.size > _MAX_PRINTED_STARTS else ""
         losses = " ".join(f"{x:.4g}" for x in self.best_loss[shown])
         rejected = " ".join(str(int(x)) for x in self.rejections[shown])
+        now = "" if self.loss is None else " ".join(f"{x:.4g}" for x in self.loss[shown])
+        left = (self.n_steps - self.step) / max(self.steps_per_second, 1e-12)
         width = len(str(self.n_steps))
         return (
             f"step {self.step:>{width}}/{self.n_steps}  best loss {self.best_loss[best]:.6g} "
             f"(start {best})  per start [{losses}{more}]  rejected {int(self.rejections.sum())} "
             f"[{rejected}{more}]  {self.steps_per_second:.3g} steps/s"
+            + (f"  now [{now}{more}]" if self.loss is not None else "")
+            + (f"  ETA {left:.0f} s" if self.steps_per_second > 0 else "")
         )
 
 

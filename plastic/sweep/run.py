@@ -19,6 +19,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from plastic._fingerprint import tree_digest
+from plastic._lock import output_lock
 from plastic.provenance import provenance
 
 CONDITION = "condition"
@@ -111,23 +112,39 @@ def _open_partial(folder: str, fingerprint: str, overwrite: bool) -> set[int]:
     if os.path.isdir(folder) and overwrite:
         shutil.rmtree(folder)
     if os.path.isdir(folder):
-        with open(manifest) as file:
-            if json.load(file)["fingerprint"] != fingerprint:
-                raise ValueError(
-                    f"{folder} holds partial results of a different sweep (axes, readouts, "
-                    "model, experiment or chunk size differ); delete it, choose another "
-                    "output file or pass overwrite=True"
-                )
+        try:
+            with open(manifest) as file:
+                recorded = json.load(file)["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValueError(
+                f"the partial results in {folder} are damaged (its manifest.json cannot be "
+                "read, e.g. after a crash while it was written); rerun with --overwrite "
+                "(overwrite=True) to start again"
+            ) from None
+        if recorded != fingerprint:
+            raise ValueError(
+                f"{folder} holds partial results of a different sweep (axes, readouts, "
+                "model, experiment or chunk size differ); delete it, choose another "
+                "output file or pass overwrite=True"
+            )
         found = (re.fullmatch(r"chunk_(\d+)\.npz", name) for name in os.listdir(folder))
         return {int(match.group(1)) for match in found if match}
     os.makedirs(folder)
-    with open(manifest, "w") as file:
-        json.dump({"fingerprint": fingerprint}, file)
+    record = json.dumps({"fingerprint": fingerprint}).encode()
+    _write_atomically(manifest, lambda file: file.write(record))
     return set()
 
 
+def _discard_if_empty(folder: str, finished: set[int]) -> None:
+    """Remove a partial folder no chunk was written to (the sweep is refused before running),
+    so that a rerun with other settings is not taken for a different sweep."""
+    if not finished:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _write_atomically(path: str, write: Callable) -> None:
-    temporary = path + ".tmp"
+    # Per process: two writers can never share a temporary file.
+    temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "wb") as file:
         write(file)
         file.flush()
@@ -233,118 +250,129 @@ def run_sweep(
     n_conditions = sweep.n_conditions
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)
-    fingerprint = _fingerprint(sweep, chunk_size)
+    with output_lock(path):
+        fingerprint = _fingerprint(sweep, chunk_size)
 
-    if os.path.exists(path) and not overwrite:
-        try:
-            existing = xr.load_dataset(path, engine="scipy")
-        except (OSError, TypeError, ValueError):
+        if os.path.exists(path) and not overwrite:
+            try:
+                existing = xr.load_dataset(path, engine="scipy")
+            except (OSError, TypeError, ValueError):
+                raise FileExistsError(
+                    f"{path} exists and is not a sweep's NetCDF file; choose another output file, "
+                    "or delete it (or pass overwrite=True) to replace it"
+                ) from None
+            if existing.attrs.get("fingerprint") == fingerprint:
+                report(f"{path} already holds this sweep; loaded it")
+                return existing
             raise FileExistsError(
-                f"{path} exists and is not a sweep's NetCDF file; choose another output file, "
-                "or delete it (or pass overwrite=True) to replace it"
-            ) from None
-        if existing.attrs.get("fingerprint") == fingerprint:
-            report(f"{path} already holds this sweep; loaded it")
-            return existing
-        raise FileExistsError(
-            f"{path} holds a different result; delete it, choose another output file or pass "
-            "overwrite=True"
-        )
+                f"{path} holds a different result; delete it, choose another output file or pass "
+                "overwrite=True"
+            )
 
-    grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
-    report(
-        f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
-        f"{n_devices} {devices[0].platform} device(s); compiling ..."
-    )
-    began = time.perf_counter()
-    mesh = Mesh(np.asarray(devices), (CONDITION,))
-    dynamic, static = eqx.partition(sweep.evaluation, eqx.is_array)
-    evaluation = eqx.combine(jax.device_put(dynamic, NamedSharding(mesh, P())), static)
-    on_devices = NamedSharding(mesh, P(CONDITION))
-
-    def chunk(index):
-        start = index * chunk_size
-        values = sweep.conditions(start, min(start + chunk_size, n_conditions))
-        # The last chunk repeats its last condition so that every chunk has the compiled shape.
-        padded = np.concatenate([values, np.repeat(values[-1:], chunk_size - len(values), 0)])
-        return jax.device_put(padded, on_devices), len(values)
-
-    arguments = (evaluation, chunk(0)[0], mesh, batch_size)
-    # Traced once: the trace is cached for the compile below and for later sweeps alike.
-    shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
-    result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
-    host_limit = int(MEMORY_FRACTION * host_memory_available())
-    if result_bytes > host_limit:
-        raise SweepTooLargeError(
-            f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
-            f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
-            result_bytes,
-            host_limit,
-        )
-
-    compiled = _evaluate_chunk_jit.lower(*arguments).compile()
-    needed = _memory_needed(compiled)
-    limit = device_memory_limit(devices) if memory_limit is None else memory_limit
-    if needed > limit:
-        fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
-        raise SweepTooLargeError(
-            f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
-            f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
-            f"function's memory analysis) but the limit is {_bytes(limit)}; use chunk_size <= "
-            f"{fits} or a larger memory_limit",
-            needed,
-            limit,
-        )
-    folder = path + ".partial"
-    finished = _open_partial(folder, fingerprint, overwrite)
-    report(
-        f"compiled in {time.perf_counter() - began:.1f} s; a chunk needs {_bytes(needed)} per "
-        f"device (limit {_bytes(limit)}); {len(finished)} of {n_chunks} chunks already done"
-    )
-
-    began = time.perf_counter()
-    done_before = sum(min(chunk_size, n_conditions - i * chunk_size) for i in finished)
-    done_now = 0
-    for index in range(n_chunks):
-        if index in finished:
-            continue
-        conditions, n_real = chunk(index)
-        try:
-            outputs = compiled(evaluation, conditions, mesh, batch_size)
-            outputs = [np.asarray(out)[:n_real] for out in outputs]
-        except jax.errors.JaxRuntimeError as error:
-            start = index * chunk_size
-            raise RuntimeError(
-                f"chunk {index + 1}/{n_chunks} (conditions {start}:{start + n_real}) failed; "
-                f"finished chunks are kept in {folder} for a rerun"
-            ) from error
-        named = {r.name: out for r, out in zip(sweep.readouts, outputs)}
-        _write_atomically(_chunk_file(folder, index), functools.partial(np.savez, **named))
-        finished.add(index)
-        done_now += n_real
-        rate = done_now / (time.perf_counter() - began)
-        remaining = n_conditions - done_before - done_now
+        # Partial results are checked before anything is compiled.
+        folder = path + ".partial"
+        finished = _open_partial(folder, fingerprint, overwrite)
+        grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
         report(
-            f"chunk {len(finished)}/{n_chunks}: {done_before + done_now}/{n_conditions} "
-            f"conditions, {rate:.3g} conditions/s, ETA {_duration(remaining / rate)}"
+            f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
+            f"{n_devices} {devices[0].platform} device(s); compiling ..."
+        )
+        began = time.perf_counter()
+        mesh = Mesh(np.asarray(devices), (CONDITION,))
+        dynamic, static = eqx.partition(sweep.evaluation, eqx.is_array)
+        evaluation = eqx.combine(jax.device_put(dynamic, NamedSharding(mesh, P())), static)
+        on_devices = NamedSharding(mesh, P(CONDITION))
+
+        def chunk(index):
+            start = index * chunk_size
+            values = sweep.conditions(start, min(start + chunk_size, n_conditions))
+            # The last chunk repeats its last condition so that every chunk has the compiled shape.
+            padded = np.concatenate([values, np.repeat(values[-1:], chunk_size - len(values), 0)])
+            return jax.device_put(padded, on_devices), len(values)
+
+        arguments = (evaluation, chunk(0)[0], mesh, batch_size)
+        # Traced once: the trace is cached for the compile below and for later sweeps alike.
+        shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
+        result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
+        host_limit = int(MEMORY_FRACTION * host_memory_available())
+        if result_bytes > host_limit:
+            _discard_if_empty(folder, finished)
+            raise SweepTooLargeError(
+                f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
+                f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
+                result_bytes,
+                host_limit,
+            )
+
+        compiled = _evaluate_chunk_jit.lower(*arguments).compile()
+        needed = _memory_needed(compiled)
+        limit = device_memory_limit(devices) if memory_limit is None else memory_limit
+        if needed > limit:
+            fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
+            _discard_if_empty(folder, finished)
+            raise SweepTooLargeError(
+                f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
+                f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
+                f"function's memory analysis) but the limit is {_bytes(limit)}; use chunk_size <= "
+                f"{fits} or a larger memory_limit",
+                needed,
+                limit,
+            )
+        report(
+            f"compiled in {time.perf_counter() - began:.1f} s; a chunk needs {_bytes(needed)} per "
+            f"device (limit {_bytes(limit)}); {len(finished)} of {n_chunks} chunks already done"
         )
 
-    pieces = {r.name: [] for r in sweep.readouts}
-    for index in range(n_chunks):
-        with np.load(_chunk_file(folder, index)) as stored:
-            for name, arrays in pieces.items():
-                arrays.append(stored[name])
-    outputs = [np.concatenate(arrays) for arrays in pieces.values()]
-    attrs = {
-        "title": "plastic sweep",
-        "axes": json.dumps([a.name for a in sweep.axes]),
-        **sweep.attributes(),
-        **provenance(),
-        "chunk_size": chunk_size,
-        "fingerprint": fingerprint,
-    }
-    dataset = _dataset(sweep, outputs, attrs)
-    _write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
-    shutil.rmtree(folder)
-    report(f"wrote {path}")
-    return dataset
+        began = time.perf_counter()
+        done_before = sum(min(chunk_size, n_conditions - i * chunk_size) for i in finished)
+        done_now = 0
+        try:
+            for index in range(n_chunks):
+                if index in finished:
+                    continue
+                conditions, n_real = chunk(index)
+                try:
+                    outputs = compiled(evaluation, conditions, mesh, batch_size)
+                    outputs = [np.asarray(out)[:n_real] for out in outputs]
+                except jax.errors.JaxRuntimeError as error:
+                    start = index * chunk_size
+                    raise RuntimeError(
+                        f"chunk {index + 1}/{n_chunks} (conditions {start}:{start + n_real}) "
+                        f"failed; finished chunks are kept in {folder} for a rerun"
+                    ) from error
+                named = {r.name: out for r, out in zip(sweep.readouts, outputs)}
+                _write_atomically(_chunk_file(folder, index), functools.partial(np.savez, **named))
+                finished.add(index)
+                done_now += n_real
+                rate = done_now / (time.perf_counter() - began)
+                remaining = n_conditions - done_before - done_now
+                report(
+                    f"chunk {len(finished)}/{n_chunks}: {done_before + done_now}/{n_conditions} "
+                    f"conditions, {rate:.3g} conditions/s, ETA {_duration(remaining / rate)}"
+                )
+        except KeyboardInterrupt:
+            report(
+                f"interrupted: {len(finished)} of {n_chunks} chunks are saved in {folder}; "
+                "rerun the same sweep to resume from them"
+            )
+            raise
+
+        pieces = {r.name: [] for r in sweep.readouts}
+        for index in range(n_chunks):
+            with np.load(_chunk_file(folder, index)) as stored:
+                for name, arrays in pieces.items():
+                    arrays.append(stored[name])
+        outputs = [np.concatenate(arrays) for arrays in pieces.values()]
+        attrs = {
+            "title": "plastic sweep",
+            "axes": json.dumps([a.name for a in sweep.axes]),
+            **sweep.attributes(),
+            **provenance(),
+            "chunk_size": chunk_size,
+            "fingerprint": fingerprint,
+        }
+        dataset = _dataset(sweep, outputs, attrs)
+        _write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
+        shutil.rmtree(folder)
+        report(f"wrote {path}")
+        return dataset
