@@ -140,7 +140,16 @@ def simulate(
         save_times: times (ms, within the protocol's duration, any order) at which to save the
             full state.
         settings: tolerances and solver (default `SolverSettings()`).
+
+    Raises:
+        ValueError: if the protocol stimulates another number of spines than the model has.
     """
+    if protocol.n_spines != model.n_spines:
+        raise ValueError(
+            f"the protocol stimulates {protocol.n_spines} spines (uncaging_onset has "
+            f"{protocol.n_spines} rows) but the model has {model.n_spines}; build the protocol "
+            f"with n_spines={model.n_spines}"
+        )
     if settings is None:
         settings = SolverSettings()
     if save_times is None:

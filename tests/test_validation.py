@@ -94,3 +94,16 @@ def test_solver_settings_out_of_range_are_refused_by_name(setting, value):
     # rtol=-1 used to run, silently, with 67 steps instead of 288 and different calcium.
     with pytest.raises(ValueError, match=rf"SolverSettings\.{setting}\b"):
         SolverSettings(**{setting: value})
+
+
+def test_a_protocol_for_another_number_of_spines_is_refused_by_name():
+    from plastic.geometry import Geometry, Spines
+    from plastic.model import SpineModel
+    from plastic.protocols import pairing_protocol
+    from plastic.simulate import simulate
+
+    spines = Spines((40.0, 42.0, 44.0), (1.0,) * 3, (0.15,) * 3, (0.05,) * 3)
+    three = SpineModel(geometry=Geometry(spines=spines))
+    # Used to fail 22 frames deep with a shape TypeError.
+    with pytest.raises(ValueError, match="stimulates 2 spines .* the model has 3"):
+        simulate(three, pairing_protocol(13.0, n_pairings=1, n_spines=2))
