@@ -110,7 +110,9 @@ class Predictor(eqx.Module):
                     f"readout {name!r} is derived across conditions; it has no value per "
                     "condition (rows of it are predicted by calling the predictor)"
                 )
+        return _condition_values(self, model, names)
 
+    def _condition_values(self, model: PyTree, names: tuple[str, ...]) -> dict[str, Array]:
         def one(condition):
             return self.experiment.measure_each(model, condition, names)
 
@@ -151,3 +153,11 @@ class Predictor(eqx.Module):
     def __call__(self, model: PyTree, data: DataSet | None = None) -> Float[Array, " n_rows"]:
         del data  # the rows were fixed at construction
         return self.predictions_from(self.condition_values(model))
+
+
+@eqx.filter_jit
+def _condition_values(predictor: Predictor, model: PyTree, names: tuple[str, ...]):
+    # Jitted once per predictor and model structure. Called eagerly, the solves inside would
+    # be traced and compiled again at every call (their vector fields are new closures each
+    # time): seconds to minutes a call.
+    return predictor._condition_values(model, names)

@@ -72,7 +72,7 @@ class Objective(eqx.Module):
 
     def predictions(self, model: PyTree) -> Float[Array, " n_rows"]:
         """``predict(model, data)``, checked to give one prediction per row."""
-        predicted = jnp.asarray(self.predict(model, self.data))
+        predicted = _predict(self.predict, model, self.data)
         if predicted.shape != (self.n_rows,):
             raise ValueError(
                 f"predict must return one prediction per data row, shape ({self.n_rows},); "
@@ -91,3 +91,10 @@ class Objective(eqx.Module):
     def __call__(self, model: PyTree) -> Float[Array, ""]:
         """chi2, the sum of `chi_square_per_row`: the loss a fit minimises."""
         return jnp.sum(self.chi_square_per_row(model))
+
+
+@eqx.filter_jit
+def _predict(predict, model: PyTree, data: DataSet) -> Array:
+    # Compiled once per (predict, model structure, data): an eager call would trace the
+    # prediction's solves anew every time.
+    return jnp.asarray(predict(model, data))

@@ -172,7 +172,7 @@ def test_voltage_clamp_rows_equal_each_condition_alone():
         # Padding puts extra step edges at the end: the same solution to the solve's rtol 1e-7.
         np.testing.assert_allclose(value, held.efficacy(trains), rtol=1e-6)
     assert float(predicted[0]) < 0.9 and float(predicted[1]) > 1.1  # LTD, then LTP
-    with pytest.raises(ValueError, match="runs a calcium rule at a held voltage"):
+    with pytest.raises(ValueError, match="with a membrane to hold"):
         Predictor.from_data(
             experiment, _data(rows), model=GraupnerBrunelSynapse.from_published("DP")
         )
