@@ -155,15 +155,17 @@ class ExperimentSweep(AbstractGrid):
 
     def attributes(self) -> dict:
         """What the result file records besides the axes: the experiment and its settings
-        (`AbstractExperiment.attributes`), the fixed fields, the model."""
-        fixed = {}
+        (`AbstractExperiment.attributes`), the fixed fields and their units, the model."""
+        fixed, units = {}, {}
         for name, value in self.base.items():
-            choices = self.experiment.field(name).choices
-            fixed[name] = choices[int(value)] if choices else value
+            field = self.experiment.field(name)
+            fixed[name] = field.choices[int(value)] if field.choices else value
+            units[name] = field.unit
         return {
             **self.experiment.attributes(),
             "experiment": type(self.experiment).__name__,
             "conditions": json.dumps(fixed),
+            "condition_units": json.dumps(units),
             "model": self.model_description,
             "model_parameters": json.dumps(model_parameters(self.model)),
         }
