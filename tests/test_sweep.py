@@ -301,7 +301,8 @@ def test_axes_set_what_they_name():
     reference = pairing_protocol(7.0, **dict(PROTOCOL, period=300.0))
     np.testing.assert_array_equal(protocol.duration, reference.duration)
     np.testing.assert_array_equal(protocol.current_onset, reference.current_onset)
-    assert [a.units for a in sweep.axes] == ["um", "", "um", "ms"]
+    # A model leaf named without a unit takes the one its field's range check states.
+    assert [a.units for a in sweep.axes] == ["um", "nS", "um", "ms"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic.experiment import AbstractAcrossConditions, AbstractExperiment, AbstractReadout
+from plastic.paths import ModelPath
 from plastic.provenance import model_parameters
 from plastic.sweep.targets import AbstractGrid, AbstractTarget, Axis, ConditionValue, ModelLeaf
 
@@ -172,8 +173,10 @@ class ExperimentSweep(AbstractGrid):
 
 
 def _model_leaf(experiment, model, name: str, unit: str) -> ModelLeaf:
-    """The model-leaf target of axis ``name``, checked on ``model``."""
-    leaf = ModelLeaf(name, unit)
+    """The model-leaf target of axis ``name``, checked on ``model``; without a ``unit``, the unit
+    its field's range check states (`plastic.provenance.model_parameters`), so that the result's
+    axis is labelled."""
+    leaf = ModelLeaf(name)
     try:
         leaf.check(model)
     except ValueError:
@@ -185,7 +188,10 @@ def _model_leaf(experiment, model, name: str, unit: str) -> ModelLeaf:
                 f"{[field.name for field in experiment.fields]}"
             ) from None
         raise
-    return leaf
+    if not unit:
+        path = ".".join(ModelPath(name).parts(model))
+        unit = model_parameters(model).get(path, {}).get("unit", "")
+    return ModelLeaf(name, unit)
 
 
 def _readouts(experiment, names) -> tuple[AbstractReadout, ...]:
