@@ -99,6 +99,7 @@ def test_simulate_runs_one_condition_of_a_study(capsys):
         (["fit", "--select", "condition=nonexistent"], "no row matches"),
         (["simulate", "--current", "inf"], "argument --current: must be a finite number"),
         (["simulate", "--quiet-min", "-1"], "argument --quiet-min: must be a finite number in [0"),
+        (["simulate", "--study", "markram1997", "--save-traces"], "not a study's"),
         (["sweep", "--dt", "0,inf"], "every value must be a finite number"),
         (["sweep", "--dt", "-5:inf:1"], "needs finite numbers"),
         (["sweep", "--atol", "-1"], "argument --atol: must be a finite number in (0"),

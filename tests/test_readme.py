@@ -155,6 +155,25 @@ def test_small_settings():
     assert option(argv, "--n-pairings", "") == "1" and option(argv, "--quiet-min", "") == "0"
 
 
+def check_traces(path: pathlib.Path, n_pairings: int) -> None:
+    """``plastic simulate --save-traces``'s file: the plotted window (20 ms before the first
+    pairing to 300 ms after, every 0.1 ms) and the calcium per pairing, each with its units."""
+    traces = xr.load_dataset(path, engine="scipy")
+    assert traces["time"].attrs["units"] == "ms"
+    start = float(traces["pairing_start"][0])
+    np.testing.assert_allclose(traces["time"].values, np.arange(start - 20.0, start + 300.0, 0.1))
+    for name, variable in traces.data_vars.items():
+        assert variable.attrs.get("units"), f"{name} has no units"
+    for name in ("soma_voltage", "head_voltage", "dendrite_voltage"):
+        assert traces[name].attrs["units"] == "mV" and traces[name].dims[0] == "time"
+    for name in ("head_calcium", "dendrite_calcium", "head_calcium_after_per_pairing"):
+        assert traces[name].attrs["units"] == "uM"
+    assert traces["head_calcium_before_per_pairing"].sizes["pairing"] == n_pairings
+    # The pulses of the first pairing lie in the window.
+    assert start <= float(traces["current_onset"][0]) <= start + 300.0
+    assert np.isfinite(float(traces["delta_t"]))
+
+
 @pytest.mark.parametrize("argv", RUN, ids=[f"{a[0]}-{i}" for i, a in enumerate(RUN)])
 def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -168,6 +187,10 @@ def test_command_writes_its_outputs(argv, tmp_path, monkeypatch, capsys):
         path = pathlib.Path(option(argv, "--out", "out"), "pairing.png")
         assert_png(path)
         assert f"wrote {path}" in printed
+        if "--save-traces" in argv:
+            check_traces(
+                path.with_name("traces.nc"), n_pairings=int(option(argv, "--n-pairings", ""))
+            )
     elif argv[0] == "sweep":
         result = pathlib.Path(option(argv, "--out", "sweep.nc"))
         assert_png(pathlib.Path(option(argv, "--plot", os.path.splitext(result)[0] + ".png")))

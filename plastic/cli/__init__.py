@@ -1,6 +1,7 @@
 """The `plastic` command."""
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -33,6 +34,8 @@ SOLVER_MAX_STEPS = 200_000
 
 def _simulate(args) -> None:
     if args.study is not None:
+        if args.save_traces:
+            fail("simulate", "--save-traces saves the spine model's pairing traces, not a study's")
         from plastic.cli.studies import simulate_study
 
         return simulate_study(args)
@@ -42,6 +45,7 @@ def _simulate(args) -> None:
 
     from plastic.cli.spine import spine_model
     from plastic.experiment import AFTER_PAIRING_DELAY, CalciumPerPairing, SpinePairingExperiment
+    from plastic.experiment.traces import pairing_traces
     from plastic.plot import plot_pairing
     from plastic.protocols import MINUTE
     from plastic.simulate import SolverSettings, simulate_each
@@ -57,7 +61,9 @@ def _simulate(args) -> None:
     try:
         model, description = spine_model(args)
         if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise NotADirectoryError(f"--out {args.out!r} is a file; give a folder for the plot")
+            raise NotADirectoryError(
+                f"--out {args.out!r} is a file; give a folder for the plot and traces"
+            )
         settings = (
             SolverSettings() if args.max_steps is None else SolverSettings(max_steps=args.max_steps)
         )
@@ -113,12 +119,30 @@ def _simulate(args) -> None:
     if model.expression is not None:
         expression = final.expression
         for name in ("psd", "neck", "head"):
-            values = 100.0 * np.asarray(getattr(expression, name))
-            print(f"{name} at the end, % of baseline per spine: {values}")
+            percent = 100.0 * np.asarray(getattr(expression, name))
+            print(f"{name} at the end, % of baseline per spine: {percent}")
+    # One dataset feeds both the plot and the saved traces, so the two cannot disagree.
+    traces = pairing_traces(
+        model,
+        protocol,
+        sim,
+        list(zip(readouts, (head_before, head_after, dendrite_after))),
+        attrs={
+            "model": description,
+            **experiment.attributes(),
+            "experiment": type(experiment).__name__,
+            "conditions": json.dumps(values),
+            "condition_units": json.dumps({name: experiment.field(name).unit for name in values}),
+        },
+    )
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "pairing.png")
-    plot_pairing(sim, model, path, head_before, head_after)
+    plot_pairing(traces, path)
     print(f"wrote {path}")
+    if args.save_traces:
+        path = os.path.join(args.out, "traces.nc")
+        traces.to_netcdf(path, engine="scipy")
+        print(f"wrote {path} (the plotted window's traces and the calcium per pairing)")
 
 
 def _studies(args) -> None:
@@ -190,7 +214,13 @@ def main(argv=None) -> None:
         type=COUNT,
         help="solver steps allowed (default: the engine's, 200000); raise it for long protocols",
     )
-    sim.add_argument("--out", default="out", help="output folder for the plot")
+    sim.add_argument(
+        "--save-traces",
+        action="store_true",
+        help="also write OUT/traces.nc (NetCDF): the plotted window's soma, head and dendrite "
+        "voltages and calcium against time (ms), the pulses and the calcium per pairing",
+    )
+    sim.add_argument("--out", default="out", help="output folder for the plot (and traces)")
     sim.set_defaults(run=_simulate)
 
     sweep = commands.add_parser(

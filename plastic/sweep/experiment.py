@@ -12,6 +12,7 @@ import numpy as np
 from jaxtyping import Array, Float, PyTree
 
 from plastic.experiment import AbstractAcrossConditions, AbstractExperiment, AbstractReadout
+from plastic.paths import ModelPath
 from plastic.provenance import model_parameters
 from plastic.sweep.targets import AbstractGrid, AbstractTarget, Axis, ConditionValue, ModelLeaf
 
@@ -155,23 +156,27 @@ class ExperimentSweep(AbstractGrid):
 
     def attributes(self) -> dict:
         """What the result file records besides the axes: the experiment and its settings
-        (`AbstractExperiment.attributes`), the fixed fields, the model."""
-        fixed = {}
+        (`AbstractExperiment.attributes`), the fixed fields and their units, the model."""
+        fixed, units = {}, {}
         for name, value in self.base.items():
-            choices = self.experiment.field(name).choices
-            fixed[name] = choices[int(value)] if choices else value
+            field = self.experiment.field(name)
+            fixed[name] = field.choices[int(value)] if field.choices else value
+            units[name] = field.unit
         return {
             **self.experiment.attributes(),
             "experiment": type(self.experiment).__name__,
             "conditions": json.dumps(fixed),
+            "condition_units": json.dumps(units),
             "model": self.model_description,
             "model_parameters": json.dumps(model_parameters(self.model)),
         }
 
 
 def _model_leaf(experiment, model, name: str, unit: str) -> ModelLeaf:
-    """The model-leaf target of axis ``name``, checked on ``model``."""
-    leaf = ModelLeaf(name, unit)
+    """The model-leaf target of axis ``name``, checked on ``model``; without a ``unit``, the unit
+    its field's range check states (`plastic.provenance.model_parameters`), so that the result's
+    axis is labelled."""
+    leaf = ModelLeaf(name)
     try:
         leaf.check(model)
     except ValueError:
@@ -183,7 +188,10 @@ def _model_leaf(experiment, model, name: str, unit: str) -> ModelLeaf:
                 f"{[field.name for field in experiment.fields]}"
             ) from None
         raise
-    return leaf
+    if not unit:
+        path = ".".join(ModelPath(name).parts(model))
+        unit = model_parameters(model).get(path, {}).get("unit", "")
+    return ModelLeaf(name, unit)
 
 
 def _readouts(experiment, names) -> tuple[AbstractReadout, ...]:
