@@ -8,6 +8,7 @@ of the starts to the last step, saving checkpoints and resuming from them, repor
 
 import contextlib
 import functools
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -230,13 +231,14 @@ def _reporter(progress: bool | Callable[[FitProgress], None], n_steps: int, firs
         sink = progress
     else:
         raise ValueError(f"progress must be True, False or a function; got {progress!r}")
-    last = {"step": first_step, "time": time.perf_counter()}
+    last = {"step": first_step, "time": time.perf_counter(), "reported": False}
 
     def report(step: int, state: FitState) -> None:
         best_loss = np.asarray(state.best_loss)  # waits for the step to finish
         now = time.perf_counter()
-        rate = (step - last["step"]) / (now - last["time"])
-        last.update(step=step, time=now)
+        # The first report of a run waited for the compilation: no rate from it.
+        rate = (step - last["step"]) / (now - last["time"]) if last["reported"] else math.nan
+        last.update(step=step, time=now, reported=True)
         sink(
             FitProgress(
                 step, n_steps, best_loss, np.asarray(state.rejections), rate, np.asarray(state.loss)

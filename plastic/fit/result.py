@@ -19,7 +19,8 @@ class FitProgress(eqx.Module):
         n_steps: steps in the whole fit.
         best_loss: each start's lowest loss so far, shape ``(n_starts,)``.
         rejections: rejected steps per start, shape ``(n_starts,)``.
-        steps_per_second: since the previous report.
+        steps_per_second: since the previous report; NaN for the first report of a run, whose
+            time is mostly compilation.
         loss: each start's loss at its current point, shape ``(n_starts,)`` (it may rise while
             the best stays), or None.
     """
@@ -45,7 +46,11 @@ class FitProgress(eqx.Module):
         return (
             f"step {self.step:>{width}}/{self.n_steps}  best loss {self.best_loss[best]:.6g} "
             f"(start {best})  per start [{losses}{more}]  rejected {int(self.rejections.sum())} "
-            f"[{rejected}{more}]  {self.steps_per_second:.3g} steps/s"
+            + (
+                f"[{rejected}{more}]  {self.steps_per_second:.3g} steps/s"
+                if np.isfinite(self.steps_per_second)
+                else f"[{rejected}{more}]  (compiled; steps/s from the next report)"
+            )
             + (f"  now [{now}{more}]" if self.loss is not None else "")
             + (f"  ETA {left:.0f} s" if self.steps_per_second > 0 else "")
         )
