@@ -478,11 +478,11 @@ def test_an_interrupted_fit_resumes_bit_for_bit(noisy, reference, tmp_path):
         reference,
     )
     assert steps == []
-    with pytest.raises(ValueError, match="different fit"):
+    with pytest.raises(ValueError, match=r"different fit: the starts \(seed, number of starts\)"):
         fit(noisy, PARAMETERS, checkpoint=path, **{**settings, "seed": 1})
     # The stale-rerun repro: only the learning rate differs, hidden in the optimiser's closures.
     faster = default_optimiser(N_STEPS, learning_rate=0.5)
-    with pytest.raises(ValueError, match="different fit.*learning rate"):
+    with pytest.raises(ValueError, match=r"different fit: the optimiser \(learning rate"):
         fit(noisy, PARAMETERS, checkpoint=path, optimiser=faster, **settings)
 
 

@@ -290,6 +290,11 @@ def main(argv=None) -> None:
     )
     fit.add_argument("--checkpoint", default=None, help="default OUT/fit.ckpt; resumes if present")
     fit.add_argument("--checkpoint-every", type=COUNT, default=5)
+    fit.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh: discard a checkpoint of a different fit instead of refusing it",
+    )
     fit.add_argument("--out", default="out/fit")
     fit.set_defaults(run=_fit)
 

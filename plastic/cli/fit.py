@@ -94,6 +94,9 @@ def run_fit(
         learning_rate = args.learning_rate
     os.makedirs(args.out, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
+    if args.overwrite and os.path.exists(checkpoint):
+        os.remove(checkpoint)
+        print(f"--overwrite: removed the checkpoint {checkpoint}")
     print(
         f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint "
         f"{checkpoint}; compiling ...",

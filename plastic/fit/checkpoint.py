@@ -1,6 +1,7 @@
 """Checkpoint files: a fit's whole state, written atomically, and refused by a different fit.
 
-A file holds a fingerprint of the fit (32 bytes) followed by the state's leaves, both in
+A file holds a fingerprint of the fit (32 bytes for each part of the fit's description, so that a
+refusal can name the parts that differ) followed by the state's leaves, both in
 `equinox.tree_serialise_leaves` format. It is written to a temporary file in the same folder and
 renamed over the old one, so an interruption at any moment leaves either the old or the new
 checkpoint, never a torn one.
@@ -20,9 +21,11 @@ _FORMAT = b"plastic.fit checkpoint 1"
 
 
 def fingerprint(*parts: PyTree) -> np.ndarray:
-    """SHA-256 of ``parts`` (`plastic._fingerprint.tree_digest`) as 32 ``uint8``: the same fit
-    has the same fingerprint in another process."""
-    return np.frombuffer(tree_digest(*parts, salt=_FORMAT), dtype=np.uint8).copy()
+    """SHA-256 of each of ``parts`` (`plastic._fingerprint.tree_digest`), shape ``(n_parts,
+    32)`` ``uint8``: the same fit has the same fingerprint in another process."""
+    return np.stack(
+        [np.frombuffer(tree_digest(part, salt=_FORMAT), dtype=np.uint8) for part in parts]
+    )
 
 
 def save_checkpoint(path: str | Path, key: np.ndarray, state: PyTree) -> None:
@@ -41,20 +44,31 @@ def save_checkpoint(path: str | Path, key: np.ndarray, state: PyTree) -> None:
         raise
 
 
-def load_checkpoint(path: str | Path, key: np.ndarray, like: PyTree) -> PyTree:
+def load_checkpoint(
+    path: str | Path, key: np.ndarray, like: PyTree, part_names: tuple[str, ...] = ()
+) -> PyTree:
     """The state saved at ``path``, shaped like ``like``.
 
+    Args:
+        path: the checkpoint file.
+        key: this fit's `fingerprint`.
+        like: a state of the fit's structure.
+        part_names: what each row of ``key`` describes, to name the parts that differ.
+
     Raises:
-        ValueError: if the file was written by a fit with another fingerprint than ``key``
-            (other data, parameters, bounds, starts, seed, number of starts or steps, or
-            optimiser: its learning rate, schedule or kind).
+        ValueError: if the file was written by a fit with another fingerprint than ``key``,
+            naming the parts that differ (or by another version of plastic).
     """
+    refusal = f"checkpoint {str(path)!r} was written by a different fit"
+    advice = "; remove it (plastic fit --overwrite) or pass another checkpoint path"
     with open(path, "rb") as file:
-        saved = eqx.tree_deserialise_leaves(file, np.zeros_like(key))
-        if not np.array_equal(saved, key):
-            raise ValueError(
-                f"checkpoint {str(path)!r} was written by a different fit (other data, "
-                "parameters, bounds, starts, seed, number of starts or steps, or optimiser: "
-                "its learning rate, schedule or kind); remove it or pass another checkpoint path"
-            )
+        try:
+            saved = eqx.tree_deserialise_leaves(file, np.zeros_like(key))
+        except Exception:  # a fingerprint of another shape: written by another version
+            raise ValueError(f"{refusal} (or another version of plastic){advice}") from None
+        differ = ~np.all(saved == key, axis=-1)
+        if np.any(differ):
+            named = [name for name, d in zip(part_names, differ) if d]
+            what = f": {', '.join(named)} differ" if named else ""
+            raise ValueError(f"{refusal}{what}{advice}")
         return eqx.tree_deserialise_leaves(file, like)

@@ -59,6 +59,18 @@ def default_optimiser(
     return optax.chain(optax.clip_by_global_norm(max_gradient_norm), optax.adam(schedule))
 
 
+FIT_DESCRIPTION = (
+    "the data or the model",
+    "the fitted parameters or their bounds",
+    "the starts (seed, number of starts)",
+    "the number of steps",
+    "the optimiser (learning rate, schedule or kind)",
+    "the optimiser's state",
+)
+"""The parts of a fit a checkpoint is fingerprinted by, in order; a refusal names those that
+differ."""
+
+
 def fit(
     objective: Objective,
     parameters: FitParameters,
@@ -132,13 +144,14 @@ def fit(
     # The optimiser's settings (learning rate, schedule, clipping) live in closures no hash can
     # read: its first updates on a fixed problem stand for them.
     probe = optimiser_probe(optimiser, jax.tree.map(lambda x: x[0], first))
-    key = fingerprint(objective, parameters, first, n_steps, jax.tree.structure(state), probe)
+    described = (objective, parameters, first, n_steps, probe, jax.tree.structure(state))
+    key = fingerprint(*described)
     with contextlib.ExitStack() as stack:
         if checkpoint is not None:
             # One writer per checkpoint: a second fit into it is refused at once.
             stack.enter_context(output_lock(checkpoint))
             if Path(checkpoint).exists():
-                state = load_checkpoint(checkpoint, key, state)
+                state = load_checkpoint(checkpoint, key, state, FIT_DESCRIPTION)
         return _run(
             state, objective, parameters, optimiser, n_steps, key, checkpoint,
             checkpoint_every, progress, progress_every,

@@ -6,7 +6,6 @@ import functools
 import json
 import math
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -18,9 +17,17 @@ import xarray as xr
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from plastic._fingerprint import tree_digest
 from plastic._lock import output_lock
 from plastic.provenance import provenance
+from plastic.sweep.store import (
+    chunk_file,
+    describe_changes,
+    discard_if_empty,
+    open_partial,
+    result_dataset,
+    sweep_fingerprint,
+    write_atomically,
+)
 
 CONDITION = "condition"
 """The mesh axis that a chunk of conditions is split along."""
@@ -95,77 +102,6 @@ def device_memory_limit(devices: Sequence[jax.Device]) -> int:
         stats = device.memory_stats()
         free.append(stats["bytes_limit"] - stats["bytes_in_use"])
     return int(MEMORY_FRACTION * min(free))
-
-
-def _fingerprint(*trees) -> str:
-    """A hash of values and structure, stable across processes."""
-    return tree_digest(*trees).hex()
-
-
-def _chunk_file(folder: str, index: int) -> str:
-    return os.path.join(folder, f"chunk_{index:08d}.npz")
-
-
-def _open_partial(folder: str, fingerprint: str, overwrite: bool) -> set[int]:
-    """Create or reopen the folder of finished chunks; the indices already finished."""
-    manifest = os.path.join(folder, "manifest.json")
-    if os.path.isdir(folder) and overwrite:
-        shutil.rmtree(folder)
-    if os.path.isdir(folder):
-        try:
-            with open(manifest) as file:
-                recorded = json.load(file)["fingerprint"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise ValueError(
-                f"the partial results in {folder} are damaged (its manifest.json cannot be "
-                "read, e.g. after a crash while it was written); rerun with --overwrite "
-                "(overwrite=True) to start again"
-            ) from None
-        if recorded != fingerprint:
-            raise ValueError(
-                f"{folder} holds partial results of a different sweep (axes, readouts, "
-                "model, experiment or chunk size differ); delete it, choose another "
-                "output file or pass overwrite=True"
-            )
-        found = (re.fullmatch(r"chunk_(\d+)\.npz", name) for name in os.listdir(folder))
-        return {int(match.group(1)) for match in found if match}
-    os.makedirs(folder)
-    record = json.dumps({"fingerprint": fingerprint}).encode()
-    _write_atomically(manifest, lambda file: file.write(record))
-    return set()
-
-
-def _discard_if_empty(folder: str, finished: set[int]) -> None:
-    """Remove a partial folder no chunk was written to (the sweep is refused before running),
-    so that a rerun with other settings is not taken for a different sweep."""
-    if not finished:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _write_atomically(path: str, write: Callable) -> None:
-    # Per process: two writers can never share a temporary file.
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as file:
-        write(file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-
-
-def _dataset(sweep, outputs: Sequence[np.ndarray], attrs: dict) -> xr.Dataset:
-    names = tuple(a.name for a in sweep.axes)
-    coords = {a.name: (a.name, a.values, {"units": a.units}) for a in sweep.axes}
-    variables = {}
-    for readout, output in zip(sweep.readouts, outputs):
-        grid = output.reshape(sweep.shape + output.shape[1:])
-        variables[readout.name] = (
-            names + readout.dims,
-            grid,
-            {"units": readout.unit, "description": " ".join(type(readout).__doc__.split())},
-        )
-        for dim, size in zip(readout.dims, output.shape[1:]):
-            coords.setdefault(dim, (dim, np.arange(size, dtype=np.int32)))
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
 
 
 def _default_progress(line: str) -> None:
@@ -251,7 +187,7 @@ def run_sweep(
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)
     with output_lock(path):
-        fingerprint = _fingerprint(sweep, chunk_size)
+        fingerprint = sweep_fingerprint(sweep, chunk_size)
 
         if os.path.exists(path) and not overwrite:
             try:
@@ -264,14 +200,15 @@ def run_sweep(
             if existing.attrs.get("fingerprint") == fingerprint:
                 report(f"{path} already holds this sweep; loaded it")
                 return existing
+            changed = describe_changes(existing, sweep, chunk_size)
             raise FileExistsError(
-                f"{path} holds a different result; delete it, choose another output file or pass "
-                "overwrite=True"
+                f"{path} holds a different result ({changed}); delete it, choose another "
+                "output file or pass overwrite=True (--overwrite)"
             )
 
         # Partial results are checked before anything is compiled.
         folder = path + ".partial"
-        finished = _open_partial(folder, fingerprint, overwrite)
+        finished = open_partial(folder, fingerprint, overwrite)
         grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
         report(
             f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
@@ -296,7 +233,7 @@ def run_sweep(
         result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
         host_limit = int(MEMORY_FRACTION * host_memory_available())
         if result_bytes > host_limit:
-            _discard_if_empty(folder, finished)
+            discard_if_empty(folder, finished)
             raise SweepTooLargeError(
                 f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
                 f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
@@ -309,7 +246,7 @@ def run_sweep(
         limit = device_memory_limit(devices) if memory_limit is None else memory_limit
         if needed > limit:
             fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
-            _discard_if_empty(folder, finished)
+            discard_if_empty(folder, finished)
             raise SweepTooLargeError(
                 f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
                 f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
@@ -341,7 +278,7 @@ def run_sweep(
                         f"failed; finished chunks are kept in {folder} for a rerun"
                     ) from error
                 named = {r.name: out for r, out in zip(sweep.readouts, outputs)}
-                _write_atomically(_chunk_file(folder, index), functools.partial(np.savez, **named))
+                write_atomically(chunk_file(folder, index), functools.partial(np.savez, **named))
                 finished.add(index)
                 done_now += n_real
                 rate = done_now / (time.perf_counter() - began)
@@ -359,7 +296,7 @@ def run_sweep(
 
         pieces = {r.name: [] for r in sweep.readouts}
         for index in range(n_chunks):
-            with np.load(_chunk_file(folder, index)) as stored:
+            with np.load(chunk_file(folder, index)) as stored:
                 for name, arrays in pieces.items():
                     arrays.append(stored[name])
         outputs = [np.concatenate(arrays) for arrays in pieces.values()]
@@ -371,8 +308,8 @@ def run_sweep(
             "chunk_size": chunk_size,
             "fingerprint": fingerprint,
         }
-        dataset = _dataset(sweep, outputs, attrs)
-        _write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
+        dataset = result_dataset(sweep, outputs, attrs)
+        write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
         shutil.rmtree(folder)
         report(f"wrote {path}")
         return dataset

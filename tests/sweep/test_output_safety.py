@@ -63,3 +63,19 @@ def test_the_lock_is_released_when_the_block_fails(tmp_path):
     with pytest.raises(RuntimeError), output_lock(tmp_path / "fit.ckpt"):
         raise RuntimeError
     assert not (tmp_path / "fit.ckpt.lock").exists()
+
+
+def test_a_rerun_with_another_setting_names_what_changed(tmp_path):
+    import equinox as eqx
+
+    out = str(tmp_path / "grid.nc")
+    run_sweep(_sweep(), out, progress=None)
+    model = MARKRAM.rule("triplet").model()
+    slower = eqx.tree_at(lambda m: m.rule.tau_plus, model, 2.0 * model.rule.tau_plus)
+    axes = {"frequency": np.array([10.0, 20.0]), "delta_t": np.array([-10.0, 10.0])}
+    other = ExperimentSweep.build(MARKRAM.experiment, slower, axes, BURSTS)
+    with pytest.raises(FileExistsError, match=r"differs in: model leaves rule\.tau_plus\)"):
+        run_sweep(other, out, progress=None)
+    wider = {**axes, "delta_t": np.array([-20.0, 20.0])}
+    with pytest.raises(FileExistsError, match="differs in: the axes or their values"):
+        run_sweep(ExperimentSweep.build(MARKRAM.experiment, model, wider, BURSTS), out)
