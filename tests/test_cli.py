@@ -139,3 +139,18 @@ def test_version_and_the_step_limit_the_command_line_names():
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])
     assert exit_.value.code == 0
+
+
+def test_rows_without_a_usable_sem_are_refused_before_any_simulation(capsys, tmp_path):
+    data = tmp_path / "mine.csv"
+    data.write_text(
+        "condition,readout,mean,sem,n,unit,source,delta_t,frequency,n_per_burst,n_bursts,"
+        "burst_period\n"
+        "a,weight,1.2,0.0,5,ratio,test,10,20,5,10,4000\n"
+        "b,weight,0.8,0.1,5,ratio,test,-10,20,5,10,4000\n"
+    )
+    arguments = ["fit", "--study", "markram1997", "--rule", "triplet", "--data", str(data)]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*arguments, "--out", str(tmp_path / "fit")])
+    assert exit_.value.code == 2
+    assert "rows 0 ('a', weight) have no usable SEM" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def _fit(args) -> None:
         return fit_study(args)
     from plastic.cli.studies import load_data, load_start
     from plastic.experiment import Predictor
-    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
+    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, weighting_sem
     from plastic.studies import get_study
     from plastic.studies.tazerart2020 import TazerartExperiment
 
@@ -66,6 +66,7 @@ def _fit(args) -> None:
         experiment.check_parameters([p.path for p in fitted])
         experiment.check_model(model)
         experiment.check_data(data)
+        weighting_sem(data, args.sem_floor)  # before the biophysics is recorded
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
         default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:

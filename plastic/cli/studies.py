@@ -27,7 +27,7 @@ def fit_study(args) -> None:
     chosen rule; every input checked before anything is compiled."""
     from plastic.cli.fit import run_fit
     from plastic.experiment import Predictor
-    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser
+    from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, weighting_sem
     from plastic.studies import get_study
 
     try:
@@ -39,6 +39,7 @@ def fit_study(args) -> None:
             model = load_start(args.init, model)
         fitted = [Parameter.from_spec(s) for s in args.parameter] or choice.parameters()
         parameters = FitParameters(model, fitted)
+        weighting_sem(data, args.sem_floor)  # before the predictor records anything
         predictor = Predictor.from_data(study.experiment, data, model=model)
         objective = Objective(predictor, data, sem_floor=args.sem_floor)
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate

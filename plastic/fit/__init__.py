@@ -9,6 +9,7 @@ write_fit(result, "out/fit")                         # JSON, equinox, CSV table,
 from plastic.fit.checkpoint import load_checkpoint as load_checkpoint
 from plastic.fit.checkpoint import save_checkpoint as save_checkpoint
 from plastic.fit.objective import Objective as Objective
+from plastic.fit.objective import weighting_sem as weighting_sem
 from plastic.fit.optimise import default_optimiser as default_optimiser
 from plastic.fit.optimise import fit as fit
 from plastic.fit.parameters import FitParameters as FitParameters

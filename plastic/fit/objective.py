@@ -45,26 +45,10 @@ class Objective(eqx.Module):
     ):
         if not callable(predict):
             raise ValueError(f"predict must be callable as predict(model, data); got {predict!r}")
-        if not isinstance(data, DataSet) or data.n_rows == 0:
-            raise ValueError(f"data must be a DataSet with at least one row; got {data!r}")
-        sem = np.asarray(data.sem, dtype=float)
-        if sem_floor is None:
-            unusable = np.flatnonzero(~(sem > 0))
-            if unusable.size:
-                rows = [f"{i} ({data.condition[i]!r}, {data.readout[i]})" for i in unusable[:5]]
-                raise ValueError(
-                    f"Objective: data rows {', '.join(rows)}{' ...' if unusable.size > 5 else ''} "
-                    "have no usable SEM (NaN or 0); drop them with data.select(...) or give "
-                    "sem_floor, the SEM to weight them with"
-                )
-        else:
-            check_range("sem_floor", sem_floor, lower=0.0, upper=None)
-            sem_floor = float(sem_floor)
-            sem = np.where(sem >= sem_floor, sem, sem_floor)  # NaN compares False: floored too
         self.predict = predict
         self.data = data
-        self.sem = jnp.asarray(sem)
-        self.sem_floor = sem_floor
+        self.sem = jnp.asarray(weighting_sem(data, sem_floor))
+        self.sem_floor = None if sem_floor is None else float(sem_floor)
 
     @property
     def n_rows(self) -> int:
@@ -98,3 +82,29 @@ def _predict(predict, model: PyTree, data: DataSet) -> Array:
     # Compiled once per (predict, model structure, data): an eager call would trace the
     # prediction's solves anew every time.
     return jnp.asarray(predict(model, data))
+
+
+def weighting_sem(data: DataSet, sem_floor: float | None = None) -> np.ndarray:
+    """The SEM each row of ``data`` is weighted with: its own, or ``sem_floor`` where that is
+    larger or the row has none. Cheap: call it before any simulation to refuse data a fit
+    cannot weight.
+
+    Raises:
+        ValueError: naming the rows without a usable SEM (NaN or 0) when ``sem_floor`` is None,
+            or a bad ``sem_floor``.
+    """
+    if not isinstance(data, DataSet) or data.n_rows == 0:
+        raise ValueError(f"data must be a DataSet with at least one row; got {data!r}")
+    sem = np.asarray(data.sem, dtype=float)
+    if sem_floor is None:
+        unusable = np.flatnonzero(~(sem > 0))
+        if unusable.size:
+            rows = [f"{i} ({data.condition[i]!r}, {data.readout[i]})" for i in unusable[:5]]
+            raise ValueError(
+                f"Objective: data rows {', '.join(rows)}{' ...' if unusable.size > 5 else ''} "
+                "have no usable SEM (NaN or 0); drop them with data.select(...) or give "
+                "sem_floor, the SEM to weight them with"
+            )
+        return sem
+    check_range("sem_floor", sem_floor, lower=0.0, upper=None)
+    return np.where(sem >= sem_floor, sem, float(sem_floor))  # NaN compares False: floored
