@@ -199,7 +199,7 @@ class TazerartExperiment(AbstractExperiment):
             measure_uepsp=self.measure_uepsp,
         )
         return {
-            "mode": self.mode,
+            "runner": self.mode,  # not "mode": scipy's NetCDF writer keeps its own there
             "protocol_arguments": json.dumps(protocol),
             "solver": json.dumps(solve),
         }
