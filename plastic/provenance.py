@@ -43,10 +43,16 @@ def provenance() -> dict[str, str]:
         "equinox_version": _version("equinox"),
         "diffrax_version": _version("diffrax"),
         "python_version": platform.python_version(),
-        "command": shlex.join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "command": shlex.join([_program(), *sys.argv[1:]]),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
     }
+
+
+def _program() -> str:
+    name = os.path.basename(sys.argv[0])
+    # ``python -m plastic.cli`` runs as ``__main__.py``.
+    return "python -m plastic.cli" if name == "__main__.py" else name
 
 
 def file_sha256(path: str | Path) -> str:

@@ -14,6 +14,7 @@ seconds.
 differentiated (diffrax's recursive checkpointing bounds the memory of the backward pass).
 """
 
+import dataclasses
 import operator
 from collections.abc import Sequence
 
@@ -84,6 +85,22 @@ class SolverSettings(eqx.Module):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
                 raise ValueError(f"SolverSettings.{name} must be an integer >= 1; got {value!r}")
+
+    def describe(self) -> dict[str, object]:
+        """Every setting by name, the solver as its class name (and whether its Jacobian is
+        sparse): a result file's record of how it was solved."""
+        record = {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name != "solver"
+        }
+        record["solver"] = type(self.solver).__name__
+        if hasattr(self.solver, "sparse"):
+            record["sparse_jacobian"] = bool(self.solver.sparse)
+        return {
+            name: float(value) if isinstance(value, (np.floating, jax.Array)) else value
+            for name, value in record.items()
+        }
 
     def absolute_tolerances(self, state: SpineState) -> SpineState:
         """The absolute tolerance of every entry of ``state`` (same structure)."""

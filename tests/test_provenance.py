@@ -66,3 +66,17 @@ def test_parameters_json_records_provenance_settings_and_units(tmp_path):
         record["model_parameters"]["length_constant"]["value"],
         float(result.best_values["length_constant"]),
     )
+
+
+def test_result_files_record_the_solver_as_readable_settings():
+    from plastic.experiment import SpinePairingExperiment
+    from plastic.rosenbrock import Rodas5
+    from plastic.simulate import SolverSettings
+    from plastic.studies.tazerart2020 import TazerartExperiment
+
+    settings = SolverSettings(rtol=1e-7, max_steps=5000, solver=Rodas5(sparse=True))
+    recorded = json.loads(SpinePairingExperiment(settings=settings).attributes()["solver"])
+    assert recorded["rtol"] == 1e-7 and recorded["max_steps"] == 5000
+    assert recorded["solver"] == "Rodas5" and recorded["sparse_jacobian"] is True
+    tazerart = TazerartExperiment(mode="replay", settings=settings).attributes()
+    assert tazerart["runner"] == "replay" and json.loads(tazerart["solver"]) == recorded

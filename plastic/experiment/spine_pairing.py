@@ -170,7 +170,10 @@ class SpinePairingExperiment(AbstractExperiment):
 
     def attributes(self):
         settings = dict(n_pairings=self.n_pairings, uncaged_spines=list(self.uncaged_spines))
-        return {"protocol_arguments": json.dumps(settings), "solver": repr(self.settings)}
+        return {
+            "protocol_arguments": json.dumps(settings),
+            "solver": json.dumps(self.settings.describe()),
+        }
 
     def run(self, model: SpineModel, condition) -> PairingSimulation:
         model, protocol = self.configure(model, condition)
