@@ -43,7 +43,7 @@ def provenance() -> dict[str, str]:
         "equinox_version": _version("equinox"),
         "diffrax_version": _version("diffrax"),
         "python_version": platform.python_version(),
-        "command": shlex.join([_program(), *sys.argv[1:]]),
+        "command": " ".join([_program(), shlex.join(sys.argv[1:])]).strip(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
     }
@@ -52,7 +52,7 @@ def provenance() -> dict[str, str]:
 def _program() -> str:
     name = os.path.basename(sys.argv[0])
     # ``python -m plastic.cli`` runs as ``__main__.py``.
-    return "python -m plastic.cli" if name == "__main__.py" else name
+    return "python -m plastic.cli" if name == "__main__.py" else shlex.quote(name)
 
 
 def file_sha256(path: str | Path) -> str:
