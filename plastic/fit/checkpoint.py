@@ -69,6 +69,7 @@ def load_checkpoint(
         differ = ~np.all(saved == key, axis=-1)
         if np.any(differ):
             named = [name for name, d in zip(part_names, differ) if d]
-            what = f": {', '.join(named)} differ" if named else ""
+            verb = "differs" if len(named) == 1 else "differ"
+            what = f": {', '.join(named)} {verb}" if named else ""
             raise ValueError(f"{refusal}{what}{advice}")
         return eqx.tree_deserialise_leaves(file, like)
