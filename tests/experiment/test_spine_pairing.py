@@ -104,7 +104,9 @@ def test_bad_conditions_and_models_are_refused():
 def test_attributes_record_the_static_settings_and_the_solver():
     attributes = EXPERIMENT.attributes()
     assert json.loads(attributes["protocol_arguments"]) == dict(n_pairings=2, uncaged_spines=[0, 1])
-    assert attributes["solver"] == repr(EXPERIMENT.settings)
+    solver = json.loads(attributes["solver"])
+    assert solver == EXPERIMENT.settings.describe() and solver["solver"] == "Rodas5"
+    assert solver["rtol"] == EXPERIMENT.settings.rtol
 
 
 def test_one_simulation_saves_only_what_the_readouts_asked_for_need(monkeypatch):
