@@ -131,10 +131,7 @@ def test_an_output_that_is_a_file_is_refused_before_the_simulation(capsys, tmp_p
     assert occupied.read_text() == "not a folder"
 
 
-def test_version_and_the_step_limit_the_command_line_names():
-    from plastic.simulate import SolverSettings
-
-    assert cli.SOLVER_MAX_STEPS == SolverSettings().max_steps
+def test_version():
     assert plastic.__version__ not in ("", "unknown")
     with pytest.raises(SystemExit) as exit_:
         cli.main(["--version"])

@@ -25,9 +25,6 @@ from plastic.cli.sweep import parse_values as parse_values
 
 _VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
 
-SOLVER_MAX_STEPS = 200_000
-"""`plastic.simulate.SolverSettings`'s default step limit (a test keeps the two equal)."""
-
 
 def _simulate(args) -> None:
     if args.study is not None:
@@ -327,7 +324,9 @@ def main(argv=None) -> None:
         # diffrax's step limit surfaces as a runtime error of the compiled solve.
         if args.debug or "maximum number of solver steps" not in str(error):
             raise
-        limit = getattr(args, "max_steps", None) or SOLVER_MAX_STEPS
+        from plastic.simulate import SolverSettings
+
+        limit = getattr(args, "max_steps", None) or SolverSettings().max_steps
         option = " with a larger --max-steps" if hasattr(args, "max_steps") else ""
         fail(
             args.command,
