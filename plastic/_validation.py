@@ -30,6 +30,19 @@ def is_concrete(value) -> bool:
     return not any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
 
 
+def interval_text(
+    lower: float | None, upper: float | None, lower_inclusive: bool, upper_inclusive: bool
+) -> str:
+    """An interval as its error messages write it, e.g. ``[0, 1)`` or ``(0, inf)``."""
+    return (
+        ("[" if lower_inclusive and lower is not None else "(")
+        + ("-inf" if lower is None else f"{lower:g}")
+        + ", "
+        + ("inf" if upper is None else f"{upper:g}")
+        + ("]" if upper_inclusive and upper is not None else ")")
+    )
+
+
 def check_range(
     name: str,
     value,
@@ -53,13 +66,7 @@ def check_range(
     if not is_concrete((value, lower, upper)):
         return
     array = np.asarray(value, dtype=float)
-    lo = "-inf" if lower is None else f"{lower:g}"
-    hi = "inf" if upper is None else f"{upper:g}"
-    allowed = (
-        ("[" if lower_inclusive and lower is not None else "(")
-        + f"{lo}, {hi}"
-        + ("]" if upper_inclusive and upper is not None else ")")
-    )
+    allowed = interval_text(lower, upper, lower_inclusive, upper_inclusive)
     suffix = f" {unit}" if unit else ""
     bad = np.isnan(array)
     if finite:

@@ -1,4 +1,6 @@
 import gc
+import os
+import tempfile
 
 import equinox as eqx
 import jax
@@ -10,6 +12,10 @@ from plastic.model import SpineModel
 from plastic.simulate import simulate
 
 simulate_jit = eqx.filter_jit(simulate)
+
+# The compile-time memory (`plastic.compile_times`) of the tests, and of the command lines they
+# run, stays out of the user's cache.
+os.environ.setdefault("PLASTIC_CACHE_DIR", tempfile.mkdtemp(prefix="plastic-test-cache-"))
 
 
 @pytest.fixture(autouse=True, scope="module")

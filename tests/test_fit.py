@@ -489,7 +489,8 @@ def test_an_interrupted_fit_resumes_bit_for_bit(noisy, reference, tmp_path):
 def test_the_seed_makes_the_fit_reproducible(noisy, reference, capsys):
     again = fit(noisy, PARAMETERS, n_starts=3, n_steps=N_STEPS, seed=0, progress_every=100)
     _assert_same_fit(again, reference)
-    lines = capsys.readouterr().out.splitlines()
+    compiling, *lines = capsys.readouterr().out.splitlines()
+    assert compiling.startswith("compiling the loss and its gradient at 3 starts ...")
     assert [line.split()[1] for line in lines] == ["0/300", "100/300", "200/300", "300/300"]
     assert all("steps/s" in line and "rejected 0 [0 0 0]" in line for line in lines)
     other = fit(noisy, PARAMETERS, n_starts=3, n_steps=N_STEPS, seed=1, progress=False)

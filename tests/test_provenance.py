@@ -7,10 +7,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 import plastic
 from plastic._validation import check_range
-from plastic.fit import FitParameters, Objective, Parameter, fit, write_fit
+from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, fit, write_fit
 from plastic.provenance import field_units, model_parameters, provenance
 from plastic.studies.tazerart2020 import tazerart_model
 from tests.test_fit import DISTANCES, decay, measurements
@@ -54,11 +55,20 @@ def test_parameters_json_records_provenance_settings_and_units(tmp_path):
         Exponential(10.0, 20.0, 90.0),
         [Parameter("amplitude", 0.0, 100.0), Parameter("length_constant", 0.5, 100.0, log=True)],
     )
-    result = fit(Objective(predict, data), parameters, n_steps=5, progress=False)
-    paths = write_fit(result, tmp_path, settings={"learning_rate": 0.05, "selection": "all"})
+    optimiser = default_optimiser(5, learning_rate=0.07)
+    result = fit(Objective(predict, data), parameters, optimiser=optimiser, n_steps=5, seed=3)
+    paths = write_fit(result, tmp_path, settings={"selection": "all"})
     record = json.loads(paths["parameters"].read_text())
     assert record["parameters"]["length_constant"]["unit"] == "um"
-    assert record["settings"] == {"learning_rate": 0.05, "selection": "all"}
+    # The fit's own settings need no caller to pass them on.
+    settings = record["settings"]
+    assert settings["selection"] == "all" and settings["seed"] == 3
+    assert (settings["n_steps"], settings["n_starts"], settings["checkpoint"]) == (5, 1, None)
+    assert settings["optimiser"].startswith("default_optimiser(n_steps=5, learning_rate=0.07,")
+    # An optimiser of the user's own is recorded as such, not as a default.
+    result = fit(Objective(predict, data), parameters, optimiser=optax.sgd(0.01), n_steps=5)
+    record = json.loads(write_fit(result, tmp_path)["parameters"].read_text())
+    assert "its settings are not recorded" in record["settings"]["optimiser"]
     assert record["provenance"]["plastic_version"] == plastic.__version__
     assert set(provenance()) <= set(record["provenance"])
     assert record["model_parameters"]["offset"]["value"] == 90.0

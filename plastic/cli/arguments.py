@@ -2,13 +2,15 @@
 
 A number option is parsed by a `number` converter: argparse then refuses a value outside its
 range (an infinity or NaN included) with one line naming the option, the value and the range,
-and exits with status 2 before anything is imported or compiled.
+and exits with status 2 before anything is compiled.
 """
 
 import argparse
 import math
 import sys
 from typing import NoReturn
+
+from plastic._validation import interval_text
 
 USAGE_ERROR = 2
 """Exit status of a refused input (argparse's own)."""
@@ -24,16 +26,9 @@ def number(
     unit: str = "",
 ):
     """A converter for ``type=``: the text as a finite float (or int) within the bounds."""
-    low = "-inf" if lower is None else f"{lower:g}"
-    high = "inf" if upper is None else f"{upper:g}"
     kind = "a whole number" if integer else "a finite number"
-    allowed = (
-        f"{kind} in "
-        + ("[" if lower_inclusive and lower is not None else "(")
-        + f"{low}, {high}"
-        + ("]" if upper_inclusive and upper is not None else ")")
-        + (f" {unit}" if unit else "")
-    )
+    interval = interval_text(lower, upper, lower_inclusive, upper_inclusive)
+    allowed = f"{kind} in {interval}" + (f" {unit}" if unit else "")
 
     def parse(text: str):
         try:

@@ -99,8 +99,7 @@ def run_fit(
         os.remove(checkpoint)
         print(f"--overwrite: removed the checkpoint {checkpoint}")
     print(
-        f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint "
-        f"{checkpoint}; compiling ...",
+        f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint {checkpoint}",
         flush=True,
     )
     result = fit(
@@ -126,7 +125,7 @@ def run_fit(
 
 def fit_settings(args, learning_rate: float) -> dict:
     """Every option of the command (the defaults it ran with included), the learning rate
-    used and the optimiser, and the SHA-256 of a data file given: for ``parameters.json``."""
+    used, and the SHA-256 of a data file given: for ``parameters.json``."""
     from plastic.provenance import file_sha256
 
     settings = {
@@ -135,9 +134,6 @@ def fit_settings(args, learning_rate: float) -> dict:
         if isinstance(value, (str, int, float, bool, list, tuple, type(None)))
     }
     settings["learning_rate"] = learning_rate
-    settings["optimiser"] = (
-        "default_optimiser: Adam on a warmup-cosine schedule after global-norm clipping"
-    )
     data = getattr(args, "data", None)
     if data:
         settings["data_sha256"] = file_sha256(data)

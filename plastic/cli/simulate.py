@@ -3,7 +3,6 @@ traces and calcium per pairing printed, plotted and (``--save-traces``) saved.""
 
 import json
 import os
-import time
 
 import numpy as np
 
@@ -17,6 +16,7 @@ def simulate_pairing(args) -> None:
     import jax.numpy as jnp
 
     from plastic.cli.spine import spine_model
+    from plastic.compile_times import CompileClock, computation_key
     from plastic.experiment import AFTER_PAIRING_DELAY, CalciumPerPairing, SpinePairingExperiment
     from plastic.experiment.traces import pairing_traces
     from plastic.plot import plot_pairing
@@ -59,18 +59,17 @@ def simulate_pairing(args) -> None:
     start = float(protocol.pairing_start[0])
     window = jnp.arange(start - 20.0, start + 300.0, 0.1)
     print(f"model: {description}")
-    print(
-        f"simulating {n_pairings} pairings at delta_t = {delta_t:+g} ms, "
-        f"{quiet_min:g} min quiet; compiling ...",
-        flush=True,
-    )
-    began = time.perf_counter()
     # One solve, saved over the plotted window and where each calcium readout reads it.
     requested = [window, *(readout.save_times(protocol) for readout in readouts)]
-    sim, *at_readouts = jax.block_until_ready(
-        eqx.filter_jit(simulate_each)(model, protocol, requested, experiment.settings)
+    arguments = (model, protocol, requested, experiment.settings)
+    clock = CompileClock(computation_key("simulate", *arguments))
+    print(
+        f"simulating {n_pairings} pairings at delta_t = {delta_t:+g} ms, "
+        f"{quiet_min:g} min quiet; {clock.message('the solve')}",
+        flush=True,
     )
-    print(f"done in {time.perf_counter() - began:.1f} s ({int(sim.num_steps)} solver steps)")
+    sim, *at_readouts = jax.block_until_ready(eqx.filter_jit(simulate_each)(*arguments))
+    print(f"done in {clock.stop():.1f} s ({int(sim.num_steps)} solver steps)")
     head_before, head_after, dendrite_after = (
         np.asarray(readout.read(model, protocol, simulation))
         for readout, simulation in zip(readouts, at_readouts)

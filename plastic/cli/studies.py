@@ -162,6 +162,7 @@ def simulate_study(args) -> None:
     import equinox as eqx
     import jax
 
+    from plastic.compile_times import CompileClock, computation_key
     from plastic.experiment import AbstractAcrossConditions
     from plastic.studies import get_study
 
@@ -196,10 +197,10 @@ def simulate_study(args) -> None:
         name: experiment.field(name).choices[int(v)] if experiment.field(name).choices else v
         for name, v in condition.items()
     }
-    print(f"condition: {shown}; compiling ...", flush=True)
-    began = time.perf_counter()
+    clock = CompileClock(computation_key("measure", experiment, model, one, names))
+    print(f"condition: {shown}; {clock.message('the readouts')}", flush=True)
     values = jax.block_until_ready(eqx.filter_jit(experiment.measure_each)(model, one, names))
-    print(f"done in {time.perf_counter() - began:.1f} s")
+    print(f"done in {clock.stop():.1f} s")
     np.set_printoptions(precision=4, suppress=True)
     for name, value in zip(names, values):
         readout = experiment.readout(name)

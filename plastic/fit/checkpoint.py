@@ -7,14 +7,13 @@ renamed over the old one, so an interruption at any moment leaves either the old
 checkpoint, never a torn one.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import equinox as eqx
 import numpy as np
 from jaxtyping import PyTree
 
+from plastic._atomic import write_atomically
 from plastic._fingerprint import tree_digest
 
 _FORMAT = b"plastic.fit checkpoint 1"
@@ -30,18 +29,7 @@ def fingerprint(*parts: PyTree) -> np.ndarray:
 
 def save_checkpoint(path: str | Path, key: np.ndarray, state: PyTree) -> None:
     """Write ``state`` with the fit's fingerprint ``key`` to ``path``, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            eqx.tree_serialise_leaves(file, (key, state))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: eqx.tree_serialise_leaves(file, (key, state)))
 
 
 def load_checkpoint(

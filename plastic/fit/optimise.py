@@ -21,6 +21,7 @@ import optax
 
 from plastic._lock import output_lock
 from plastic._validation import check_range
+from plastic.compile_times import CompileClock, computation_key
 from plastic.fit.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from plastic.fit.objective import Objective
 from plastic.fit.parameters import FitParameters
@@ -56,7 +57,26 @@ def default_optimiser(
         decay_steps=n_steps,
         end_value=final_fraction * learning_rate,
     )
-    return optax.chain(optax.clip_by_global_norm(max_gradient_norm), optax.adam(schedule))
+    optimiser = optax.chain(optax.clip_by_global_norm(max_gradient_norm), optax.adam(schedule))
+    _DESCRIBED[id(optimiser)] = (
+        f"default_optimiser(n_steps={n_steps}, learning_rate={learning_rate}, "
+        f"warmup_fraction={warmup_fraction}, final_fraction={final_fraction}, "
+        f"max_gradient_norm={max_gradient_norm}): Adam on a warmup-cosine schedule after "
+        "global-norm clipping"
+    )
+    return optimiser
+
+
+_DESCRIBED: dict[int, str] = {}
+"""id -> settings of each `default_optimiser` made (they are cached, so the ids stay theirs)."""
+
+
+def describe_optimiser(optimiser: optax.GradientTransformation) -> str:
+    """The settings of a `default_optimiser`, else what can be said of another optimiser."""
+    return _DESCRIBED.get(
+        id(optimiser),
+        f"a user-given {type(optimiser).__name__} (optax); its settings are not recorded",
+    )
 
 
 FIT_DESCRIPTION = (
@@ -141,6 +161,14 @@ def fit(
     else:
         first = parameters.check_values(starts, "starts", batch=n_starts)
     state = _initial_state(first, optimiser, n_steps)
+    settings = {
+        "seed": seed,
+        "n_starts": n_starts,
+        "n_steps": n_steps,
+        "starts": "given" if starts is not None else "the template, then drawn in the start boxes",
+        "optimiser": describe_optimiser(optimiser),
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+    }
     # The optimiser's settings (learning rate, schedule, clipping) live in closures no hash can
     # read: its first updates on a fixed problem stand for them.
     probe = optimiser_probe(optimiser, jax.tree.map(lambda x: x[0], first))
@@ -154,13 +182,13 @@ def fit(
                 state = load_checkpoint(checkpoint, key, state, FIT_DESCRIPTION)
         return _run(
             state, objective, parameters, optimiser, n_steps, key, checkpoint,
-            checkpoint_every, progress, progress_every,
+            checkpoint_every, progress, progress_every, settings,
         )  # fmt: skip
 
 
 def _run(
     state, objective, parameters, optimiser, n_steps, key, checkpoint, checkpoint_every,
-    progress, progress_every,
+    progress, progress_every, settings,
 ) -> FitResult:  # fmt: skip
     """The steps from ``state`` to ``n_steps``, checkpointed and reported (see `fit`)."""
     evaluations = int(state.evaluations)
@@ -168,9 +196,18 @@ def _run(
         done = "every step done" if evaluations > n_steps else f"step {evaluations}"
         print(f"resuming from {checkpoint}: {done} of {n_steps}", flush=True)
     report = _reporter(progress, n_steps, first_step=evaluations - 1)
+    clock = CompileClock(computation_key("fit step", objective, parameters, state))
+    if progress is True and evaluations <= n_steps:
+        n_starts = state.loss.shape[0]
+        what = f"the loss and its gradient at {n_starts} start{'s' * (n_starts > 1)}"
+        print(clock.message(what), flush=True)
     try:
         while evaluations <= n_steps:
             state = _step(state, objective, parameters, optimiser)
+            if clock is not None:
+                jax.block_until_ready(state.loss)
+                clock.stop()
+                clock = None
             step, evaluations = evaluations, evaluations + 1
             if step == 0:
                 _check_starts(state)
@@ -199,6 +236,7 @@ def _run(
         best_loss=state.best_loss,
         loss_history=state.loss_history,
         rejections=state.rejections,
+        settings=settings,
     )
 
 

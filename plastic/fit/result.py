@@ -69,6 +69,9 @@ class FitResult(eqx.Module):
         loss_history: accepted loss after each step, shape ``(n_steps + 1, n_starts)``; row 0 is
             the loss at the starts.
         rejections: rejected steps per start, shape ``(n_starts,)``.
+        settings: how `fit` was called: seed, number of starts and steps, whether the starts
+            were drawn or given, the optimiser (its settings where it is a `default_optimiser`)
+            and the checkpoint; JSON values, written to ``parameters.json`` by `write_fit`.
     """
 
     objective: Objective
@@ -78,6 +81,7 @@ class FitResult(eqx.Module):
     best_loss: Float[Array, " n_starts"]
     loss_history: Float[Array, "n_steps_plus_1 n_starts"]
     rejections: Int[Array, " n_starts"]
+    settings: dict = eqx.field(static=True, default_factory=dict)
 
     @property
     def n_starts(self) -> int:

@@ -48,8 +48,9 @@ def write_fit(
     Args:
         result: what `fit` returned.
         directory: the output folder, created if needed; existing files are overwritten.
-        settings: how the fit was set up beyond ``result`` (learning rate, schedule, data file
-            and its hash, selection, mode, protocol, ...), recorded as given (JSON values).
+        settings: how the fit was set up beyond ``result.settings`` (which records the seed,
+            starts, steps and optimiser): data file and its hash, selection, mode, protocol,
+            ...; JSON values, recorded as given (over ``result.settings`` where both name one).
 
     Returns:
         The path of each file, by name without extension.
@@ -66,7 +67,7 @@ def write_fit(
         )
     }
     model = result.model
-    record = _parameters_record(result, dict(settings or {}))
+    record = _parameters_record(result, {**result.settings, **(settings or {})})
     paths["parameters"].write_text(json.dumps(record, indent=2) + "\n")
     eqx.tree_serialise_leaves(paths["model"], model)
     _write_predictions(result, model, paths["predictions"])

@@ -17,7 +17,9 @@ import xarray as xr
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from plastic._atomic import write_atomically
 from plastic._lock import output_lock
+from plastic.compile_times import CompileClock, computation_key
 from plastic.provenance import provenance
 from plastic.sweep.store import (
     chunk_file,
@@ -26,7 +28,6 @@ from plastic.sweep.store import (
     open_partial,
     result_dataset,
     sweep_fingerprint,
-    write_atomically,
 )
 
 CONDITION = "condition"
@@ -210,11 +211,13 @@ def run_sweep(
         folder = path + ".partial"
         finished = open_partial(folder, fingerprint, overwrite)
         grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
+        clock = CompileClock(
+            computation_key("sweep chunk", sweep.evaluation, chunk_size, batch_size, n_devices)
+        )
         report(
             f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
-            f"{n_devices} {devices[0].platform} device(s); compiling ..."
+            f"{n_devices} {devices[0].platform} device(s); {clock.message('a chunk')}"
         )
-        began = time.perf_counter()
         mesh = Mesh(np.asarray(devices), (CONDITION,))
         dynamic, static = eqx.partition(sweep.evaluation, eqx.is_array)
         evaluation = eqx.combine(jax.device_put(dynamic, NamedSharding(mesh, P())), static)
@@ -242,6 +245,7 @@ def run_sweep(
             )
 
         compiled = _evaluate_chunk_jit.lower(*arguments).compile()
+        compile_seconds = clock.stop()
         needed = _memory_needed(compiled)
         limit = device_memory_limit(devices) if memory_limit is None else memory_limit
         if needed > limit:
@@ -256,7 +260,7 @@ def run_sweep(
                 limit,
             )
         report(
-            f"compiled in {time.perf_counter() - began:.1f} s; a chunk needs {_bytes(needed)} per "
+            f"compiled in {compile_seconds:.1f} s; a chunk needs {_bytes(needed)} per "
             f"device (limit {_bytes(limit)}); {len(finished)} of {n_chunks} chunks already done"
         )
 

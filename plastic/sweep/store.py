@@ -5,11 +5,12 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 
+from plastic._atomic import write_atomically
 from plastic._fingerprint import tree_digest
 
 
@@ -82,16 +83,6 @@ def discard_if_empty(folder: str, finished: set[int]) -> None:
     so that a rerun with other settings is not taken for a different sweep."""
     if not finished:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def write_atomically(path: str, write: Callable) -> None:
-    # Per process: two writers can never share a temporary file.
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as file:
-        write(file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
 
 
 def result_dataset(sweep, outputs: Sequence[np.ndarray], attrs: dict) -> xr.Dataset:

@@ -1,0 +1,109 @@
+"""How long the last compilation of the same computation took, so that a long compile is
+announced with what to expect: "compiling ..., about 52 s last time".
+
+Kept per user in ``PLASTIC_CACHE_DIR`` (default ``$XDG_CACHE_HOME/plastic``, else
+``~/.cache/plastic``), file ``compile_times.json``: computation key -> seconds. The key hashes
+what decides the compiled program (the structure and shapes of its arguments, the backend and the
+versions of plastic and jax), never array values, so that a fit of other data of the same shape
+finds the time of the last one. The memory is a hint: a missing, unreadable or unwritable file
+only leaves the hint out.
+"""
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import jax
+
+_FILE = "compile_times.json"
+
+
+def cache_dir() -> Path:
+    """The folder of plastic's per-user caches (``PLASTIC_CACHE_DIR``, else the XDG cache)."""
+    given = os.environ.get("PLASTIC_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "plastic"
+
+
+def computation_key(*parts) -> str:
+    """A key for the compiled program of ``parts`` (pytrees, strings, numbers): their tree
+    structure, the shapes and dtypes of their array leaves, the repr of the rest (static in a
+    jitted call), the backend
+    and the versions of plastic and jax."""
+    from plastic import __version__
+
+    digest = hashlib.sha256(f"{__version__} {jax.__version__} {jax.default_backend()}".encode())
+    for part in parts:
+        leaves, structure = jax.tree.flatten(part)
+        digest.update(_without_addresses(str(structure)))
+        for leaf in leaves:
+            # Arrays enter a jitted program by shape and dtype; anything else is part of it.
+            shape = getattr(leaf, "shape", None)
+            text = f"{shape}{leaf.dtype}" if shape is not None else _without_addresses(repr(leaf))
+            digest.update(text if isinstance(text, bytes) else text.encode())
+    return digest.hexdigest()[:32]
+
+
+def _without_addresses(text: str) -> bytes:
+    # Memory addresses (``<function f at 0x...>``) differ between processes.
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", text).encode()
+
+
+def _read() -> dict[str, float]:
+    try:
+        recorded = json.loads((cache_dir() / _FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def last_compile_time(key: str) -> float | None:
+    """Seconds the last compilation of ``key`` took, or None if none is remembered."""
+    seconds = _read().get(key)
+    return float(seconds) if isinstance(seconds, (int, float)) else None
+
+
+def remember_compile_time(key: str, seconds: float) -> None:
+    """Record ``seconds`` as the compile time of ``key`` (silently skipped if the cache folder
+    cannot be written)."""
+    from plastic._atomic import write_atomically
+
+    recorded = _read()
+    recorded[key] = round(float(seconds), 1)
+    text = json.dumps(recorded, indent=0, sort_keys=True).encode()
+    try:
+        write_atomically(cache_dir() / _FILE, lambda file: file.write(text))
+    except OSError:
+        pass
+
+
+def compiling_message(what: str, key: str) -> str:
+    """``"compiling WHAT ..."`` with ``", about N s last time"`` when that is remembered."""
+    last = last_compile_time(key)
+    return f"compiling {what} ..." + ("" if last is None else f", about {last:.0f} s last time")
+
+
+class CompileClock:
+    """Times a first call (mostly compilation) and remembers it under ``key``.
+
+    clock = CompileClock(key); print(clock.message("the fit step"))
+    ... first call ...
+    clock.stop()   # remembers and returns the seconds since construction
+    """
+
+    def __init__(self, key: str):
+        self.key = key
+        self.began = time.perf_counter()
+
+    def message(self, what: str) -> str:
+        return compiling_message(what, self.key)
+
+    def stop(self) -> float:
+        seconds = time.perf_counter() - self.began
+        remember_compile_time(self.key, seconds)
+        return seconds

@@ -1,0 +1,96 @@
+"""The compile-time memory behind "compiling ..., about N s last time"."""
+
+import json
+import os
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import plastic  # noqa: F401  (enables float64)
+from plastic.compile_times import (
+    CompileClock,
+    cache_dir,
+    compiling_message,
+    computation_key,
+    last_compile_time,
+    remember_compile_time,
+)
+from plastic.fit import FitParameters, Objective, Parameter, fit
+from tests.test_fit import DISTANCES, Decay, measurements, predict
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLASTIC_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_the_key_is_the_programs_shape_not_its_values():
+    a = {"g": jnp.ones(3), "tau": jnp.asarray(2.0)}
+    assert computation_key("x", a) == computation_key(
+        "x", {"g": jnp.zeros(3), "tau": jnp.asarray(5.0)}
+    )
+    assert computation_key("x", a) != computation_key(
+        "x", {"g": jnp.ones(4), "tau": jnp.asarray(2.0)}
+    )
+    # A Python number is static under `eqx.filter_jit`: its value is part of the program.
+    assert computation_key("x", 2.0) != computation_key("x", 5.0)
+    assert computation_key("x", a) != computation_key("y", a)
+    assert computation_key("x", a) != computation_key("x", {"g": jnp.ones(3, jnp.float32)})
+
+    # Two closures of one function: their addresses differ, their key does not.
+    def make():
+        return lambda m: m
+
+    assert make() is not make()
+    assert computation_key(make()) == computation_key(make())
+
+
+def test_a_remembered_time_is_announced(cache):
+    key = computation_key("the solve", jnp.ones(2))
+    assert last_compile_time(key) is None
+    assert compiling_message("the solve", key) == "compiling the solve ..."
+    remember_compile_time(key, 42.26)
+    assert last_compile_time(key) == 42.3
+    assert compiling_message("the solve", key) == "compiling the solve ..., about 42 s last time"
+    assert json.loads((cache / "compile_times.json").read_text()) == {key: 42.3}
+    assert cache_dir() == cache
+
+
+def test_a_damaged_or_unwritable_memory_only_loses_the_hint(cache):
+    cache.mkdir()
+    (cache / "compile_times.json").write_text("{not json")
+    assert last_compile_time("k") is None
+    remember_compile_time("k", 3.0)  # replaces the damaged file
+    assert last_compile_time("k") == 3.0
+    if os.geteuid() != 0:  # root writes anywhere
+        cache.chmod(0o500)
+        try:
+            remember_compile_time("other", 1.0)
+            assert last_compile_time("other") is None
+        finally:
+            cache.chmod(0o700)
+
+
+def test_a_clock_remembers_its_time(cache):
+    clock = CompileClock("key")
+    seconds = clock.stop()
+    assert seconds >= 0 and last_compile_time("key") == round(seconds, 1)
+
+
+def test_a_second_fit_is_told_how_long_the_first_compiled(cache, capsys):
+    parameters = FitParameters(
+        Decay(10.0, 20.0, 90.0),
+        [Parameter("alpha", 0.0, 100.0), Parameter("length_constant", 0.5, 100.0, log=True)],
+    )
+    objective = Objective(predict, measurements(30 * np.exp(-DISTANCES / 6) + 100))
+    fit(objective, parameters, n_steps=2, seed=0)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "compiling the loss and its gradient at 1 start ..."
+    # Other data of the same shape: the same program.
+    objective = Objective(predict, measurements(20 * np.exp(-DISTANCES / 9) + 100))
+    fit(objective, parameters, n_steps=2, seed=0)
+    second = capsys.readouterr().out.splitlines()[0]
+    assert second.startswith("compiling the loss and its gradient at 1 start ..., about ")
+    assert second.endswith(" s last time")
