@@ -184,6 +184,17 @@ class FitParameters(eqx.Module):
         """The parameters' paths, in order."""
         return tuple(p.path for p in self.parameters)
 
+    def units(self) -> tuple[str, ...]:
+        """Each parameter's unit: its own, else the one its model field's range check states
+        (a parameter named on the command line has none of its own); ``""`` if neither."""
+        from plastic.provenance import model_parameters
+
+        leaves = model_parameters(self.model)
+        return tuple(
+            p.unit or leaves.get(".".join(ModelPath(p.path).parts(self.model)), {}).get("unit", "")
+            for p in self.parameters
+        )
+
     def to_unconstrained(self, model: PyTree) -> Unconstrained:
         """The unconstrained point of ``model``'s parameter values."""
         return tuple(

@@ -30,7 +30,6 @@ import numpy as np  # noqa: E402
 from jaxtyping import PyTree  # noqa: E402
 
 from plastic.fit.result import FitResult  # noqa: E402
-from plastic.paths import ModelPath  # noqa: E402
 from plastic.provenance import model_parameters, provenance  # noqa: E402
 
 PREDICTION_COLUMNS = ("mean", "sem", "prediction", "residual_sem", "chi_square")
@@ -104,13 +103,7 @@ def load_model(path: str | Path, template: PyTree) -> PyTree:
 def _parameters_record(result: FitResult, settings: dict) -> dict:
     best = result.best_start
     leaves = model_parameters(result.model)
-
-    def unit(parameter):
-        # A parameter named on the command line has no unit of its own: take its field's.
-        if parameter.unit:
-            return parameter.unit
-        path = ".".join(ModelPath(parameter.path).parts(result.model))
-        return leaves.get(path, {}).get("unit", "")
+    units = result.parameters.units()
 
     n_rows = result.objective.n_rows
     n_values = sum(int(np.size(v)) for v in result.best_values.values())
@@ -128,13 +121,13 @@ def _parameters_record(result: FitResult, settings: dict) -> dict:
         "parameters": {
             p.path: {
                 "value": np.asarray(result.best_values[p.path]).tolist(),
-                "unit": unit(p),
+                "unit": unit,
                 "lower": p.lower,
                 "upper": p.upper,
                 "scale": "log" if p.log else "linear",
                 "first_value": np.asarray(result.start_values[p.path][best]).tolist(),
             }
-            for p in result.parameters.parameters
+            for p, unit in zip(result.parameters.parameters, units)
         },
         "provenance": provenance(),
         "settings": settings,

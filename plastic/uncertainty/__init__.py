@@ -1,0 +1,16 @@
+"""How sure is a fit: the Laplace approximation, profile likelihoods and prediction bands.
+
+laplace_ = laplace(result.objective, result.parameters, result.model)
+low, high = laplace_.interval(0.95)                  # per fitted scalar, in its unit
+laplace_.unconstrained_parameters()                  # what the data do not pin down
+profile(result.objective, laplace_, "rule.tau")      # likelihood-ratio interval, re-optimised
+prediction_band(laplace_, predict, jax.random.key(0))
+"""
+
+from plastic.uncertainty.bands import PredictionBand as PredictionBand
+from plastic.uncertainty.bands import prediction_band as prediction_band
+from plastic.uncertainty.flat import FlatParameters as FlatParameters
+from plastic.uncertainty.laplace import Laplace as Laplace
+from plastic.uncertainty.laplace import laplace as laplace
+from plastic.uncertainty.profile import Profile as Profile
+from plastic.uncertainty.profile import profile as profile
