@@ -16,12 +16,12 @@ from plastic.cli.arguments import (
 )
 from plastic.cli.fit import _fit as _fit
 from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
-from plastic.cli.fit import run_fit as run_fit
 from plastic.cli.fit import selection as selection
 from plastic.cli.sweep import _SOLVERS as _SOLVERS
 from plastic.cli.sweep import _named_values, _sweep
 from plastic.cli.sweep import build_sweep as build_sweep
 from plastic.cli.sweep import parse_values as parse_values
+from plastic.cli.uncertainty import add_uncertainty_options, uncertainty_of_saved_fit
 
 _VALUE_OPTIONS = ("--dt", "--delta-t", "--distance")
 
@@ -293,7 +293,17 @@ def main(argv=None) -> None:
         help="start afresh: discard a checkpoint of a different fit instead of refusing it",
     )
     fit.add_argument("--out", default="out/fit")
+    add_uncertainty_options(fit)
     fit.set_defaults(run=_fit)
+
+    uncertainty = commands.add_parser(
+        "uncertainty",
+        help="how sure a fit is: intervals, correlations, unconstrained directions, profiles "
+        "and prediction bands of the fit in DIR (written by plastic fit --out DIR)",
+    )
+    uncertainty.add_argument("directory", metavar="DIR", help="the --out folder of plastic fit")
+    add_uncertainty_options(uncertainty, method_default="laplace")
+    uncertainty.set_defaults(run=lambda args: uncertainty_of_saved_fit(args, fit))
 
     studies = commands.add_parser("studies", help="list the studies, their data and rules")
     studies.set_defaults(run=_studies)

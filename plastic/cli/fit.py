@@ -2,6 +2,7 @@
 
 import os
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,11 +37,23 @@ def _weigh_length_constants(data, fraction):
     return data.with_sem(np.where(missing, fraction * np.asarray(data.mean), np.asarray(data.sem)))
 
 
-def _fit(args) -> None:
-    if args.study != "tazerart2020":
-        from plastic.cli.studies import fit_study
+class FitSetup(NamedTuple):
+    """What ``plastic fit`` fits, built from its options (every input checked)."""
 
-        return fit_study(args)
+    objective: object
+    parameters: object
+    what: str
+    learning_rate: float
+    progress_every: int
+
+
+def prepare_fit(args) -> FitSetup:
+    """The objective and parameters of ``plastic fit`` (or of ``plastic uncertainty``'s rebuilt
+    fit): the study's, or for Tazerart 2020 its experiment in ``--mode``."""
+    if args.study != "tazerart2020":
+        from plastic.cli.studies import prepare_study_fit
+
+        return prepare_study_fit(args)
     from plastic.cli.studies import load_data, load_start
     from plastic.experiment import Predictor
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, weighting_sem
@@ -70,8 +83,7 @@ def _fit(args) -> None:
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
         default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
-        fail("fit", error)
-    started = time.perf_counter()
+        fail(args.command, error)
     if args.mode == "replay":
         print(f"recording the biophysics of {data.n_rows} rows ...", flush=True)
     predictor = Predictor.from_data(experiment, data, model=model)
@@ -80,40 +92,45 @@ def _fit(args) -> None:
         f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
         f"({predictor.n_conditions} conditions)"
     )
-    run_fit(args, objective, parameters, what, started, 1, learning_rate)
+    return FitSetup(objective, parameters, what, learning_rate, 1)
 
 
-def run_fit(
-    args, objective, parameters, what: str, started: float, progress_every: int, learning_rate=0.1
-) -> None:
-    """Fit ``objective`` over ``parameters`` with the command's options (starts, steps, seed,
-    checkpoint in ``OUT``; ``--learning-rate``, else ``learning_rate``), write the results and
-    say where."""
+def _fit(args) -> None:
+    from plastic.cli.uncertainty import check_uncertainty_options
+
+    started = time.perf_counter()
+    check_uncertainty_options(args)
+    run_fit(args, prepare_fit(args), started)
+
+
+def run_fit(args, setup: FitSetup, started: float) -> None:
+    """Fit ``setup`` with the command's options (starts, steps, seed, checkpoint in ``OUT``),
+    write the results and say where; then its uncertainty with ``--uncertainty``."""
     from plastic.fit import default_optimiser, fit, write_fit
 
-    if args.learning_rate is not None:
-        learning_rate = args.learning_rate
+    objective, parameters = setup.objective, setup.parameters
     os.makedirs(args.out, exist_ok=True)
     checkpoint = args.checkpoint or os.path.join(args.out, "fit.ckpt")
     if args.overwrite and os.path.exists(checkpoint):
         os.remove(checkpoint)
         print(f"--overwrite: removed the checkpoint {checkpoint}")
     print(
-        f"fitting {what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint {checkpoint}",
+        f"fitting {setup.what}, {args.n_starts} starts x {args.n_steps} steps, checkpoint "
+        f"{checkpoint}",
         flush=True,
     )
     result = fit(
         objective,
         parameters,
-        optimiser=default_optimiser(args.n_steps, learning_rate=learning_rate),
+        optimiser=default_optimiser(args.n_steps, learning_rate=setup.learning_rate),
         n_starts=args.n_starts,
         n_steps=args.n_steps,
         seed=args.seed,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
-        progress_every=progress_every,
+        progress_every=setup.progress_every,
     )
-    paths = write_fit(result, args.out, fit_settings(args, learning_rate))
+    paths = write_fit(result, args.out, fit_settings(args, setup.learning_rate))
     best = float(result.best_loss[result.best_start])
     n_rows = objective.n_rows
     print(f"chi-square {best:.4g} over {n_rows} rows (chi2/N {best / n_rows:.3g})")
@@ -121,6 +138,10 @@ def run_fit(
         print(f"{name} = {value}")
     print(f"fit took {time.perf_counter() - started:.1f} s")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+    if args.uncertainty is not None:
+        from plastic.cli.uncertainty import run_uncertainty
+
+        run_uncertainty(args, objective, parameters, result.model)
 
 
 def fit_settings(args, learning_rate: float) -> dict:

@@ -1,7 +1,6 @@
 """``plastic studies`` and ``plastic fit --study NAME``: fits of any study of `plastic.studies`."""
 
 import os
-import time
 
 import numpy as np
 
@@ -22,10 +21,11 @@ def list_studies(args) -> None:
             print(f"{'':<13} --rule {rule}{default}: {choice.description}")
 
 
-def fit_study(args) -> None:
-    """``plastic fit --study NAME``: the study's (or the user's) data, its experiment, the
-    chosen rule; every input checked before anything is compiled."""
-    from plastic.cli.fit import run_fit
+def prepare_study_fit(args):
+    """The `plastic.cli.fit.FitSetup` of ``plastic fit --study NAME``: the study's (or the
+    user's) data, its experiment, the chosen rule; every input checked before anything is
+    compiled."""
+    from plastic.cli.fit import FitSetup
     from plastic.experiment import Predictor
     from plastic.fit import FitParameters, Objective, Parameter, default_optimiser, weighting_sem
     from plastic.studies import get_study
@@ -45,13 +45,12 @@ def fit_study(args) -> None:
         learning_rate = choice.learning_rate if args.learning_rate is None else args.learning_rate
         default_optimiser(args.n_steps, learning_rate=learning_rate)  # checks both
     except ValueError as error:
-        fail("fit", error)
-    started = time.perf_counter()
+        fail(args.command, error)
     what = (
         f"{len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule} to "
         f"{data.n_rows} rows ({predictor.n_conditions} conditions)"
     )
-    run_fit(args, objective, parameters, what, started, max(1, args.n_steps // 20), learning_rate)
+    return FitSetup(objective, parameters, what, learning_rate, max(1, args.n_steps // 20))
 
 
 def load_data(args, study):

@@ -12,5 +12,12 @@ from plastic.uncertainty.bands import prediction_band as prediction_band
 from plastic.uncertainty.flat import FlatParameters as FlatParameters
 from plastic.uncertainty.laplace import Laplace as Laplace
 from plastic.uncertainty.laplace import laplace as laplace
+from plastic.uncertainty.plot import plot_intervals as plot_intervals
+from plastic.uncertainty.plot import plot_prediction_bands as plot_prediction_bands
+from plastic.uncertainty.plot import plot_profiles as plot_profiles
 from plastic.uncertainty.profile import Profile as Profile
 from plastic.uncertainty.profile import profile as profile
+from plastic.uncertainty.write import uncertainty_record as uncertainty_record
+from plastic.uncertainty.write import write_uncertainty as write_uncertainty
+from plastic.uncertainty.nuts import Posterior as Posterior
+from plastic.uncertainty.nuts import nuts as nuts

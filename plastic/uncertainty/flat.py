@@ -78,23 +78,17 @@ class FlatParameters(eqx.Module):
         """``d value / d u`` of each scalar at ``flat`` (the transforms act elementwise)."""
         return jax.jvp(self.to_constrained, (flat,), (jnp.ones_like(flat),))[1]
 
-    def log_prior_curvature(self, flat: Float[Array, " n"]) -> Float[Array, " n"]:
-        """``-d^2/du^2 log p(u)`` per scalar for the prior that is uniform between two bounds
-        (in ``log x`` for a ``log`` parameter): ``2 s (1 - s)`` with ``s`` the sigmoid of the
-        interval; 0 for a parameter with one bound or none, whose uniform prior is improper."""
+    def log_prior(self, flat: Float[Array, " n"]) -> Float[Array, ""]:
+        """``log p(u)`` (up to a constant) of the prior that is uniform in each parameter (in
+        ``log x`` for a ``log`` parameter) within its bounds: ``log |dx/du|`` (less ``log x``
+        for ``log``). Proper for a parameter with two bounds; with fewer, the data must
+        constrain it."""
         logs = np.array([self.parameters.parameters[i].log for i in self.leaf_index])
-        two_bounds = np.array(
-            [
-                self.parameters.parameters[i].lower is not None
-                and self.parameters.parameters[i].upper is not None
-                for i in self.leaf_index
-            ]
-        )
+        slope = self.derivative(flat)
+        value = self.to_constrained(flat)
+        return jnp.sum(jnp.log(slope) - jnp.where(logs, jnp.log(jnp.where(logs, value, 1.0)), 0.0))
 
-        def log_density(u):
-            slope = self.derivative(u)
-            value = self.to_constrained(u)
-            # Uniform in log x: the density of u is |d log x / du| = |dx/du| / x.
-            return jnp.sum(jnp.where(two_bounds, jnp.log(slope) - logs * jnp.log(value), 0.0))
-
-        return -jnp.diag(jax.hessian(log_density)(jnp.asarray(flat, float)))
+    def log_prior_curvature(self, flat: Float[Array, " n"]) -> Float[Array, " n"]:
+        """``-d^2/du^2 log p(u)`` per scalar (`log_prior`): ``2 s (1 - s)`` for two bounds, with
+        ``s`` the sigmoid of the interval; 0 without bounds."""
+        return -jnp.diag(jax.hessian(self.log_prior)(jnp.asarray(flat, float)))

@@ -29,9 +29,11 @@ class Profile(eqx.Module):
     Attributes:
         name: the scalar (`FlatParameters.names`), and ``unit`` its unit.
         values: the grid, ascending, in its unit, shape ``(n_points,)``.
-        chi_square: the profiled chi-square at each value (NaN where the re-optimisation
-            failed), shape ``(n_points,)``.
-        converged: whether each re-optimisation converged, shape ``(n_points,)``.
+        chi_square: the profiled chi-square at each value, shape ``(n_points,)``: the
+            chi-square where the re-optimisation stopped (NaN if not finite there), so an upper
+            bound of the profile where it did not converge.
+        converged: whether each re-optimisation met its tolerance within ``max_steps``, shape
+            ``(n_points,)``; one that did not can only place the interval too wide.
         optimum_value, optimum_chi_square: the fit's value and chi-square.
         level: the interval's probability.
         low, high: the likelihood-ratio interval; a bound of the grid where the profile does
@@ -100,13 +102,14 @@ def profile(
     width = span * (sd if sd <= 1.0 else 1.0)
     optimum = laplace.optimum
     grid = optimum[index] + jnp.linspace(-width, width, int(n_points))
-    chi_square, converged = _profile(objective, laplace, index, grid, int(max_steps))
-    chi_square = np.where(np.asarray(converged), np.asarray(chi_square), np.nan)
+    chi_square, converged = _profile(objective, laplace, jnp.asarray(index), grid, int(max_steps))
+    chi_square = np.asarray(chi_square)
     points = np.broadcast_to(np.asarray(optimum), (len(grid), optimum.size)).copy()
     points[:, index] = np.asarray(grid)
     values = np.asarray(laplace.flat.to_constrained(jnp.asarray(points)))[:, index]
 
-    best = min(laplace.chi_square, float(np.nanmin(chi_square)))
+    finite = chi_square[np.isfinite(chi_square)]
+    best = min([laplace.chi_square, *finite.tolist()])
     threshold = NormalDist().inv_cdf(0.5 + level / 2) ** 2
     centre = int(np.argmin(np.abs(np.asarray(grid) - optimum[index])))
     low, open_low = _crossing(values, chi_square - best, threshold, centre, -1)
@@ -128,16 +131,21 @@ def profile(
 
 
 @eqx.filter_jit
-def _profile(objective, laplace, index, grid, max_steps):
+def _profile(objective, laplace, held_index, grid, max_steps):
     optimum = laplace.optimum
-    others = jnp.delete(optimum, index)
+    n = optimum.size
+    # The held scalar's position enters as data, not as a static index: one compiled program
+    # serves the profiles of every scalar of a fit.
+    held_axis = jax.nn.one_hot(held_index, n)
+    keep = jnp.argsort(held_axis, stable=True)[: n - 1]  # the other scalars, in order
+    embed = jnp.eye(n)[:, keep]
+    others = optimum[keep]
 
     def residuals(rest, held):
-        u = jnp.insert(rest, index, held)
-        return objective.residuals(laplace.flat.to_model(u))
+        return objective.residuals(laplace.flat.to_model(embed @ rest + held_axis * held))
 
     def one(held):
-        if others.size == 0:
+        if n == 1:
             return jnp.sum(residuals(others, held) ** 2), jnp.array(True)
         solver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8)
         solution = optx.least_squares(

@@ -1,0 +1,155 @@
+"""Figures of a fit's uncertainty, each returned as a matplotlib `Figure` and saved to ``path``
+when one is given."""
+
+import math
+from collections.abc import Sequence
+from statistics import NormalDist
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from plastic.experiment.dataset import DataSet
+from plastic.uncertainty.bands import PredictionBand
+from plastic.uncertainty.laplace import Laplace
+from plastic.uncertainty.profile import Profile
+
+_UNCONSTRAINED = "tab:red"
+
+
+def plot_intervals(laplace: Laplace, level: float = 0.95, path: str | None = None) -> Figure:
+    """Left: each fitted scalar's ``level`` interval in the fit's unconstrained coordinate
+    (centred on the optimum; a log parameter's unit is a factor e), the data-only interval
+    lighter behind it, red where the data do not constrain the scalar; its value and interval in
+    its own unit beside it. Right: the posterior correlation matrix."""
+    names = laplace.names
+    n = len(names)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    posterior = z * np.asarray(laplace.standard_error)
+    data_only = z * np.asarray(laplace.data_standard_error)
+    low, high = (np.asarray(x) for x in laplace.interval(level))
+    values = np.asarray(laplace.values)
+    unconstrained = set(laplace.unconstrained_parameters())
+    figure = Figure(figsize=(13, 1.2 + 0.32 * n), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=(1.1, 1))
+    rows = np.arange(n)[::-1]
+    reach = 3.0 * z * laplace.sloppy_sd
+    for row, name, half, data_half in zip(rows, names, posterior, data_only):
+        colour = _UNCONSTRAINED if name in unconstrained else "k"
+        shown = min(data_half, reach)
+        left.plot(
+            [-shown, shown], [row, row], color=colour, alpha=0.25, lw=7, solid_capstyle="butt"
+        )
+        shown = min(half, reach)
+        left.plot([-shown, shown], [row, row], color=colour, lw=2)
+        if half > reach or data_half > reach:
+            left.annotate("→", (reach, row), color=colour, va="center", fontsize=8)
+    for row, i in zip(rows, range(n)):
+        unit = f" {laplace.flat.units[i]}" if laplace.flat.units[i] else ""
+        left.annotate(
+            f"{values[i]:.3g} [{low[i]:.3g}, {high[i]:.3g}]{unit}",
+            (1.02, row),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            fontsize=7,
+        )
+    left.axvline(0.0, color="0.6", lw=0.8)
+    left.set(
+        yticks=rows,
+        yticklabels=names,
+        xlim=(-1.05 * reach, 1.05 * reach),
+        xlabel=f"{level:.0%} interval, unconstrained units (log parameters: ln of the ratio)",
+        title=(
+            f"{level:.0%} intervals: posterior (line; bounds as prior), data only (band); "
+            "red: not constrained by the data"
+        ),
+    )
+    left.title.set_fontsize(8)
+    left.tick_params(axis="y", labelsize=7)
+    correlation = np.asarray(laplace.correlation)
+    image = right.imshow(correlation, vmin=-1, vmax=1, cmap="RdBu_r")
+    right.set_xticks(range(n), names, rotation=90, fontsize=6)
+    right.set_yticks(range(n), names, fontsize=6)
+    right.set_title("posterior correlation", fontsize=9)
+    figure.colorbar(image, ax=right, shrink=0.8, label="correlation (1)")
+    figure.suptitle(
+        f"Laplace approximation: chi-square {laplace.chi_square:.4g} over {laplace.n_rows} rows, "
+        f"{laplace.flat.size} fitted values",
+        fontsize=10,
+    )
+    if path is not None:
+        figure.savefig(path, dpi=130)
+    return figure
+
+
+def plot_profiles(profiles: Sequence[Profile], path: str | None = None) -> Figure:
+    """Each profile: chi-square rise against the value, the threshold of its interval, and the
+    interval (open ends marked)."""
+    n = len(profiles)
+    columns = min(n, 4)
+    rows = math.ceil(n / columns)
+    figure = Figure(figsize=(3.4 * columns, 2.8 * rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+    for ax, item in zip(axes, profiles):
+        finite = item.chi_square[np.isfinite(item.chi_square)]
+        rise = item.chi_square - min([item.optimum_chi_square, *finite.tolist()])
+        ax.plot(item.values, rise, "o-", ms=3, color="k")
+        ax.axhline(item.threshold, color="tab:blue", ls="--", lw=1)
+        ax.axvline(item.optimum_value, color="0.6", lw=0.8)
+        ax.axvspan(item.low, item.high, color="tab:blue", alpha=0.15)
+        opened = " (open: " + ", ".join(
+            side for side, is_open in (("low", item.open_low), ("high", item.open_high)) if is_open
+        )
+        title = item.name + (opened + ")" if item.open_low or item.open_high else "")
+        ax.set_title(title, fontsize=8, color=_UNCONSTRAINED if "open" in title else "k")
+        ax.set_xlabel(f"{item.name} ({item.unit})" if item.unit else item.name, fontsize=7)
+        ax.set_ylabel("chi-square rise (1)", fontsize=7)
+        ax.tick_params(labelsize=7)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if profiles:
+        figure.suptitle(
+            f"profile likelihoods; dashed: the {profiles[0].level:.0%} threshold, band: the "
+            "likelihood-ratio interval",
+            fontsize=9,
+        )
+    if path is not None:
+        figure.savefig(path, dpi=130)
+    return figure
+
+
+def plot_prediction_bands(
+    data: DataSet, band: PredictionBand, path: str | None = None, title: str = ""
+) -> Figure:
+    """Every data row: its mean +- SEM, the fitted prediction and the band of the prediction,
+    one panel per unit of the rows."""
+    mean = np.asarray(data.mean, float)
+    sem = np.asarray(data.sem, float)
+    units = list(dict.fromkeys(data.unit))
+    figure = Figure(
+        figsize=(max(6.0, 0.35 * data.n_rows + 2), 3.2 * len(units)), layout="constrained"
+    )
+    axes = np.atleast_1d(figure.subplots(len(units), 1)).ravel()
+    for ax, unit in zip(axes, units):
+        rows = np.flatnonzero(np.asarray(data.unit) == unit)
+        x = np.arange(rows.size)
+        ax.fill_between(
+            x,
+            band.low[rows],
+            band.high[rows],
+            step="mid",
+            color="tab:blue",
+            alpha=0.25,
+            label=f"{band.level:.0%} band ({band.n_draws} draws)",
+        )
+        ax.plot(x, band.at_optimum[rows], "s", color="tab:blue", ms=4, label="fitted model")
+        ax.errorbar(
+            x, mean[rows], sem[rows], fmt="o", color="k", ms=3, capsize=2, label="data +- SEM"
+        )
+        labels = [f"{data.condition[i]} · {data.readout[i]}" for i in rows]
+        ax.set_xticks(x, labels, rotation=70, ha="right", fontsize=6)
+        ax.set_ylabel(f"value ({unit})" if unit else "value")
+        ax.legend(fontsize=7)
+    figure.suptitle(title or "predictions with their uncertainty", fontsize=9)
+    if path is not None:
+        figure.savefig(path, dpi=130)
+    return figure
