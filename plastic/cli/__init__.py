@@ -13,13 +13,14 @@ from plastic.cli.arguments import (
     RELATIVE_TOLERANCE,
     SEED,
     fail,
+    part_of,
 )
 from plastic.cli.fit import _fit as _fit
 from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
 from plastic.cli.fit import run_fit as run_fit
 from plastic.cli.fit import selection as selection
 from plastic.cli.sweep import _SOLVERS as _SOLVERS
-from plastic.cli.sweep import _named_values, _sweep
+from plastic.cli.sweep import _merge, _named_values, _sweep
 from plastic.cli.sweep import build_sweep as build_sweep
 from plastic.cli.sweep import parse_values as parse_values
 
@@ -212,7 +213,26 @@ def main(argv=None) -> None:
     sweep.add_argument("--out", default="sweep.nc", help="NetCDF output file")
     sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
+    sweep.add_argument(
+        "--part",
+        type=part_of,
+        metavar="I/N",
+        help="compute only part I of N (1 <= I <= N): chunks I, I+N, I+2N, ... into OUT.partial/, "
+        "e.g. one job of a scheduler's array each, at the same time or not; write no result: "
+        "plastic merge OUT does, once every part has run",
+    )
     sweep.set_defaults(run=_sweep)
+
+    merge = commands.add_parser(
+        "merge",
+        help="write the result file of a sweep run in parts (plastic sweep --part I/N), and plot",
+        description="Assembles OUT from OUT.partial/ once every part's chunks are there (the "
+        "missing chunks are named otherwise): the file an unsplit sweep writes, apart from the "
+        "provenance of the command. Nothing is recomputed.",
+    )
+    merge.add_argument("out", metavar="OUT", help="the sweep's NetCDF output file (its --out)")
+    merge.add_argument("--plot", help="PNG path (default: the output's name with .png)")
+    merge.set_defaults(run=_merge)
 
     fit = commands.add_parser(
         "fit",
