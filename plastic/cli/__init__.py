@@ -56,8 +56,24 @@ def main(argv=None) -> None:
         help="show the full traceback of an error instead of its one-line message",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    # The commands that compile keep their programs for the next run (`enable_compile_cache`).
+    compiling = argparse.ArgumentParser(add_help=False)
+    cache = compiling.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--compile-cache",
+        metavar="DIR",
+        help="keep compiled programs in DIR, so that the next run with the same shapes loads "
+        "them instead of compiling (default: $PLASTIC_CACHE_DIR/jax, else "
+        "~/.cache/plastic/jax)",
+    )
+    cache.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="compile everything afresh and keep nothing",
+    )
     sim = commands.add_parser(
         "simulate",
+        parents=[compiling],
         help="run the Tazerart 2020 pairing protocol on the fitted spine model, or one condition "
         "of a study",
     )
@@ -119,6 +135,7 @@ def main(argv=None) -> None:
 
     sweep = commands.add_parser(
         "sweep",
+        parents=[compiling],
         help="run the pairing protocol over a grid of conditions",
         description="Options given several values (START:STOP:STEP, a,b,c) become the grid's "
         "axes; one value sets the condition. Writes a NetCDF file and a plot of the first "
@@ -236,6 +253,7 @@ def main(argv=None) -> None:
 
     fit = commands.add_parser(
         "fit",
+        parents=[compiling],
         help="fit model parameters to a study's data (default: Tazerart 2020), or to your own "
         "CSV with the same columns",
     )
@@ -327,6 +345,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     import plastic  # noqa: F401  (float64)
 
+    _compile_cache(args)
+
     try:
         args.run(args)
     except KeyboardInterrupt:
@@ -353,6 +373,21 @@ def main(argv=None) -> None:
             f"the solver took its {limit} steps before the protocol ended (a long protocol, or "
             f"tolerances too tight for it); rerun{option}",
         )
+
+
+def _compile_cache(args) -> None:
+    """JAX's persistent compilation cache for a command that compiles, before it compiles."""
+    from plastic.compile_times import disable_compile_cache, enable_compile_cache
+
+    if not hasattr(args, "no_compile_cache"):  # studies, merge: nothing to compile
+        return
+    if args.no_compile_cache:
+        disable_compile_cache()
+        return
+    try:
+        enable_compile_cache(args.compile_cache)
+    except OSError as error:  # a cache is a speed-up: run without it
+        print(f"plastic {args.command}: compile cache off: {error}", file=sys.stderr)
 
 
 def _version() -> str:

@@ -150,6 +150,7 @@ CLI_SWEEP = [
     "burst_period=4000",
     "--chunk-size",
     "2",
+    "--no-compile-cache",
 ]
 
 
