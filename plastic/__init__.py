@@ -26,6 +26,8 @@ from plastic import replay as replay  # noqa: E402
 from plastic import rules as rules  # noqa: E402
 from plastic import studies as studies  # noqa: E402
 from plastic import sweep as sweep  # noqa: E402
+from plastic.compile_times import disable_compile_cache as disable_compile_cache  # noqa: E402
+from plastic.compile_times import enable_compile_cache as enable_compile_cache  # noqa: E402
 from plastic.coupling import AbstractSpineCoupling as AbstractSpineCoupling  # noqa: E402
 from plastic.coupling import DiffusibleMessenger as DiffusibleMessenger  # noqa: E402
 from plastic.coupling import (  # noqa: E402

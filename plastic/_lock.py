@@ -21,6 +21,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def lock_holder(output: str | Path) -> int | None:
+    """The id of the live process holding ``OUTPUT.lock``, or None (no lock, or a stale one)."""
+    try:
+        holder = int(Path(f"{output}.lock").read_text().strip() or "0")
+    except (OSError, ValueError):
+        return None
+    return holder if holder and holder != os.getpid() and _alive(holder) else None
+
+
 @contextlib.contextmanager
 def output_lock(output: str | Path):
     """Hold ``OUTPUT.lock`` while the block runs.
@@ -36,11 +45,8 @@ def output_lock(output: str | Path):
         try:
             handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            try:
-                holder = int(lock.read_text().strip() or "0")
-            except (OSError, ValueError):
-                holder = 0
-            if holder and holder != os.getpid() and _alive(holder):
+            holder = lock_holder(output)
+            if holder is not None:
                 raise OutputLockedError(
                     f"{output} is being written by process {holder} (lock file {lock}); wait "
                     "for it to finish, or choose another output"

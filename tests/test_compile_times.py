@@ -3,12 +3,15 @@
 import json
 import os
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import plastic  # noqa: F401  (enables float64)
+import plastic  # (enables float64)
+from plastic import cli, compile_times
 from plastic.compile_times import (
+    MIN_COMPILE_SECONDS,
     CompileClock,
     cache_dir,
     compiling_message,
@@ -94,3 +97,68 @@ def test_a_second_fit_is_told_how_long_the_first_compiled(cache, capsys):
     second = capsys.readouterr().out.splitlines()[0]
     assert second.startswith("compiling the loss and its gradient at 1 start ..., about ")
     assert second.endswith(" s last time")
+
+
+_CACHE_OPTIONS = (
+    "jax_enable_compilation_cache",
+    "jax_compilation_cache_dir",
+    "jax_persistent_cache_min_compile_time_secs",
+    "jax_persistent_cache_min_entry_size_bytes",
+)
+
+
+@pytest.fixture
+def jax_cache_config():
+    """JAX's persistent-cache settings as they were, after the test: the rest of the suite
+    compiles without writing to disk."""
+    from jax.experimental.compilation_cache import compilation_cache
+
+    before = {name: getattr(jax.config, name) for name in _CACHE_OPTIONS}
+    yield
+    for name, value in before.items():
+        jax.config.update(name, value)
+    compilation_cache.reset_cache()
+
+
+def _cache_settings_of(argv, monkeypatch):
+    """The JAX cache settings that ``plastic ARGV`` runs its command with (the command itself
+    replaced by a recorder: nothing is compiled)."""
+    seen = {}
+    monkeypatch.setattr(
+        cli,
+        "_simulate",
+        lambda args: seen.update((n, getattr(jax.config, n)) for n in _CACHE_OPTIONS),
+    )
+    cli.main(argv)
+    return seen
+
+
+def test_the_command_line_keeps_compiled_programs_where_told(
+    cache, tmp_path, monkeypatch, jax_cache_config
+):
+    seen = _cache_settings_of(["simulate"], monkeypatch)
+    assert seen["jax_enable_compilation_cache"] is True
+    assert seen["jax_compilation_cache_dir"] == str(cache / "jax") and (cache / "jax").is_dir()
+    assert seen["jax_persistent_cache_min_compile_time_secs"] == MIN_COMPILE_SECONDS
+    assert seen["jax_persistent_cache_min_entry_size_bytes"] == -1
+    elsewhere = tmp_path / "elsewhere"
+    seen = _cache_settings_of(["simulate", "--compile-cache", str(elsewhere)], monkeypatch)
+    assert seen["jax_compilation_cache_dir"] == str(elsewhere) and elsewhere.is_dir()
+    seen = _cache_settings_of(["simulate", "--no-compile-cache"], monkeypatch)
+    assert seen["jax_enable_compilation_cache"] is False
+
+
+def test_no_compile_cache_and_a_folder_exclude_each_other(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["sweep", "--no-compile-cache", "--compile-cache", "x"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_an_enabled_cache_stores_compiled_programs(tmp_path, monkeypatch, jax_cache_config):
+    # Every program is kept (the threshold at 0 s), so that a tiny one shows the wiring.
+    monkeypatch.setattr(compile_times, "MIN_COMPILE_SECONDS", 0.0)
+    folder = plastic.enable_compile_cache(tmp_path / "jax")
+    assert folder == tmp_path / "jax" and os.listdir(folder) == []
+    jax.jit(lambda x: jnp.cos(x) * 3.0)(jnp.ones(7)).block_until_ready()
+    assert any(name.startswith("jit_") for name in os.listdir(folder))

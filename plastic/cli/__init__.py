@@ -13,12 +13,13 @@ from plastic.cli.arguments import (
     RELATIVE_TOLERANCE,
     SEED,
     fail,
+    part_of,
 )
 from plastic.cli.fit import _fit as _fit
 from plastic.cli.fit import _weigh_length_constants as _weigh_length_constants
 from plastic.cli.fit import selection as selection
 from plastic.cli.sweep import _SOLVERS as _SOLVERS
-from plastic.cli.sweep import _named_values, _sweep
+from plastic.cli.sweep import _merge, _named_values, _sweep
 from plastic.cli.sweep import build_sweep as build_sweep
 from plastic.cli.sweep import parse_values as parse_values
 from plastic.cli.uncertainty import add_uncertainty_options, uncertainty_of_saved_fit
@@ -55,8 +56,24 @@ def main(argv=None) -> None:
         help="show the full traceback of an error instead of its one-line message",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    # The commands that compile keep their programs for the next run (`enable_compile_cache`).
+    compiling = argparse.ArgumentParser(add_help=False)
+    cache = compiling.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--compile-cache",
+        metavar="DIR",
+        help="keep compiled programs in DIR, so that the next run with the same shapes loads "
+        "them instead of compiling (default: $PLASTIC_CACHE_DIR/jax, else "
+        "~/.cache/plastic/jax)",
+    )
+    cache.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="compile everything afresh and keep nothing",
+    )
     sim = commands.add_parser(
         "simulate",
+        parents=[compiling],
         help="run the Tazerart 2020 pairing protocol on the fitted spine model, or one condition "
         "of a study",
     )
@@ -118,6 +135,7 @@ def main(argv=None) -> None:
 
     sweep = commands.add_parser(
         "sweep",
+        parents=[compiling],
         help="run the pairing protocol over a grid of conditions",
         description="Options given several values (START:STOP:STEP, a,b,c) become the grid's "
         "axes; one value sets the condition. Writes a NetCDF file and a plot of the first "
@@ -212,10 +230,30 @@ def main(argv=None) -> None:
     sweep.add_argument("--out", default="sweep.nc", help="NetCDF output file")
     sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
     sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
+    sweep.add_argument(
+        "--part",
+        type=part_of,
+        metavar="I/N",
+        help="compute only part I of N (1 <= I <= N): chunks I, I+N, I+2N, ... into OUT.partial/, "
+        "e.g. one job of a scheduler's array each, at the same time or not; write no result: "
+        "plastic merge OUT does, once every part has run",
+    )
     sweep.set_defaults(run=_sweep)
+
+    merge = commands.add_parser(
+        "merge",
+        help="write the result file of a sweep run in parts (plastic sweep --part I/N), and plot",
+        description="Assembles OUT from OUT.partial/ once every part's chunks are there (the "
+        "missing chunks are named otherwise): the file an unsplit sweep writes, apart from the "
+        "provenance of the command. Nothing is recomputed.",
+    )
+    merge.add_argument("out", metavar="OUT", help="the sweep's NetCDF output file (its --out)")
+    merge.add_argument("--plot", help="PNG path (default: the output's name with .png)")
+    merge.set_defaults(run=_merge)
 
     fit = commands.add_parser(
         "fit",
+        parents=[compiling],
         help="fit model parameters to a study's data (default: Tazerart 2020), or to your own "
         "CSV with the same columns",
     )
@@ -317,6 +355,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     import plastic  # noqa: F401  (float64)
 
+    _compile_cache(args)
+
     try:
         args.run(args)
     except KeyboardInterrupt:
@@ -343,6 +383,21 @@ def main(argv=None) -> None:
             f"the solver took its {limit} steps before the protocol ended (a long protocol, or "
             f"tolerances too tight for it); rerun{option}",
         )
+
+
+def _compile_cache(args) -> None:
+    """JAX's persistent compilation cache for a command that compiles, before it compiles."""
+    from plastic.compile_times import disable_compile_cache, enable_compile_cache
+
+    if not hasattr(args, "no_compile_cache"):  # studies, merge: nothing to compile
+        return
+    if args.no_compile_cache:
+        disable_compile_cache()
+        return
+    try:
+        enable_compile_cache(args.compile_cache)
+    except OSError as error:  # a cache is a speed-up: run without it
+        print(f"plastic {args.command}: compile cache off: {error}", file=sys.stderr)
 
 
 def _version() -> str:

@@ -7,6 +7,7 @@ and exits with status 2 before anything is compiled.
 
 import argparse
 import math
+import re
 import sys
 from typing import NoReturn
 
@@ -53,6 +54,14 @@ POSITIVE = number(0.0, lower_inclusive=False)
 COUNT = number(1.0, integer=True)
 SEED = number(0.0, integer=True)
 RELATIVE_TOLERANCE = number(0.0, 1.0, lower_inclusive=False, upper_inclusive=False)
+
+
+def part_of(text: str) -> tuple[int, int]:
+    """A converter for ``--part I/N``: ``(i, n)``, whole numbers with 1 <= i <= n."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text, flags=re.ASCII)
+    if match and 1 <= int(match.group(1)) <= int(match.group(2)):
+        return int(match.group(1)), int(match.group(2))
+    raise argparse.ArgumentTypeError(f"must be I/N with whole numbers 1 <= I <= N; got {text!r}")
 
 
 def fail(command: str, error: object) -> NoReturn:

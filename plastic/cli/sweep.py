@@ -113,7 +113,6 @@ def build_sweep(args):
 
 
 def _sweep(args) -> None:
-    from plastic.plot import plot_sweep
     from plastic.sweep import run_sweep
 
     began = time.perf_counter()
@@ -132,11 +131,35 @@ def _sweep(args) -> None:
             batch_size=args.batch_size,
             memory_limit=limit,
             overwrite=args.overwrite,
+            part=args.part,
         )
     except (ValueError, FileExistsError) as error:  # bad input, too large, or occupied
         fail("sweep", error)
+    if args.part is not None:  # `plastic merge` writes the file and the plot
+        print(
+            f"sweep part {args.part[0]}/{args.part[1]} done in {time.perf_counter() - began:.1f} s"
+        )
+        return
     print(f"sweep done in {time.perf_counter() - began:.1f} s")
-    readout = sweep.readouts[0].name
+    _plot(dataset, args)
+
+
+def _merge(args) -> None:
+    """``plastic merge OUT``: the result file of a sweep run in parts, and its plot."""
+    from plastic.sweep import merge_sweep
+
+    try:
+        dataset = merge_sweep(args.out)
+    except (ValueError, FileExistsError, FileNotFoundError) as error:  # missing chunks, occupied
+        fail("merge", error)
+    _plot(dataset, args)
+
+
+def _plot(dataset, args) -> None:
+    from plastic.plot import plot_sweep
+
+    # The first readout, the sweep's first: the variables keep the sweep's order.
+    readout = next(iter(dataset.data_vars))
     plot = args.plot or os.path.splitext(args.out)[0] + ".png"
     try:
         plot_sweep(dataset, readout, plot)

@@ -27,6 +27,16 @@ unreadable by a crash, and a grid-shaped store cannot take a flat run of conditi
 region write). When every chunk is done the grid is written as one NetCDF file through xarray
 with scipy's NetCDF3 writer (portable, byte-for-byte deterministic, no HDF5 needed), dims = the
 axes followed by the readout's own dims, and the partial folder is removed.
+
+Parts. A sweep too long for one job runs as ``n`` parts, ``run_sweep(..., part=(i, n))`` or
+``plastic sweep ... --part i/n`` (e.g. the jobs of a scheduler's array, at the same time or
+not): part i computes chunks i, i + n, i + 2n, ... (numbered from 1; interleaved rather than in
+blocks, so that parts take about as long when the cost varies along the grid) into the same
+partial folder, holding its own lock ``<output>.part-i-of-n.lock``, and writes no result.
+The folder's ``manifest.json`` records, besides the sweep's fingerprint, its layout (axes and
+their values, readouts, chunking, attributes), so that `merge_sweep` (``plastic merge
+<output>``) writes the result file without the sweep, once every chunk is there: the same file
+an unsplit run writes, apart from the provenance of the command that wrote it.
 """
 
 from plastic.sweep.experiment import ExperimentEvaluation as ExperimentEvaluation
@@ -37,6 +47,7 @@ from plastic.sweep.run import SweepTooLargeError as SweepTooLargeError
 from plastic.sweep.run import device_memory_limit as device_memory_limit
 from plastic.sweep.run import evaluate_chunk as evaluate_chunk
 from plastic.sweep.run import host_memory_available as host_memory_available
+from plastic.sweep.run import merge_sweep as merge_sweep
 from plastic.sweep.run import run_sweep as run_sweep
 from plastic.sweep.targets import AbstractGrid as AbstractGrid
 from plastic.sweep.targets import AbstractTarget as AbstractTarget

@@ -2,8 +2,8 @@
 that an interrupted sweep resumes.
 """
 
+import contextlib
 import functools
-import json
 import math
 import os
 import shutil
@@ -18,16 +18,19 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from plastic._atomic import write_atomically
-from plastic._lock import output_lock
+from plastic._lock import OutputLockedError, lock_holder, output_lock
 from plastic.compile_times import CompileClock, computation_key
 from plastic.provenance import provenance
 from plastic.sweep.store import (
     chunk_file,
     describe_changes,
     discard_if_empty,
+    finished_chunks,
     open_partial,
+    read_manifest,
     result_dataset,
     sweep_fingerprint,
+    sweep_layout,
 )
 
 CONDITION = "condition"
@@ -135,8 +138,9 @@ def run_sweep(
     devices: Sequence[jax.Device] | None = None,
     memory_limit: int | None = None,
     overwrite: bool = False,
+    part: tuple[int, int] | None = None,
     progress: Callable[[str], None] | None = _default_progress,
-) -> xr.Dataset:
+) -> xr.Dataset | None:
     """Evaluate every condition of ``sweep`` and write the labelled result to ``path`` (NetCDF).
 
     Args:
@@ -154,13 +158,20 @@ def run_sweep(
             matrix at a time, or one device, runs).
         devices: the devices to split chunks over (default: all of `jax.devices()`).
         memory_limit: bytes one chunk may use on each device (default `device_memory_limit`).
-        overwrite: replace an existing result, or partial results of a different sweep.
+        overwrite: replace an existing result, or partial results of a different sweep (not with
+            ``part``: the parts share the partial results).
+        part: ``(i, n)``, 1 <= i <= n: compute only part i of n of the chunks, those numbered
+            (from 1) i, i + n, i + 2n, ... (interleaved, so that parts take as long as each
+            other when the cost varies along an axis), into ``path + ".partial"``, and write
+            no result file: `merge_sweep` assembles it once every part has run. Parts are
+            separate processes (e.g. jobs of a scheduler's array), at the same time or not,
+            each holding its own lock ``path + ".part-I-of-N.lock"``.
         progress: called with one line per chunk (done/total, conditions/s, ETA); None for
             silence.
 
     Returns:
         The result: one variable per readout with dims ``(*axis names, *readout dims)`` and
-        coordinates with units.
+        coordinates with units. None for a ``part``.
 
     Raises:
         SweepTooLargeError: before any chunk runs, if a chunk or the result would not fit.
@@ -178,6 +189,15 @@ def run_sweep(
         )
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1 or None; got {batch_size}")
+    if part is not None:
+        i, n = part
+        if not (isinstance(i, int) and isinstance(n, int) and 1 <= i <= n):
+            raise ValueError(f"part must be (i, n) with whole numbers 1 <= i <= n; got {part}")
+        if overwrite:
+            raise ValueError(
+                "overwrite=True (--overwrite) cannot be combined with part: the parts share the "
+                f"partial results in {path}.partial; delete them (and {path}) to start again"
+            )
     if n_devices > 1 and devices[0].platform == "cpu" and batch_size != 1:
         report(
             f"batch_size {batch_size} -> 1 on {n_devices} CPU devices (batched LAPACK LUs "
@@ -187,7 +207,7 @@ def run_sweep(
     n_conditions = sweep.n_conditions
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)
-    with output_lock(path):
+    with _sweep_lock(path, part):
         fingerprint = sweep_fingerprint(sweep, chunk_size)
 
         if os.path.exists(path) and not overwrite:
@@ -199,6 +219,9 @@ def run_sweep(
                     "or delete it (or pass overwrite=True) to replace it"
                 ) from None
             if existing.attrs.get("fingerprint") == fingerprint:
+                if part is not None:
+                    report(f"{path} already holds this sweep; part {part[0]}/{part[1]} is done")
+                    return None
                 report(f"{path} already holds this sweep; loaded it")
                 return existing
             changed = describe_changes(existing, sweep, chunk_size)
@@ -209,13 +232,20 @@ def run_sweep(
 
         # Partial results are checked before anything is compiled.
         folder = path + ".partial"
-        finished = open_partial(folder, fingerprint, overwrite)
+        finished = open_partial(folder, fingerprint, overwrite, sweep_layout(sweep, chunk_size))
+        # This process's chunks: all of them, or every n-th from the part's first.
+        mine = range(n_chunks) if part is None else range(part[0] - 1, n_chunks, part[1])
+        share = "" if part is None else f"part {part[0]}/{part[1]}: "
+        if part is not None and not set(mine) - finished:
+            report(f"{share}its {len(mine)} of the {n_chunks} chunks are done; {_merge_hint(path)}")
+            return None
         grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
         clock = CompileClock(
             computation_key("sweep chunk", sweep.evaluation, chunk_size, batch_size, n_devices)
         )
+        chunks = f"{n_chunks} chunks" if part is None else f"{len(mine)} of {n_chunks} chunks"
         report(
-            f"sweep of {n_conditions} conditions ({grid}) in {n_chunks} chunks of {chunk_size} on "
+            f"{share}sweep of {n_conditions} conditions ({grid}) in {chunks} of {chunk_size} on "
             f"{n_devices} {devices[0].platform} device(s); {clock.message('a chunk')}"
         )
         mesh = Mesh(np.asarray(devices), (CONDITION,))
@@ -236,7 +266,8 @@ def run_sweep(
         result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
         host_limit = int(MEMORY_FRACTION * host_memory_available())
         if result_bytes > host_limit:
-            discard_if_empty(folder, finished)
+            if part is None:  # sibling parts may be writing to it
+                discard_if_empty(folder, finished)
             raise SweepTooLargeError(
                 f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
                 f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
@@ -250,7 +281,8 @@ def run_sweep(
         limit = device_memory_limit(devices) if memory_limit is None else memory_limit
         if needed > limit:
             fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
-            discard_if_empty(folder, finished)
+            if part is None:  # sibling parts may be writing to it
+                discard_if_empty(folder, finished)
             raise SweepTooLargeError(
                 f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
                 f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
@@ -261,14 +293,19 @@ def run_sweep(
             )
         report(
             f"compiled in {compile_seconds:.1f} s; a chunk needs {_bytes(needed)} per "
-            f"device (limit {_bytes(limit)}); {len(finished)} of {n_chunks} chunks already done"
+            f"device (limit {_bytes(limit)}); {len(finished & set(mine))} of {len(mine)} chunks "
+            "already done"
         )
 
+        def size(index):
+            return min(chunk_size, n_conditions - index * chunk_size)
+
         began = time.perf_counter()
-        done_before = sum(min(chunk_size, n_conditions - i * chunk_size) for i in finished)
+        total = sum(size(i) for i in mine)
+        done_before = sum(size(i) for i in finished & set(mine))
         done_now = 0
         try:
-            for index in range(n_chunks):
+            for index in mine:
                 if index in finished:
                     continue
                 conditions, n_real = chunk(index)
@@ -286,34 +323,159 @@ def run_sweep(
                 finished.add(index)
                 done_now += n_real
                 rate = done_now / (time.perf_counter() - began)
-                remaining = n_conditions - done_before - done_now
+                remaining = total - done_before - done_now
                 report(
-                    f"chunk {len(finished)}/{n_chunks}: {done_before + done_now}/{n_conditions} "
-                    f"conditions, {rate:.3g} conditions/s, ETA {_duration(remaining / rate)}"
+                    f"{share}chunk {len(finished & set(mine))}/{len(mine)}: "
+                    f"{done_before + done_now}/{total} conditions, {rate:.3g} conditions/s, "
+                    f"ETA {_duration(remaining / rate)}"
                 )
         except KeyboardInterrupt:
             report(
-                f"interrupted: {len(finished)} of {n_chunks} chunks are saved in {folder}; "
-                "rerun the same sweep to resume from them"
+                f"{share}interrupted: {len(finished)} of {n_chunks} chunks are saved in {folder}; "
+                "rerun the same sweep (or part) to resume from them"
             )
             raise
+        if part is not None:
+            # Siblings may have finished meanwhile: count what the folder holds now.
+            done = len(finished_chunks(folder))
+            report(
+                f"{share}wrote its {len(mine)} chunks to {folder} ({done} of {n_chunks} done); "
+                + _merge_hint(path)
+            )
+            return None
+        return _assemble(path, folder, read_manifest(folder), report)
 
-        pieces = {r.name: [] for r in sweep.readouts}
-        for index in range(n_chunks):
-            with np.load(chunk_file(folder, index)) as stored:
-                for name, arrays in pieces.items():
-                    arrays.append(stored[name])
-        outputs = [np.concatenate(arrays) for arrays in pieces.values()]
-        attrs = {
-            "title": "plastic sweep",
-            "axes": json.dumps([a.name for a in sweep.axes]),
-            **sweep.attributes(),
-            **provenance(),
-            "chunk_size": chunk_size,
-            "fingerprint": fingerprint,
-        }
-        dataset = result_dataset(sweep, outputs, attrs)
-        write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
-        shutil.rmtree(folder)
-        report(f"wrote {path}")
-        return dataset
+
+# Splitting a sweep into parts, and merging them.
+
+
+def _merge_hint(path: str) -> str:
+    return f"once every part has run: plastic merge {path} (merge_sweep)"
+
+
+def _part_locks(path: str) -> list[str]:
+    """The part locks beside ``path`` held by live processes: ``PATH.part-I-of-N``."""
+    folder, name = os.path.split(os.path.abspath(path))
+    found = []
+    for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        if entry.startswith(name + ".part-") and entry.endswith(".lock"):
+            output = os.path.join(folder, entry[: -len(".lock")])
+            if lock_holder(output) is not None:
+                found.append(output)
+    return found
+
+
+@contextlib.contextmanager
+def _sweep_lock(path: str, part: tuple[int, int] | None):
+    """A whole run or a merge holds ``PATH.lock``; part i of n holds ``PATH.part-i-of-n.lock``,
+    so that its sibling parts run beside it. Each refuses while the other kind runs: a whole
+    run or merge removes the partial folder the parts write to."""
+    if part is None:
+        with output_lock(path):
+            running = _part_locks(path)
+            if running:
+                parts = ", ".join(p.rsplit(".part-", 1)[1] for p in running)
+                raise OutputLockedError(
+                    f"{path}: parts of this sweep are still running ({parts}, processes "
+                    f"{', '.join(str(lock_holder(p)) for p in running)}); wait for them to finish"
+                )
+            yield
+        return
+    holder = lock_holder(path)
+    if holder is not None:
+        raise OutputLockedError(
+            f"{path} is being written by process {holder} (lock file {path}.lock), a whole "
+            "sweep or a merge; wait for it to finish, or choose another output"
+        )
+    with output_lock(f"{path}.part-{part[0]}-of-{part[1]}"):
+        yield
+
+
+def _numbers(indices: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"1-3, 6"`` (numbered from 1)."""
+    runs = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in runs)
+
+
+def _assemble(path: str, folder: str, manifest: dict, report) -> xr.Dataset:
+    """Write the result file of the finished chunks in ``folder`` and remove the folder."""
+    layout = manifest["layout"]
+    pieces = {r["name"]: [] for r in layout["readouts"]}
+    for index in range(layout["n_chunks"]):
+        with np.load(chunk_file(folder, index)) as stored:
+            for name, arrays in pieces.items():
+                arrays.append(stored[name])
+    outputs = [np.concatenate(arrays) for arrays in pieces.values()]
+    attrs = {
+        **layout["attrs"],
+        **provenance(),
+        "chunk_size": layout["chunk_size"],
+        "fingerprint": manifest["fingerprint"],
+    }
+    dataset = result_dataset(layout, outputs, attrs)
+    write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
+    shutil.rmtree(folder)
+    report(f"wrote {path}")
+    return dataset
+
+
+def merge_sweep(
+    path: str, *, progress: Callable[[str], None] | None = _default_progress
+) -> xr.Dataset:
+    """Assemble the result file ``path`` of a sweep run in parts (`run_sweep`'s ``part``) from
+    its partial results, ``path + ".partial"``, without the sweep or any compilation: the
+    file is the one an unsplit `run_sweep` writes, apart from the provenance attributes
+    (``command``, ``created``, ``host``: this merge's).
+
+    Returns:
+        The result, as `run_sweep` returns it; if ``path`` already holds it (and no partial
+        results remain), that.
+
+    Raises:
+        FileNotFoundError: if there are no partial results (and no result) at ``path``.
+        ValueError: if chunks are missing (they are named), or the partial results are damaged
+            or were written by a version of plastic that did not record how to merge them.
+        FileExistsError: if ``path`` holds something else.
+        OutputLockedError: while a part, a whole run or another merge writes ``path``.
+    """
+    report = progress if progress is not None else (lambda line: None)
+    folder = path + ".partial"
+    with _sweep_lock(path, None):
+        if not os.path.isdir(folder):
+            if os.path.exists(path):
+                report(f"{path} is already merged; loaded it")
+                return xr.load_dataset(path, engine="scipy")
+            raise FileNotFoundError(
+                f"no partial results of a sweep at {folder}; run its parts first "
+                f"(plastic sweep ... --out {path} --part I/N)"
+            )
+        manifest = read_manifest(folder)
+        if "layout" not in manifest:
+            raise ValueError(
+                f"{folder} was written by an earlier version of plastic, which did not record "
+                "how to merge it; rerun the sweep (without --part) to finish it"
+            )
+        if os.path.exists(path):
+            try:
+                existing = xr.load_dataset(path, engine="scipy").attrs.get("fingerprint")
+            except (OSError, TypeError, ValueError):
+                existing = None
+            if existing != manifest["fingerprint"]:
+                raise FileExistsError(
+                    f"{path} exists and holds something other than this sweep's result; "
+                    "delete it or move it away, then merge again"
+                )
+        n_chunks = manifest["layout"]["n_chunks"]
+        missing = sorted(set(range(n_chunks)) - finished_chunks(folder))
+        if missing:
+            raise ValueError(
+                f"cannot merge {path}: {len(missing)} of its {n_chunks} chunks are missing, "
+                f"chunk(s) {_numbers(missing)} (numbered from 1; part i of N computes chunks i, "
+                "i+N, i+2N, ...); run the parts that compute them, then merge again"
+            )
+        return _assemble(path, folder, manifest, report)
