@@ -105,6 +105,13 @@ def test_simulate_runs_one_condition_of_a_study(capsys):
         (["sweep", "--atol", "-1"], "argument --atol: must be a finite number in (0"),
         (["sweep", "--rtol", "-1"], "argument --rtol: must be a finite number in (0, 1)"),
         (["sweep", "--max-steps", "0"], "argument --max-steps: must be a whole number"),
+        (["fit", "--level", "1"], "argument --level: must be a finite number in (0, 1)"),
+        (["fit", "--uncertainty", "bayes"], "argument --uncertainty: invalid choice"),
+        (["fit", "--n-draws", "5"], "argument --n-draws: must be a whole number in [20, inf)"),
+        (
+            ["fit", "--uncertainty", "laplace", "--profile-parameter", "rule.p4"],
+            "--profile-parameter needs --uncertainty profile",
+        ),
     ],
 )
 def test_a_bad_option_is_one_line_and_status_2_before_any_work(
@@ -129,6 +136,13 @@ def test_an_output_that_is_a_file_is_refused_before_the_simulation(capsys, tmp_p
     assert exit_.value.code == 2
     assert "is not a sweep's NetCDF file" in capsys.readouterr().err
     assert occupied.read_text() == "not a folder"
+
+
+def test_uncertainty_of_a_folder_without_a_fit_is_refused(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["uncertainty", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "parameters.json is missing: DIR must be the --out folder" in capsys.readouterr().err
 
 
 def test_version():

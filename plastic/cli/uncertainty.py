@@ -8,7 +8,7 @@ import time
 
 from plastic.cli.arguments import COUNT, POSITIVE, SEED, fail, number
 
-METHODS = ("laplace", "profile")
+METHODS = ("laplace", "profile", "nuts")
 LEVEL = number(0.0, 1.0, lower_inclusive=False, upper_inclusive=False)
 
 
@@ -20,8 +20,9 @@ def add_uncertainty_options(parser: argparse.ArgumentParser, *, method_default=N
         default=method_default,
         help="after the fit (or for plastic uncertainty): laplace, the Gauss-Newton covariance at "
         "the optimum with intervals, correlations and the directions the data do not constrain, "
-        "and a band of every prediction; profile adds profile likelihoods "
-        "(uncertainty.json, uncertainty.png, bands.png, profiles.png)",
+        "and a band of every prediction; profile adds profile likelihoods; nuts samples the "
+        "posterior with NUTS (BlackJAX) and draws the bands from it (uncertainty.json, "
+        "uncertainty.png, bands.png, profiles.png, pairs.png, posterior.npz)",
     )
     parser.add_argument(
         "--profile-parameter",
@@ -32,6 +33,34 @@ def add_uncertainty_options(parser: argparse.ArgumentParser, *, method_default=N
         "rule.theta_p or spines.neck_length[1]",
     )
     parser.add_argument("--level", type=LEVEL, default=0.95, help="interval probability")
+    parser.add_argument(
+        "--polish-steps",
+        type=number(0.0, integer=True),
+        default=0,
+        help="Levenberg-Marquardt steps from the fitted point before the uncertainty (the "
+        "Laplace approximation assumes an optimum; a short Adam fit stops near one); writes "
+        "model_polished.eqx",
+    )
+    parser.add_argument(
+        "--profile-points",
+        type=number(3.0, integer=True),
+        default=13,
+        help="grid points of each profile, over +-4 standard errors (+-4 unconstrained units "
+        "for a value the data do not constrain)",
+    )
+    parser.add_argument(
+        "--profile-steps",
+        type=COUNT,
+        default=64,
+        help="Levenberg-Marquardt steps re-optimising the others at each profile point",
+    )
+    parser.add_argument("--n-chains", type=number(2.0, integer=True), default=4, help="NUTS chains")
+    parser.add_argument(
+        "--n-warmup", type=number(50.0, integer=True), default=500, help="NUTS adaptation steps"
+    )
+    parser.add_argument(
+        "--n-samples", type=number(10.0, integer=True), default=1000, help="NUTS draws per chain"
+    )
     parser.add_argument(
         "--n-draws", type=number(20.0, integer=True), default=200, help="draws for the bands"
     )
@@ -86,6 +115,24 @@ def run_uncertainty(args, objective, parameters, model) -> None:
 
     print(f"uncertainty ({args.uncertainty}) at the fitted model ...", flush=True)
     seconds = {}
+    polished = None
+    if args.polish_steps:
+        import equinox as eqx
+
+        from plastic.uncertainty import polish
+
+        began = time.perf_counter()
+        polished = polish(objective, parameters, model, max_steps=args.polish_steps)
+        seconds["polish"] = time.perf_counter() - began
+        model = polished.model
+        os.makedirs(args.out, exist_ok=True)
+        eqx.tree_serialise_leaves(os.path.join(args.out, "model_polished.eqx"), model)
+        print(
+            f"polished in {polished.steps} Levenberg-Marquardt steps ({seconds['polish']:.1f} s"
+            f"{'' if polished.converged else ', not converged'}): chi-square "
+            f"{polished.chi_square_before:.6g} -> {polished.chi_square:.6g}",
+            flush=True,
+        )
     began = time.perf_counter()
     approx = laplace(
         objective,
@@ -109,7 +156,16 @@ def run_uncertainty(args, objective, parameters, model) -> None:
             )
         began = time.perf_counter()
         for k, name in enumerate(names):
-            profiles.append(profile(objective, approx, name, level=args.level))
+            profiles.append(
+                profile(
+                    objective,
+                    approx,
+                    name,
+                    n_points=args.profile_points,
+                    level=args.level,
+                    max_steps=args.profile_steps,
+                )
+            )
             item = profiles[-1]
             print(
                 f"profile {k + 1}/{len(names)} {name}: [{item.low:.4g}, {item.high:.4g}]"
@@ -117,9 +173,32 @@ def run_uncertainty(args, objective, parameters, model) -> None:
                 flush=True,
             )
         seconds["profile"] = time.perf_counter() - began
+    posterior = None
+    if args.uncertainty == "nuts":
+        from plastic.uncertainty import nuts
+
+        print(
+            f"NUTS: {args.n_chains} chains x ({args.n_warmup} warmup + {args.n_samples} draws) ...",
+            flush=True,
+        )
+        began = time.perf_counter()
+        posterior = nuts(
+            objective,
+            approx,
+            jax.random.key(args.band_seed),
+            n_chains=args.n_chains,
+            n_warmup=args.n_warmup,
+            n_samples=args.n_samples,
+        )
+        seconds["nuts"] = time.perf_counter() - began
+        print(f"NUTS: {seconds['nuts']:.1f} s", flush=True)
     band = None
     began = time.perf_counter()
     try:
+        draws = None
+        if posterior is not None:
+            pooled = posterior.pooled()
+            draws = pooled[:: max(1, len(pooled) // args.n_draws)]
         band = prediction_band(
             approx,
             objective.predictions,
@@ -127,6 +206,7 @@ def run_uncertainty(args, objective, parameters, model) -> None:
             n_draws=args.n_draws,
             level=args.level,
             batch_size=args.band_batch,
+            draws=draws,
         )
         seconds["bands"] = time.perf_counter() - began
     except ValueError as error:  # no finite variance in some direction: no draws
@@ -135,9 +215,17 @@ def run_uncertainty(args, objective, parameters, model) -> None:
         name: getattr(args, name)
         for name in (
             "uncertainty", "profile_parameter", "level", "n_draws", "band_batch", "band_seed",
-            "prior", "scale_by_chi_square", "sloppy_sd",
+            "prior", "scale_by_chi_square", "sloppy_sd", "n_chains", "n_warmup", "n_samples",
+            "polish_steps", "profile_points", "profile_steps",
         )
     }  # fmt: skip
+    if polished is not None:
+        settings["polish"] = {
+            "chi_square_before": polished.chi_square_before,
+            "chi_square": polished.chi_square,
+            "steps": polished.steps,
+            "converged": polished.converged,
+        }
     paths = write_uncertainty(
         approx,
         args.out,
@@ -145,28 +233,35 @@ def run_uncertainty(args, objective, parameters, model) -> None:
         profiles=profiles,
         band=band,
         data=objective.data,
+        posterior=posterior,
         settings=settings,
         seconds=seconds,
     )
-    _report(approx, args.level, profiles)
+    _report(approx, args.level, profiles, posterior)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
 
 
-def _report(approx, level: float, profiles) -> None:
+def _report(approx, level: float, profiles, posterior) -> None:
     import numpy as np
 
     from plastic.uncertainty.write import uncertainty_warnings
 
     low, high = (np.asarray(x) for x in approx.interval(level))
     by_name = {item.name: item for item in profiles}
-    print(f"{'value':<34} {'fitted':>10}  {level:.0%} interval (Laplace)  profile")
+    if posterior is not None:
+        sampled = [np.asarray(x) for x in posterior.interval(level)]
+    extra_name = "profile" if profiles else "NUTS" if posterior is not None else ""
+    print(f"{'value':<34} {'fitted':>10}  {level:.0%} interval (Laplace)  {extra_name}")
     for i, name in enumerate(approx.names):
         unit = approx.flat.units[i]
         shown = f"[{low[i]:.4g}, {high[i]:.4g}]"
         item = by_name.get(name)
         extra = "" if item is None else f"[{item.low:.4g}, {item.high:.4g}]"
+        if posterior is not None:
+            extra = f"[{sampled[0][i]:.4g}, {sampled[1][i]:.4g}]"
         print(f"{name:<34} {float(approx.values[i]):>10.4g}  {shown:<24} {extra} {unit}")
-    for warning in uncertainty_warnings(approx, profiles):
+    problems = [] if posterior is None else [f"nuts: {p}" for p in posterior.problems()]
+    for warning in uncertainty_warnings(approx, profiles) + problems:
         print(f"warning: {warning}")
 
 

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from plastic._validation import is_concrete
 from plastic.data import check_cell, read_table
 
 REQUIRED_COLUMNS = ("condition", "readout", "mean", "sem", "n", "unit", "source")
@@ -147,6 +148,15 @@ class DataSet(eqx.Module):
         if not keep.any():
             raise ValueError(f"select{equal_to}: no row matches")
         return self.rows(np.flatnonzero(keep))
+
+    def with_mean(self, mean) -> "DataSet":
+        """The same rows with the means ``mean`` (shape ``(n_rows,)``, in each row's unit): e.g.
+        synthetic data, a model's predictions plus noise at the SEMs."""
+        mean = _floats(mean)
+        finite = not is_concrete(mean) or bool(np.all(np.isfinite(mean)))
+        if mean.shape != (self.n_rows,) or not finite:
+            raise ValueError(f"mean must be {self.n_rows} finite numbers; got shape {mean.shape}")
+        return eqx.tree_at(lambda d: d.mean, self, mean)
 
     def with_sem(self, sem) -> "DataSet":
         """The same rows with the SEMs ``sem`` (shape ``(n_rows,)``, in each row's unit)."""

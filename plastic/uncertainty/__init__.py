@@ -5,6 +5,8 @@ low, high = laplace_.interval(0.95)                  # per fitted scalar, in its
 laplace_.unconstrained_parameters()                  # what the data do not pin down
 profile(result.objective, laplace_, "rule.tau")      # likelihood-ratio interval, re-optimised
 prediction_band(laplace_, predict, jax.random.key(0))
+nuts(result.objective, laplace_, jax.random.key(0))  # posterior draws (BlackJAX)
+polish(result.objective, result.parameters, result.model)  # Levenberg-Marquardt to the optimum
 """
 
 from plastic.uncertainty.bands import PredictionBand as PredictionBand
@@ -12,12 +14,15 @@ from plastic.uncertainty.bands import prediction_band as prediction_band
 from plastic.uncertainty.flat import FlatParameters as FlatParameters
 from plastic.uncertainty.laplace import Laplace as Laplace
 from plastic.uncertainty.laplace import laplace as laplace
+from plastic.uncertainty.nuts import Posterior as Posterior
+from plastic.uncertainty.nuts import nuts as nuts
 from plastic.uncertainty.plot import plot_intervals as plot_intervals
+from plastic.uncertainty.plot import plot_pairs as plot_pairs
 from plastic.uncertainty.plot import plot_prediction_bands as plot_prediction_bands
 from plastic.uncertainty.plot import plot_profiles as plot_profiles
+from plastic.uncertainty.polish import Polished as Polished
+from plastic.uncertainty.polish import polish as polish
 from plastic.uncertainty.profile import Profile as Profile
 from plastic.uncertainty.profile import profile as profile
 from plastic.uncertainty.write import uncertainty_record as uncertainty_record
 from plastic.uncertainty.write import write_uncertainty as write_uncertainty
-from plastic.uncertainty.nuts import Posterior as Posterior
-from plastic.uncertainty.nuts import nuts as nuts

@@ -46,7 +46,8 @@ class Laplace(eqx.Module):
     Attributes:
         flat: the fitted scalars, their names and units.
         optimum: the unconstrained point, shape ``(n,)``.
-        jacobian: ``d residual / d u`` at the optimum, shape ``(n_rows, n)``; residuals in SEMs.
+        residuals: ``(prediction - mean) / sem`` at the optimum, shape ``(n_rows,)``.
+        jacobian: ``d residual / d u`` at the optimum, shape ``(n_rows, n)``.
         chi_square: at the optimum.
         n_rows: data rows.
         prior_precision: the curvature of the prior from the bounds per scalar, shape ``(n,)``
@@ -58,6 +59,7 @@ class Laplace(eqx.Module):
 
     flat: FlatParameters
     optimum: Float[Array, " n"]
+    residuals: Float[Array, " n_rows"]
     jacobian: Float[Array, "n_rows n"]
     chi_square: float
     n_rows: int = eqx.field(static=True)
@@ -131,6 +133,19 @@ class Laplace(eqx.Module):
         low = self.flat.to_constrained(self.optimum - half)
         high = self.flat.to_constrained(self.optimum + half)
         return low, high
+
+    def distance_to_optimum(self) -> Float[Array, " n"]:
+        """How far the Gauss-Newton step from this point moves each scalar, in its posterior
+        standard deviations: near 0 at an optimum of chi-square. A fit stopped early (a few
+        Adam steps) can sit several standard deviations away, and intervals around it are
+        misplaced; `polish` it first."""
+        gradient = self.jacobian.T @ self.residuals / self.covariance_scale
+        eigenvalues, vectors = jnp.linalg.eigh(self.precision)
+        null = eigenvalues <= _NULL * jnp.maximum(eigenvalues[-1], 0.0)
+        inverse = jnp.where(null, 0.0, 1.0 / jnp.where(null, 1.0, eigenvalues))
+        step = -(vectors * inverse) @ (vectors.T @ gradient)
+        sd = self.standard_error
+        return jnp.where(jnp.isfinite(sd), jnp.abs(step) / sd, 0.0)
 
     def spectrum(self) -> tuple[Float[Array, " n"], Float[Array, "n n"]]:
         """Eigenvalues of `fisher`, ascending, and its eigenvectors (columns): the sloppiest
@@ -235,6 +250,7 @@ def laplace(
     return Laplace(
         flat=flat,
         optimum=optimum,
+        residuals=residuals,
         jacobian=jacobian,
         chi_square=chi_square,
         n_rows=objective.n_rows,

@@ -13,12 +13,10 @@ mixed: a warning names those with ``R-hat > 1.01`` or fewer than 100 effective d
 
 import warnings
 
-import blackjax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from blackjax.diagnostics import effective_sample_size, potential_scale_reduction
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from plastic._validation import check_range
@@ -139,6 +137,12 @@ def nuts(
     Returns:
         A `Posterior`.
     """
+    try:
+        from blackjax.diagnostics import effective_sample_size, potential_scale_reduction
+    except ImportError:
+        raise ImportError(
+            "nuts needs BlackJAX: pip install 'plastic[uncertainty]' (or blackjax)"
+        ) from None
     check_range("n_chains", n_chains, lower=2.0, lower_inclusive=True)
     check_range("n_warmup", n_warmup, lower=50.0, lower_inclusive=True)
     check_range("n_samples", n_samples, lower=10.0, lower_inclusive=True)
@@ -178,6 +182,8 @@ def nuts(
 
 @eqx.filter_jit
 def _sample(objective, flat, starts, inverse_mass, key, n_warmup, n_samples, target_acceptance):
+    import blackjax
+
     def log_density(u):
         chi_square = jnp.sum(objective.residuals(flat.to_model(u)) ** 2)
         value = -0.5 * chi_square + flat.log_prior(u)

@@ -29,8 +29,8 @@ def plot_intervals(laplace: Laplace, level: float = 0.95, path: str | None = Non
     low, high = (np.asarray(x) for x in laplace.interval(level))
     values = np.asarray(laplace.values)
     unconstrained = set(laplace.unconstrained_parameters())
-    figure = Figure(figsize=(13, 1.2 + 0.32 * n), layout="constrained")
-    left, right = figure.subplots(1, 2, width_ratios=(1.1, 1))
+    figure = Figure(figsize=(12, max(3.5, 1.2 + 0.32 * n)), layout="constrained")
+    left, right = figure.subplots(1, 2, width_ratios=(1.6, 1))
     rows = np.arange(n)[::-1]
     reach = 3.0 * z * laplace.sloppy_sd
     for row, name, half, data_half in zip(rows, names, posterior, data_only):
@@ -101,6 +101,8 @@ def plot_profiles(profiles: Sequence[Profile], path: str | None = None) -> Figur
         )
         title = item.name + (opened + ")" if item.open_low or item.open_high else "")
         ax.set_title(title, fontsize=8, color=_UNCONSTRAINED if "open" in title else "k")
+        if item.log:
+            ax.set_xscale("log")
         ax.set_xlabel(f"{item.name} ({item.unit})" if item.unit else item.name, fontsize=7)
         ax.set_ylabel("chi-square rise (1)", fontsize=7)
         ax.tick_params(labelsize=7)
@@ -150,6 +152,66 @@ def plot_prediction_bands(
         ax.set_ylabel(f"value ({unit})" if unit else "value")
         ax.legend(fontsize=7)
     figure.suptitle(title or "predictions with their uncertainty", fontsize=9)
+    if path is not None:
+        figure.savefig(path, dpi=130)
+    return figure
+
+
+_MAX_PAIRS = 12
+
+
+def plot_pairs(posterior, path: str | None = None, level: float = 0.95) -> Figure:
+    """Posterior draws of `plastic.uncertainty.nuts`: histograms on the diagonal, pairs below
+    it (each chain its colour), in each scalar's unit (log axes for log parameters); the first
+    12 scalars of a larger fit."""
+    values = np.asarray(posterior.values)
+    n = min(values.shape[-1], _MAX_PAIRS)
+    logs = [posterior.flat.parameters.parameters[i].log for i in posterior.flat.leaf_index]
+    size = 1.6 * n + 1
+    figure = Figure(figsize=(size, size), layout="constrained")
+    axes = np.asarray(figure.subplots(n, n, squeeze=False))
+    thin = max(1, values.shape[1] // 300)
+    low, high = posterior.interval(level)
+    for row in range(n):
+        for column in range(n):
+            ax = axes[row, column]
+            if column > row:
+                ax.set_visible(False)
+                continue
+            if row == column:
+                draws = values[..., row].ravel()
+                bins = np.geomspace(draws.min(), draws.max(), 30) if logs[row] else 30
+                ax.hist(draws, bins=bins, color="0.4")
+                ax.axvspan(low[row], high[row], color="tab:blue", alpha=0.15)
+            else:
+                for chain in range(values.shape[0]):
+                    ax.plot(
+                        values[chain, ::thin, column],
+                        values[chain, ::thin, row],
+                        ".",
+                        ms=1,
+                        alpha=0.4,
+                        color=f"C{chain % 10}",
+                    )
+                if logs[row]:
+                    ax.set_yscale("log")
+            if logs[column]:
+                ax.set_xscale("log")
+            ax.tick_params(labelsize=5)
+            if row == n - 1:
+                unit = posterior.flat.units[column]
+                name = posterior.flat.names[column]
+                ax.set_xlabel(f"{name} ({unit})" if unit else name, fontsize=6)
+            if column == 0 and row > 0:
+                unit = posterior.flat.units[row]
+                name = posterior.flat.names[row]
+                ax.set_ylabel(f"{name} ({unit})" if unit else name, fontsize=6)
+    shown = "" if n == values.shape[-1] else f" (the first {n} of {values.shape[-1]} values)"
+    figure.suptitle(
+        f"NUTS posterior: {values.shape[0]} chains x {values.shape[1]} draws{shown}; band: the "
+        f"{level:.0%} interval",
+        fontsize=9,
+    )
     if path is not None:
         figure.savefig(path, dpi=130)
     return figure

@@ -27,13 +27,15 @@ class Profile(eqx.Module):
     """The profile of one fitted scalar.
 
     Attributes:
-        name: the scalar (`FlatParameters.names`), and ``unit`` its unit.
+        name: the scalar (`FlatParameters.names`), ``unit`` its unit and ``log`` whether it is
+            fitted on a log scale.
         values: the grid, ascending, in its unit, shape ``(n_points,)``.
         chi_square: the profiled chi-square at each value, shape ``(n_points,)``: the
-            chi-square where the re-optimisation stopped (NaN if not finite there), so an upper
+            chi-square where the re-optimisation stopped (NaN if not finite there): an upper
             bound of the profile where it did not converge.
         converged: whether each re-optimisation met its tolerance within ``max_steps``, shape
-            ``(n_points,)``; one that did not can only place the interval too wide.
+            ``(n_points,)``; where one did not, its chi-square may be too high and the interval
+            too narrow.
         optimum_value, optimum_chi_square: the fit's value and chi-square.
         level: the interval's probability.
         low, high: the likelihood-ratio interval; a bound of the grid where the profile does
@@ -44,6 +46,7 @@ class Profile(eqx.Module):
 
     name: str = eqx.field(static=True)
     unit: str = eqx.field(static=True)
+    log: bool = eqx.field(static=True)
     values: np.ndarray
     chi_square: np.ndarray
     converged: np.ndarray
@@ -117,6 +120,7 @@ def profile(
     return Profile(
         name=name,
         unit=laplace.flat.units[index],
+        log=laplace.flat.parameters.parameters[laplace.flat.leaf_index[index]].log,
         values=values,
         chi_square=chi_square,
         converged=np.asarray(converged),
@@ -147,7 +151,8 @@ def _profile(objective, laplace, held_index, grid, max_steps):
     def one(held):
         if n == 1:
             return jnp.sum(residuals(others, held) ** 2), jnp.array(True)
-        solver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8)
+        # Chi-square to about 1e-5 relative is far finer than the threshold (3.84) needs.
+        solver = optx.LevenbergMarquardt(rtol=1e-5, atol=1e-5)
         solution = optx.least_squares(
             residuals,
             solver,

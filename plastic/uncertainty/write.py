@@ -8,7 +8,9 @@
   directions; diagnostics (chi-square, degrees of freedom, warnings); settings, wall times and
   provenance;
 - ``uncertainty.png``: the intervals and the correlation heatmap (`plot_intervals`);
-- ``profiles.png`` with profiles, ``bands.png`` with a prediction band of the data rows.
+- ``profiles.png`` with profiles, ``bands.png`` with a prediction band of the data rows,
+  ``pairs.png`` and ``posterior.npz`` (the unconstrained and constrained draws) with a NUTS
+  posterior.
 """
 
 import json
@@ -22,12 +24,23 @@ from plastic.experiment.dataset import DataSet
 from plastic.provenance import provenance
 from plastic.uncertainty.bands import PredictionBand
 from plastic.uncertainty.laplace import Laplace
-from plastic.uncertainty.plot import plot_intervals, plot_prediction_bands, plot_profiles
+from plastic.uncertainty.nuts import Posterior
+from plastic.uncertainty.plot import (
+    plot_intervals,
+    plot_pairs,
+    plot_prediction_bands,
+    plot_profiles,
+)
 from plastic.uncertainty.profile import Profile
 
 MISFIT = 2.0
 """A reduced chi-square above this is warned about: the model misses the data by more than
 their SEMs, and intervals from those SEMs are too narrow."""
+
+
+NOT_AT_OPTIMUM = 0.3
+"""A fitted point from which a Gauss-Newton step moves a value by more standard deviations
+than this is warned about: the intervals are centred on a point that is not the optimum."""
 
 
 def uncertainty_warnings(laplace: Laplace, profiles: Sequence[Profile] = ()) -> list[str]:
@@ -46,6 +59,15 @@ def uncertainty_warnings(laplace: Laplace, profiles: Sequence[Profile] = ()) -> 
             "the data by more than their SEMs; these intervals are too narrow (scale them by "
             "the reduced chi-square with --scale-by-chi-square)"
         )
+    away = np.asarray(laplace.distance_to_optimum())
+    if np.max(away, initial=0.0) > NOT_AT_OPTIMUM:
+        far = np.argsort(-away)[:3]
+        warnings.append(
+            "the fitted point is not at an optimum of chi-square: a Gauss-Newton step would "
+            "move "
+            + ", ".join(f"{laplace.names[i]} by {away[i]:.2g}" for i in far if away[i] > 0.1)
+            + " standard deviations; fit longer, or polish the fit (--polish-steps)"
+        )
     loose = laplace.unconstrained_parameters()
     if loose:
         warnings.append(
@@ -57,8 +79,8 @@ def uncertainty_warnings(laplace: Laplace, profiles: Sequence[Profile] = ()) -> 
         if failed:
             warnings.append(
                 f"profile of {item.name}: {failed} of {item.values.size} re-optimisations did "
-                "not meet their tolerance; their chi-square is an upper bound of the profile "
-                "(the interval can only be too wide there)"
+                "not converge; their chi-square is an upper bound of the profile, so the "
+                "interval may be too narrow there (raise --profile-steps)"
             )
     return warnings
 
@@ -68,6 +90,7 @@ def uncertainty_record(
     *,
     level: float = 0.95,
     profiles: Sequence[Profile] = (),
+    posterior: Posterior | None = None,
     settings: Mapping[str, object] | None = None,
     seconds: Mapping[str, float] | None = None,
 ) -> dict:
@@ -95,10 +118,24 @@ def uncertainty_record(
             entry["profile_interval"] = [_number(item.low), _number(item.high)]
             entry["profile_open"] = [bool(item.open_low), bool(item.open_high)]
         parameters[name] = entry
+    if posterior is not None:
+        mean, sd = posterior.mean(), posterior.standard_deviation()
+        low, high = posterior.interval(level)
+        r_hat = np.asarray(posterior.r_hat)
+        ess = np.asarray(posterior.effective_sample_size)
+        for i, name in enumerate(laplace.names):
+            parameters[name]["nuts"] = {
+                "mean": _number(mean[i]),
+                "standard_deviation": _number(sd[i]),
+                "interval": [_number(low[i]), _number(high[i])],
+                "r_hat": _number(r_hat[i]),
+                "effective_sample_size": _number(ess[i]),
+            }
     eigenvalues = np.asarray(laplace.spectrum()[0])
     dof = laplace.degrees_of_freedom
+    methods = ["laplace"] + ["profile"] * bool(profiles) + ["nuts"] * (posterior is not None)
     return {
-        "method": "laplace" + ("+profile" if profiles else ""),
+        "method": "+".join(methods),
         "level": level,
         "chi_square": laplace.chi_square,
         "n_rows": laplace.n_rows,
@@ -110,6 +147,10 @@ def uncertainty_record(
         if bool(np.any(np.asarray(laplace.prior_precision) > 0))
         else "none (data only)",
         "sloppy_sd": laplace.sloppy_sd,
+        "distance_to_optimum_sd": {
+            name: _number(x)
+            for name, x in zip(laplace.names, np.asarray(laplace.distance_to_optimum()))
+        },
         "parameters": parameters,
         "not_constrained_by_data": sorted(loose, key=laplace.names.index),
         "correlation": {
@@ -126,7 +167,17 @@ def uncertainty_record(
             }
             for item in profiles
         },
-        "warnings": uncertainty_warnings(laplace, profiles),
+        "nuts": None
+        if posterior is None
+        else {
+            "n_chains": int(posterior.draws.shape[0]),
+            "n_samples": int(posterior.draws.shape[1]),
+            "acceptance_rate": np.asarray(posterior.acceptance_rate).tolist(),
+            "divergences": np.asarray(posterior.divergences).tolist(),
+            "step_size": np.asarray(posterior.step_size).tolist(),
+        },
+        "warnings": uncertainty_warnings(laplace, profiles)
+        + ([] if posterior is None else [f"nuts: {p}" for p in posterior.problems()]),
         "settings": dict(settings or {}),
         "seconds": dict(seconds or {}),
         "provenance": provenance(),
@@ -141,11 +192,13 @@ def write_uncertainty(
     profiles: Sequence[Profile] = (),
     band: PredictionBand | None = None,
     data: DataSet | None = None,
+    posterior: Posterior | None = None,
     settings: Mapping[str, object] | None = None,
     seconds: Mapping[str, float] | None = None,
 ) -> dict[str, Path]:
-    """Write ``uncertainty.json`` and ``uncertainty.png`` (and ``profiles.png``, ``bands.png``
-    when given profiles, or a band of the predictions of ``data``'s rows) into ``directory``.
+    """Write ``uncertainty.json`` and ``uncertainty.png`` (and ``profiles.png``, ``bands.png``,
+    ``pairs.png`` with ``posterior.npz`` when given profiles, a band of the predictions of
+    ``data``'s rows, a posterior) into ``directory``.
 
     Returns:
         The path of each file, by name without extension.
@@ -153,7 +206,12 @@ def write_uncertainty(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     record = uncertainty_record(
-        laplace, level=level, profiles=profiles, settings=settings, seconds=seconds
+        laplace,
+        level=level,
+        profiles=profiles,
+        posterior=posterior,
+        settings=settings,
+        seconds=seconds,
     )
     paths = {
         "uncertainty": directory / "uncertainty.json",
@@ -169,6 +227,16 @@ def write_uncertainty(
             raise ValueError("a band of the data rows needs data with one row per prediction")
         paths["bands"] = directory / "bands.png"
         plot_prediction_bands(data, band, paths["bands"])
+    if posterior is not None:
+        paths["pairs"] = directory / "pairs.png"
+        plot_pairs(posterior, paths["pairs"], level)
+        paths["posterior"] = directory / "posterior.npz"
+        np.savez(
+            paths["posterior"],
+            names=np.asarray(laplace.names),
+            unconstrained=np.asarray(posterior.draws),
+            values=np.asarray(posterior.values),
+        )
     return paths
 
 

@@ -4,6 +4,7 @@ calcium at the held potential that descends from the published set."""
 import json
 
 import numpy as np
+import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic import cli
@@ -30,6 +31,29 @@ def test_the_start_shows_the_sign_pattern_and_a_short_fit_descends(tmp_path):
     )
     out = tmp_path / "fit"
     cli.main(["fit", "--study", "ngezahayo2000", "--n-starts", "1", "--n-steps", "16",
-              "--out", str(out)])  # fmt: skip
+              "--out", str(out), "--uncertainty", "laplace", "--n-draws", "20"])  # fmt: skip
     record = json.loads((out / "parameters.json").read_text())
     assert record["loss"] < 0.5 * first
+
+    # Its uncertainty: every fitted value inside its interval, the figures written.
+    uncertainty = json.loads((out / "uncertainty.json").read_text())
+    assert list(uncertainty["parameters"]) == [p.path for p in STUDY.rule().parameters()]
+    for name, entry in uncertainty["parameters"].items():
+        low, high = entry["interval"]
+        assert low < entry["value"] < high and entry["value"] == pytest.approx(
+            np.ravel(record["parameters"][name]["value"])[0], rel=1e-12
+        )
+    # The same model, solved outside the fit's batched step: equal to the solver's tolerance.
+    assert uncertainty["chi_square"] == pytest.approx(record["loss"], rel=1e-4)
+    assert (out / "uncertainty.png").stat().st_size and (out / "bands.png").stat().st_size
+
+    # Later, on the saved fit: rebuilt from parameters.json, profiled, polished first.
+    cli.main(["uncertainty", str(out), "--uncertainty", "profile", "--profile-parameter",
+              "rule.p4", "--profile-points", "3", "--profile-steps", "4", "--polish-steps", "3",
+              "--n-draws", "20"])  # fmt: skip
+    again = json.loads((out / "uncertainty.json").read_text())
+    assert again["method"] == "laplace+profile" and list(again["profiles"]) == ["rule.p4"]
+    polished = again["settings"]["polish"]
+    assert polished["chi_square"] <= polished["chi_square_before"]
+    assert polished["chi_square_before"] == pytest.approx(record["loss"], rel=1e-4)
+    assert (out / "profiles.png").stat().st_size and (out / "model_polished.eqx").exists()

@@ -16,7 +16,7 @@ import pytest
 import plastic  # noqa: F401  (enables float64)
 from plastic.experiment import DataSet
 from plastic.fit import FitParameters, Objective, Parameter
-from plastic.uncertainty import FlatParameters, laplace, prediction_band, profile
+from plastic.uncertainty import FlatParameters, laplace, polish, prediction_band, profile
 
 X = np.linspace(-1.0, 2.0, 9)
 SEM = np.linspace(0.5, 1.5, 9)
@@ -222,3 +222,16 @@ def test_bad_arguments_are_named(linear_fit):
         laplace(
             Objective(quadratic, rows(X[:3], SEM[:3], X[:3])), parameters, scale_by_chi_square=True
         )
+
+
+def test_polish_reaches_the_optimum_and_the_distance_to_it_says_so(linear_fit):
+    objective, parameters, estimate, covariance, _ = linear_fit
+    away = Quadratic(estimate + 2.0 * np.sqrt(np.diag(covariance)))
+    before = laplace(objective, parameters, away)
+    # A Gauss-Newton step from there moves each coefficient back by its offset, in sds.
+    assert float(before.distance_to_optimum().max()) > 1.0
+    polished = polish(objective, parameters, away, max_steps=50)
+    assert polished.converged and polished.chi_square < polished.chi_square_before
+    np.testing.assert_allclose(polished.model.coefficients, estimate, rtol=1e-8, atol=1e-10)
+    after = laplace(objective, parameters, polished.model)
+    assert float(after.distance_to_optimum().max()) < 1e-6
