@@ -45,6 +45,7 @@ class FitSetup(NamedTuple):
     what: str
     learning_rate: float
     progress_every: int
+    experiment: object  # the study's experiment, for predictions beyond the data's rows
 
 
 def prepare_fit(args) -> FitSetup:
@@ -92,7 +93,7 @@ def prepare_fit(args) -> FitSetup:
         f"{len(fitted)} parameters ({args.mode}) to {data.n_rows} rows "
         f"({predictor.n_conditions} conditions)"
     )
-    return FitSetup(objective, parameters, what, learning_rate, 1)
+    return FitSetup(objective, parameters, what, learning_rate, 1, experiment)
 
 
 def _fit(args) -> None:
@@ -141,7 +142,7 @@ def run_fit(args, setup: FitSetup, started: float) -> None:
     if args.uncertainty is not None:
         from plastic.cli.uncertainty import run_uncertainty
 
-        run_uncertainty(args, objective, parameters, result.model)
+        run_uncertainty(args, objective, parameters, result.model, setup.experiment)
 
 
 def fit_settings(args, learning_rate: float) -> dict:

@@ -50,7 +50,9 @@ def prepare_study_fit(args):
         f"{len(fitted)} parameters of {args.study} --rule {args.rule or study.default_rule} to "
         f"{data.n_rows} rows ({predictor.n_conditions} conditions)"
     )
-    return FitSetup(objective, parameters, what, learning_rate, max(1, args.n_steps // 20))
+    return FitSetup(
+        objective, parameters, what, learning_rate, max(1, args.n_steps // 20), study.experiment
+    )
 
 
 def load_data(args, study):

@@ -72,6 +72,13 @@ def add_uncertainty_options(parser: argparse.ArgumentParser, *, method_default=N
     )
     parser.add_argument("--band-seed", type=SEED, default=0)
     parser.add_argument(
+        "--curve-points",
+        type=number(0.0, integer=True),
+        default=21,
+        help="grid points of the bands along a measured condition (delta-t, frequency, "
+        "holding potential, ...; curves.png); 0: none (each point is a simulation)",
+    )
+    parser.add_argument(
         "--prior",
         choices=("bounds", "none"),
         default="bounds",
@@ -106,9 +113,9 @@ def check_uncertainty_options(args) -> None:
         fail(args.command, "--profile-parameter needs --uncertainty profile")
 
 
-def run_uncertainty(args, objective, parameters, model) -> None:
+def run_uncertainty(args, objective, parameters, model, experiment=None) -> None:
     """The uncertainty of the fit of ``parameters`` to ``objective`` at ``model``, written into
-    ``args.out``."""
+    ``args.out``; with the ``experiment`` of the rows, bands along the measured conditions."""
     import jax
 
     from plastic.uncertainty import laplace, prediction_band, profile, write_uncertainty
@@ -209,14 +216,37 @@ def run_uncertainty(args, objective, parameters, model) -> None:
             draws=draws,
         )
         seconds["bands"] = time.perf_counter() - began
+        print(f"bands of the {objective.n_rows} rows: {seconds['bands']:.1f} s", flush=True)
     except ValueError as error:  # no finite variance in some direction: no draws
         print(f"no prediction bands: {error}")
+    curves = []
+    if band is not None and experiment is not None and args.curve_points:
+        from plastic.uncertainty import condition_curves, curve_bands
+
+        began = time.perf_counter()
+        curves = curve_bands(
+            approx,
+            experiment,
+            condition_curves(objective.data, n_points=args.curve_points),
+            jax.random.key(args.band_seed),
+            n_draws=args.n_draws,
+            level=args.level,
+            batch_size=args.band_batch,
+            draws=draws,
+        )
+        seconds["curves"] = time.perf_counter() - began
+        if curves:
+            print(
+                f"bands along {curves[0].column} ({len(curves)} curves of {args.curve_points} "
+                f"points): {seconds['curves']:.1f} s",
+                flush=True,
+            )
     settings = {
         name: getattr(args, name)
         for name in (
             "uncertainty", "profile_parameter", "level", "n_draws", "band_batch", "band_seed",
             "prior", "scale_by_chi_square", "sloppy_sd", "n_chains", "n_warmup", "n_samples",
-            "polish_steps", "profile_points", "profile_steps",
+            "polish_steps", "profile_points", "profile_steps", "curve_points",
         )
     }  # fmt: skip
     if polished is not None:
@@ -234,6 +264,7 @@ def run_uncertainty(args, objective, parameters, model) -> None:
         band=band,
         data=objective.data,
         posterior=posterior,
+        curves=curves,
         settings=settings,
         seconds=seconds,
     )
@@ -306,4 +337,6 @@ def uncertainty_of_saved_fit(args, fit_parser: argparse.ArgumentParser) -> None:
         setattr(fit_args, name, value)
     fit_args.out = folder
     setup = prepare_fit(fit_args)
-    run_uncertainty(fit_args, setup.objective, setup.parameters, setup.parameters.model)
+    run_uncertainty(
+        fit_args, setup.objective, setup.parameters, setup.parameters.model, setup.experiment
+    )

@@ -11,11 +11,15 @@ polish(result.objective, result.parameters, result.model)  # Levenberg-Marquardt
 
 from plastic.uncertainty.bands import PredictionBand as PredictionBand
 from plastic.uncertainty.bands import prediction_band as prediction_band
+from plastic.uncertainty.curves import ConditionCurve as ConditionCurve
+from plastic.uncertainty.curves import condition_curves as condition_curves
+from plastic.uncertainty.curves import curve_bands as curve_bands
 from plastic.uncertainty.flat import FlatParameters as FlatParameters
 from plastic.uncertainty.laplace import Laplace as Laplace
 from plastic.uncertainty.laplace import laplace as laplace
 from plastic.uncertainty.nuts import Posterior as Posterior
 from plastic.uncertainty.nuts import nuts as nuts
+from plastic.uncertainty.plot import plot_curve_bands as plot_curve_bands
 from plastic.uncertainty.plot import plot_intervals as plot_intervals
 from plastic.uncertainty.plot import plot_pairs as plot_pairs
 from plastic.uncertainty.plot import plot_prediction_bands as plot_prediction_bands

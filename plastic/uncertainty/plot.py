@@ -215,3 +215,40 @@ def plot_pairs(posterior, path: str | None = None, level: float = 0.95) -> Figur
     if path is not None:
         figure.savefig(path, dpi=130)
     return figure
+
+
+def plot_curve_bands(data: DataSet, curves, path: str | None = None) -> Figure:
+    """One panel per `plastic.uncertainty.curves.ConditionCurve`: the data rows (mean +- SEM),
+    the fitted model's curve and its band along the condition."""
+    n = len(curves)
+    columns = min(n, 3)
+    rows = math.ceil(n / columns)
+    figure = Figure(figsize=(4.2 * columns, 3.3 * rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+    mean = np.asarray(data.mean, float)
+    sem = np.asarray(data.sem, float)
+    for ax, curve in zip(axes, curves):
+        x = curve.values
+        band = curve.band
+        ax.fill_between(
+            x, band.low, band.high, color="tab:blue", alpha=0.25,
+            label=f"{band.level:.0%} band ({band.n_draws} draws)",
+        )  # fmt: skip
+        ax.plot(x, band.at_optimum, color="tab:blue", label="fitted model")
+        rows_x = np.asarray([data.column(curve.column)[i] for i in curve.rows], float)
+        rows = list(curve.rows)
+        ax.errorbar(rows_x, mean[rows], sem[rows], fmt="o", color="k", ms=3, capsize=2,
+                    label="data +- SEM")  # fmt: skip
+        if curve.log_scale:
+            ax.set_xscale("log")
+        unit = data.unit[curve.rows[0]]
+        ax.set_xlabel(f"{curve.column} ({curve.unit})" if curve.unit else curve.column)
+        ax.set_ylabel(f"{data.readout[curve.rows[0]]} ({unit})" if unit else data.readout[0])
+        ax.set_title(curve.fixed, fontsize=7)
+        ax.legend(fontsize=6)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    figure.suptitle("the fitted model along the measured conditions, with its band", fontsize=9)
+    if path is not None:
+        figure.savefig(path, dpi=130)
+    return figure

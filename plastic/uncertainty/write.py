@@ -10,7 +10,7 @@
 - ``uncertainty.png``: the intervals and the correlation heatmap (`plot_intervals`);
 - ``profiles.png`` with profiles, ``bands.png`` with a prediction band of the data rows,
   ``pairs.png`` and ``posterior.npz`` (the unconstrained and constrained draws) with a NUTS
-  posterior.
+  posterior, ``curves.png`` with bands along a condition (`plastic.uncertainty.curves`).
 """
 
 import json
@@ -26,6 +26,7 @@ from plastic.uncertainty.bands import PredictionBand
 from plastic.uncertainty.laplace import Laplace
 from plastic.uncertainty.nuts import Posterior
 from plastic.uncertainty.plot import (
+    plot_curve_bands,
     plot_intervals,
     plot_pairs,
     plot_prediction_bands,
@@ -193,12 +194,14 @@ def write_uncertainty(
     band: PredictionBand | None = None,
     data: DataSet | None = None,
     posterior: Posterior | None = None,
+    curves: Sequence = (),
     settings: Mapping[str, object] | None = None,
     seconds: Mapping[str, float] | None = None,
 ) -> dict[str, Path]:
-    """Write ``uncertainty.json`` and ``uncertainty.png`` (and ``profiles.png``, ``bands.png``,
-    ``pairs.png`` with ``posterior.npz`` when given profiles, a band of the predictions of
-    ``data``'s rows, a posterior) into ``directory``.
+    r"""Write ``uncertainty.json`` and ``uncertainty.png`` (and ``profiles.png``, ``bands.png``,
+    ``pairs.png`` with ``posterior.npz``, ``curves.png`` when given profiles, a band of the
+    predictions of ``data``'s rows, a posterior, `plastic.uncertainty.curves.ConditionCurve`\ s
+    with bands) into ``directory``.
 
     Returns:
         The path of each file, by name without extension.
@@ -227,6 +230,11 @@ def write_uncertainty(
             raise ValueError("a band of the data rows needs data with one row per prediction")
         paths["bands"] = directory / "bands.png"
         plot_prediction_bands(data, band, paths["bands"])
+    if curves:
+        if data is None:
+            raise ValueError("curves need the data they were laid over")
+        paths["curves"] = directory / "curves.png"
+        plot_curve_bands(data, curves, paths["curves"])
     if posterior is not None:
         paths["pairs"] = directory / "pairs.png"
         plot_pairs(posterior, paths["pairs"], level)

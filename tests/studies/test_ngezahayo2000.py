@@ -31,7 +31,8 @@ def test_the_start_shows_the_sign_pattern_and_a_short_fit_descends(tmp_path):
     )
     out = tmp_path / "fit"
     cli.main(["fit", "--study", "ngezahayo2000", "--n-starts", "1", "--n-steps", "16",
-              "--out", str(out), "--uncertainty", "laplace", "--n-draws", "20"])  # fmt: skip
+              "--out", str(out), "--uncertainty", "laplace", "--n-draws", "20",
+              "--curve-points", "4"])  # fmt: skip
     record = json.loads((out / "parameters.json").read_text())
     assert record["loss"] < 0.5 * first
 
@@ -46,11 +47,12 @@ def test_the_start_shows_the_sign_pattern_and_a_short_fit_descends(tmp_path):
     # The same model, solved outside the fit's batched step: equal to the solver's tolerance.
     assert uncertainty["chi_square"] == pytest.approx(record["loss"], rel=1e-4)
     assert (out / "uncertainty.png").stat().st_size and (out / "bands.png").stat().st_size
+    assert (out / "curves.png").stat().st_size  # along the holding potential
 
     # Later, on the saved fit: rebuilt from parameters.json, profiled, polished first.
     cli.main(["uncertainty", str(out), "--uncertainty", "profile", "--profile-parameter",
               "rule.p4", "--profile-points", "3", "--profile-steps", "4", "--polish-steps", "3",
-              "--n-draws", "20"])  # fmt: skip
+              "--n-draws", "20", "--curve-points", "0"])  # fmt: skip
     again = json.loads((out / "uncertainty.json").read_text())
     assert again["method"] == "laplace+profile" and list(again["profiles"]) == ["rule.p4"]
     polished = again["settings"]["polish"]
