@@ -150,7 +150,8 @@ def plot(record, names, coverage, level, path) -> None:
         for k, j in enumerate(order):
             ax.plot([low[j, i], high[j, i]], [k, k], color="k" if hit[k] else "tab:red", lw=0.7)
         ax.axvline(truth[i], color="tab:blue")
-        ax.set_xscale("log")
+        if high[:, i].max() / low[:, i].min() > 10:
+            ax.set_xscale("log")
         ax.set(xlabel=name, ylabel="replicate (sorted by estimate)", title=f"{level:.0%} intervals")
     figure.suptitle("Laplace intervals, Graupner-Brunel rule on the Markram 1997 protocol, "
                     "synthetic data at the published DP set", fontsize=9)  # fmt: skip

@@ -142,7 +142,8 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
 
     def solve(self, trains: SpikeTrains, save_ts=None) -> diffrax.Solution:
         """Calcium (uM) and the rule's state from 0 to ``trains.duration`` (ms), as the pytree
-        ``(calcium, rule state)``, saved at ``save_ts`` (ms) and at the end."""
+        ``(calcium, rule state)``, saved at ``save_ts`` (ms) and at the end; NaN everywhere if
+        the solve failed (``max_steps`` reached)."""
         calcium = self.calcium
         post = jnp.full_like(trains.post, jnp.inf) if self.clamped else trains.post
 
@@ -166,7 +167,7 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
         )
         saveat = diffrax.SaveAt(t1=True) if save_ts is None else diffrax.SaveAt(ts=save_ts, t1=True)
         state0 = (jnp.asarray(calcium.rest, float), self.rule.initial_state())
-        return diffrax.diffeqsolve(
+        solution = diffrax.diffeqsolve(
             diffrax.ODETerm(vector_field),
             diffrax.Tsit5(),
             0.0,
@@ -176,6 +177,14 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
             saveat=saveat,
             stepsize_controller=controller,
             max_steps=self.max_steps,
+            throw=False,
+        )
+        # A solve that failed (its step limit, at parameters where calcium is too stiff) gives
+        # NaN, not numbers: a fit rejects the step and a sampler the proposal, where an error
+        # raised inside the compiled program would end either.
+        ok = solution.result == diffrax.RESULTS.successful
+        return eqx.tree_at(
+            lambda s: s.ys, solution, jax.tree.map(lambda y: jnp.where(ok, y, jnp.nan), solution.ys)
         )
 
     def held_at(self, voltage):

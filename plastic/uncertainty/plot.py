@@ -70,7 +70,7 @@ def plot_intervals(laplace: Laplace, level: float = 0.95, path: str | None = Non
     right.set_xticks(range(n), names, rotation=90, fontsize=6)
     right.set_yticks(range(n), names, fontsize=6)
     right.set_title("posterior correlation", fontsize=9)
-    figure.colorbar(image, ax=right, shrink=0.8, label="correlation (1)")
+    figure.colorbar(image, ax=right, shrink=0.5, label="correlation (1)")
     figure.suptitle(
         f"Laplace approximation: chi-square {laplace.chi_square:.4g} over {laplace.n_rows} rows, "
         f"{laplace.flat.size} fitted values",

@@ -4,6 +4,7 @@ back-propagating APs, and the gradient against finite differences."""
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -136,3 +137,14 @@ def test_gradient_matches_finite_differences():
         central = (efficacy(*up) - efficacy(*down)) / (2 * step)
         np.testing.assert_allclose(gradient[i], central, rtol=1e-4)
         assert abs(float(gradient[i])) > 0
+
+
+def test_a_solve_out_of_steps_gives_nan_not_an_error_or_a_number():
+    """A fit rejects such a step and a sampler such a proposal; an error raised inside the
+    compiled program would end both."""
+    trains = presynaptic_train(frequency=10.0, n_spikes=20)
+    synapse = NMDACalciumSynapse(RULE, CALCIUM, voltage=-20.0, clamped=True, max_steps=8)
+    efficacy = eqx.filter_jit(lambda synapse, trains: synapse.efficacy(trains))
+    assert math.isnan(float(efficacy(synapse, trains)))
+    enough = NMDACalciumSynapse(RULE, CALCIUM, voltage=-20.0, clamped=True)
+    assert math.isfinite(float(efficacy(enough, trains)))
