@@ -62,6 +62,12 @@ def add_uncertainty_options(parser: argparse.ArgumentParser, *, method_default=N
         "--n-samples", type=number(10.0, integer=True), default=1000, help="NUTS draws per chain"
     )
     parser.add_argument(
+        "--max-tree-depth",
+        type=number(1.0, 15.0, integer=True),
+        default=10,
+        help="NUTS: at most 2**depth gradients per draw (lower for an expensive model)",
+    )
+    parser.add_argument(
         "--n-draws", type=number(20.0, integer=True), default=200, help="draws for the bands"
     )
     parser.add_argument(
@@ -196,6 +202,7 @@ def run_uncertainty(args, objective, parameters, model, experiment=None) -> None
             n_chains=args.n_chains,
             n_warmup=args.n_warmup,
             n_samples=args.n_samples,
+            max_tree_depth=args.max_tree_depth,
         )
         seconds["nuts"] = time.perf_counter() - began
         print(f"NUTS: {seconds['nuts']:.1f} s", flush=True)
@@ -246,6 +253,7 @@ def run_uncertainty(args, objective, parameters, model, experiment=None) -> None
         for name in (
             "uncertainty", "profile_parameter", "level", "n_draws", "band_batch", "band_seed",
             "prior", "scale_by_chi_square", "sloppy_sd", "n_chains", "n_warmup", "n_samples",
+            "max_tree_depth",
             "polish_steps", "profile_points", "profile_steps", "curve_points",
         )
     }  # fmt: skip

@@ -117,6 +117,7 @@ def nuts(
     n_warmup: int = 500,
     n_samples: int = 1000,
     target_acceptance: float = 0.8,
+    max_tree_depth: int = 10,
     warn: bool = True,
 ) -> Posterior:
     """Sample the posterior of a fit with NUTS, ``n_chains`` chains at once.
@@ -131,6 +132,9 @@ def nuts(
         n_warmup: adaptation steps per chain (step size and a dense mass matrix), >= 50.
         n_samples: draws per chain after adaptation, >= 10.
         target_acceptance: of the adaptation, in (0, 1).
+        max_tree_depth: the most doublings of a trajectory (at most ``2**max_tree_depth``
+            gradient evaluations per draw), 1 to 15; lower it for an expensive model, at the
+            price of slower mixing in long, correlated directions.
         warn: warn (`Posterior.problems`) if R-hat, the effective sample size or divergences
             say the draws are not trustworthy.
 
@@ -147,6 +151,7 @@ def nuts(
     check_range("n_warmup", n_warmup, lower=50.0, lower_inclusive=True)
     check_range("n_samples", n_samples, lower=10.0, lower_inclusive=True)
     check_range("target_acceptance", target_acceptance, lower=0.0, upper=1.0, upper_inclusive=False)
+    check_range("max_tree_depth", max_tree_depth, lower=1.0, lower_inclusive=True, upper=15.0)
     start_key, run_key = jax.random.split(key)
     try:
         starts = laplace.sample(start_key, n_chains)
@@ -164,6 +169,7 @@ def nuts(
         int(n_warmup),
         int(n_samples),
         float(target_acceptance),
+        int(max_tree_depth),
     )
     posterior = Posterior(
         flat=laplace.flat,
@@ -181,7 +187,9 @@ def nuts(
 
 
 @eqx.filter_jit
-def _sample(objective, flat, starts, inverse_mass, key, n_warmup, n_samples, target_acceptance):
+def _sample(
+    objective, flat, starts, inverse_mass, key, n_warmup, n_samples, target_acceptance, depth
+):
     import blackjax
 
     def log_density(u):
@@ -198,9 +206,10 @@ def _sample(objective, flat, starts, inverse_mass, key, n_warmup, n_samples, tar
             is_mass_matrix_diagonal=False,
             initial_inverse_mass_matrix=inverse_mass,
             target_acceptance_rate=target_acceptance,
+            max_num_doublings=depth,
         )
         (state, tuned), _ = adaptation.run(adapt_key, start, num_steps=n_warmup)
-        kernel = blackjax.nuts(log_density, **tuned).step
+        kernel = blackjax.nuts(log_density, **tuned).step  # tuned carries the depth
 
         def step(state, key):
             state, info = kernel(key, state)
