@@ -96,8 +96,8 @@ class Posterior(eqx.Module):
         ]
         if few:
             found.append(
-                f"fewer than {ESS_PER_CHAIN} effective draws per chain: {', '.join(few)}; "
-                "draw more samples"
+                f"fewer than {ESS_PER_CHAIN} effective draws per chain "
+                f"({ESS_PER_CHAIN * n_chains} in all): {', '.join(few)}; draw more samples"
             )
         divergent = int(np.sum(self.divergences))
         if divergent:

@@ -162,11 +162,17 @@ _MAX_PAIRS = 12
 
 def plot_pairs(posterior, path: str | None = None, level: float = 0.95) -> Figure:
     """Posterior draws of `plastic.uncertainty.nuts`: histograms on the diagonal, pairs below
-    it (each chain its colour), in each scalar's unit (log axes for log parameters); the first
-    12 scalars of a larger fit."""
+    it (each chain its colour), in each scalar's unit (log axes for log parameters whose draws
+    span more than a decade); the first 12 scalars of a larger fit."""
     values = np.asarray(posterior.values)
     n = min(values.shape[-1], _MAX_PAIRS)
-    logs = [posterior.flat.parameters.parameters[i].log for i in posterior.flat.leaf_index]
+    # A log axis where the draws span decades; a narrow one reads better on a linear axis.
+    spans = values.reshape(-1, values.shape[-1])
+    logs = [
+        posterior.flat.parameters.parameters[i].log
+        and spans[:, k].max() / spans[:, k].min() > 10
+        for k, i in enumerate(posterior.flat.leaf_index)
+    ]
     size = 1.6 * n + 1
     figure = Figure(figsize=(size, size), layout="constrained")
     axes = np.asarray(figure.subplots(n, n, squeeze=False))
