@@ -106,3 +106,21 @@ def test_bad_arguments_are_named(well_identified):
         nuts(objective, approx, jax.random.key(0), n_chains=1)
     with pytest.raises(ValueError, match="n_warmup"):
         nuts(objective, approx, jax.random.key(0), n_warmup=10)
+
+
+def test_the_posterior_is_written_with_its_diagnostics(well_identified, tmp_path):
+    import json
+
+    from plastic.uncertainty import write_uncertainty
+
+    _, approx, posterior = well_identified
+    paths = write_uncertainty(approx, tmp_path, posterior=posterior)
+    record = json.loads(paths["uncertainty"].read_text())
+    assert record["method"] == "laplace+nuts" and record["nuts"]["n_chains"] == 4
+    for i, name in enumerate(approx.names):
+        entry = record["parameters"][name]["nuts"]
+        assert entry["mean"] == pytest.approx(float(posterior.mean()[i]), rel=1e-12)
+        assert entry["r_hat"] < 1.01
+    saved = np.load(paths["posterior"])
+    np.testing.assert_allclose(saved["values"], np.asarray(posterior.values), rtol=1e-15)
+    assert list(saved["names"]) == list(approx.names) and paths["pairs"].stat().st_size
