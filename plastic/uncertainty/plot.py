@@ -169,8 +169,7 @@ def plot_pairs(posterior, path: str | None = None, level: float = 0.95) -> Figur
     # A log axis where the draws span decades; a narrow one reads better on a linear axis.
     spans = values.reshape(-1, values.shape[-1])
     logs = [
-        posterior.flat.parameters.parameters[i].log
-        and spans[:, k].max() / spans[:, k].min() > 10
+        posterior.flat.parameters.parameters[i].log and spans[:, k].max() / spans[:, k].min() > 10
         for k, i in enumerate(posterior.flat.leaf_index)
     ]
     size = 1.6 * n + 1

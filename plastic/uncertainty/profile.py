@@ -21,6 +21,11 @@ import optimistix as optx
 from plastic._validation import check_range
 from plastic.fit.objective import Objective
 from plastic.uncertainty.laplace import Laplace
+from plastic.uncertainty.polish import gauss_newton_gain
+
+PROFILE_GAIN = 0.01
+"""A profile point counts as converged when one more Gauss-Newton step would lower its
+chi-square by less than this: far below the interval's threshold (3.84 at 95 %)."""
 
 
 class Profile(eqx.Module):
@@ -33,9 +38,9 @@ class Profile(eqx.Module):
         chi_square: the profiled chi-square at each value, shape ``(n_points,)``: the
             chi-square where the re-optimisation stopped (NaN if not finite there): an upper
             bound of the profile where it did not converge.
-        converged: whether each re-optimisation met its tolerance within ``max_steps``, shape
-            ``(n_points,)``; where one did not, its chi-square may be too high and the interval
-            too narrow.
+        converged: whether each re-optimisation ended where one more Gauss-Newton step would
+            gain less than `PROFILE_GAIN` in chi-square, shape ``(n_points,)``; where one did
+            not, its chi-square may be too high and the interval too narrow.
         optimum_value, optimum_chi_square: the fit's value and chi-square.
         level: the interval's probability.
         low, high: the likelihood-ratio interval; a bound of the grid where the profile does
@@ -151,7 +156,6 @@ def _profile(objective, laplace, held_index, grid, max_steps):
     def one(held):
         if n == 1:
             return jnp.sum(residuals(others, held) ** 2), jnp.array(True)
-        # Chi-square to about 1e-5 relative is far finer than the threshold (3.84) needs.
         solver = optx.LevenbergMarquardt(rtol=1e-5, atol=1e-5)
         solution = optx.least_squares(
             residuals,
@@ -162,21 +166,25 @@ def _profile(objective, laplace, held_index, grid, max_steps):
             max_steps=max_steps,
             throw=False,
         )
-        ok = solution.result == optx.RESULTS.successful
-        return jnp.sum(residuals(solution.value, held) ** 2), ok
+        gain = gauss_newton_gain(lambda rest: residuals(rest, held), solution.value)
+        return jnp.sum(residuals(solution.value, held) ** 2), gain < PROFILE_GAIN
 
     return jax.vmap(one)(grid)
 
 
 def _crossing(values, rise, threshold, centre: int, side: int) -> tuple[float, bool]:
     """Where the profile's rise crosses ``threshold`` going from ``centre`` towards ``side``,
-    interpolated linearly; the last grid value (and True) if it does not."""
+    interpolated linearly in the root of the rise; the last grid value (and True) if it does
+    not."""
     indices = range(centre, -1, -1) if side < 0 else range(centre, len(values))
     previous = centre
     for i in indices:
         if np.isfinite(rise[i]) and rise[i] >= threshold:
-            r0, r1 = rise[previous], rise[i]
-            fraction = (threshold - r0) / (r1 - r0) if r1 != r0 else 1.0
+            # In the root of the rise, which is linear in the value where the profile is
+            # quadratic: exact there, and closer elsewhere than the rise itself.
+            r0, r1 = np.sqrt(max(rise[previous], 0.0)), np.sqrt(rise[i])
+            level = np.sqrt(threshold)
+            fraction = (level - r0) / (r1 - r0) if r1 != r0 else 1.0
             return float(values[previous] + fraction * (values[i] - values[previous])), False
         if np.isfinite(rise[i]):
             previous = i

@@ -158,10 +158,9 @@ def test_the_profile_of_a_linear_model_is_the_exact_quadratic(linear_fit):
     np.testing.assert_allclose(rise, (result.values - estimate[1]) ** 2 / variance, atol=1e-6)
     assert result.converged.all() and not (result.open_low or result.open_high)
     z = NormalDist().inv_cdf(0.975)
-    # Linear interpolation between grid points of a parabola: within a grid step's curvature.
-    step = result.values[1] - result.values[0]
-    assert result.low == pytest.approx(estimate[1] - z * variance**0.5, abs=0.05 * step)
-    assert result.high == pytest.approx(estimate[1] + z * variance**0.5, abs=0.05 * step)
+    # The root of a parabola's rise is linear: the interpolated crossings are exact.
+    assert result.low == pytest.approx(estimate[1] - z * variance**0.5, rel=1e-6)
+    assert result.high == pytest.approx(estimate[1] + z * variance**0.5, rel=1e-6)
     assert result.threshold == pytest.approx(3.841459, rel=1e-6)
 
 
