@@ -71,7 +71,8 @@ def main() -> None:
                 "seed": args.seed, "polish_steps": args.polish_steps}  # fmt: skip
     record = {"settings": settings, "truth": truth.tolist(), "replicates": []}
     if os.path.exists(path):
-        saved = json.loads(open(path).read())
+        with open(path) as file:
+            saved = json.load(file)
         if saved.get("settings") != settings:
             parser.error(f"{path} holds another run ({saved.get('settings')}); choose --out")
         record = saved

@@ -16,6 +16,9 @@ simulate_jit = eqx.filter_jit(simulate)
 # The compile-time memory (`plastic.compile_times`) of the tests, and of the command lines they
 # run, stays out of the user's cache.
 os.environ.setdefault("PLASTIC_CACHE_DIR", tempfile.mkdtemp(prefix="plastic-test-cache-"))
+# The command lines the tests run compile without JAX's persistent cache (hashing and writing
+# every program would only cost time here); tests/test_compile_times.py turns it on.
+os.environ.setdefault("PLASTIC_COMPILE_CACHE", "0")
 
 
 @pytest.fixture(autouse=True, scope="module")

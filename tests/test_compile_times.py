@@ -136,6 +136,9 @@ def _cache_settings_of(argv, monkeypatch):
 def test_the_command_line_keeps_compiled_programs_where_told(
     cache, tmp_path, monkeypatch, jax_cache_config
 ):
+    monkeypatch.setenv("PLASTIC_COMPILE_CACHE", "0")  # off unless a folder is named
+    assert _cache_settings_of(["simulate"], monkeypatch)["jax_enable_compilation_cache"] is False
+    monkeypatch.delenv("PLASTIC_COMPILE_CACHE")
     seen = _cache_settings_of(["simulate"], monkeypatch)
     assert seen["jax_enable_compilation_cache"] is True
     assert seen["jax_compilation_cache_dir"] == str(cache / "jax") and (cache / "jax").is_dir()

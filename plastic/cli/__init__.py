@@ -1,6 +1,7 @@
 """The `plastic` command."""
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -69,7 +70,8 @@ def main(argv=None) -> None:
     cache.add_argument(
         "--no-compile-cache",
         action="store_true",
-        help="compile everything afresh and keep nothing",
+        help="compile everything afresh and keep nothing (also the default when the "
+        "environment has PLASTIC_COMPILE_CACHE=0 and no --compile-cache is given)",
     )
     sim = commands.add_parser(
         "simulate",
@@ -391,7 +393,8 @@ def _compile_cache(args) -> None:
 
     if not hasattr(args, "no_compile_cache"):  # studies, merge: nothing to compile
         return
-    if args.no_compile_cache:
+    off_by_default = os.environ.get("PLASTIC_COMPILE_CACHE", "").lower() in ("0", "off", "no")
+    if args.no_compile_cache or (off_by_default and args.compile_cache is None):
         disable_compile_cache()
         return
     try:

@@ -1,10 +1,10 @@
 """``plastic fit --uncertainty ...`` and ``plastic uncertainty DIR``: how sure a fit is."""
 
 import argparse
-import hashlib
 import json
 import os
 import time
+from pathlib import Path
 
 from plastic.cli.arguments import COUNT, POSITIVE, SEED, fail, number
 
@@ -309,6 +309,7 @@ def uncertainty_of_saved_fit(args, fit_parser: argparse.ArgumentParser) -> None:
     command's options, the data file checked against its recorded hash) at ``DIR/model.eqx``,
     and run `run_uncertainty` into ``DIR``."""
     from plastic.cli.fit import prepare_fit
+    from plastic.provenance import file_sha256
 
     check_uncertainty_options(args)
     folder = args.directory
@@ -318,7 +319,7 @@ def uncertainty_of_saved_fit(args, fit_parser: argparse.ArgumentParser) -> None:
         if not os.path.isfile(path):
             fail("uncertainty", f"{path} is missing: DIR must be the --out folder of plastic fit")
     try:
-        settings = json.loads(open(record_path).read()).get("settings", {})
+        settings = json.loads(Path(record_path).read_text()).get("settings", {})
     except ValueError as error:
         fail("uncertainty", f"{record_path} cannot be read: {error}")
     fit_args = fit_parser.parse_args([])
@@ -336,8 +337,7 @@ def uncertainty_of_saved_fit(args, fit_parser: argparse.ArgumentParser) -> None:
     if data and data != settings.get("study"):
         if not os.path.isfile(data):
             fail("uncertainty", f"the fit's data file {data!r} is not there (run from its folder)")
-        digest = hashlib.sha256(open(data, "rb").read()).hexdigest()
-        if digest != settings.get("data_sha256"):
+        if file_sha256(data) != settings.get("data_sha256"):
             fail("uncertainty", f"the data file {data!r} changed since the fit (SHA-256 differs)")
     fit_args.init = model_path
     fit_args.command = "uncertainty"

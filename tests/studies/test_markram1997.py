@@ -37,9 +37,20 @@ def test_triplet_fit_descends_writes_the_table_and_resumes_bit_for_bit(tmp_path)
     assert [r["frequency"] for r in rows[:3]] == ["2.0", "5.0", "10.0"]
     chi = sum(float(r["chi_square"]) for r in rows)
     np.testing.assert_allclose(chi, record["loss"], rtol=1e-9)
-    # Run again: the checkpoint is complete, so the same result comes back without steps.
-    again, _ = _fit(tmp_path, *options)
+    # Run again: the checkpoint is complete, so the same result comes back without steps;
+    # this time with the fit's uncertainty, every fitted value inside its interval.
+    again, _ = _fit(tmp_path, *options, "--uncertainty", "laplace", "--n-draws", "20")
     assert again["parameters"] == record["parameters"]
+    uncertainty = json.loads((tmp_path / "fit" / "uncertainty.json").read_text())
+    assert list(uncertainty["parameters"]) == [p.path for p in STUDY.rule("triplet").parameters()]
+    for name, entry in uncertainty["parameters"].items():
+        low, high = entry["interval"]
+        assert low < entry["value"] < high
+        assert entry["value"] == pytest.approx(record["parameters"][name]["value"], rel=1e-12)
+    # The same model, solved outside the fit's batched step: equal to the solver's tolerance.
+    assert uncertainty["chi_square"] == pytest.approx(record["loss"], rel=1e-6)
+    for figure in ("uncertainty.png", "bands.png", "curves.png"):  # curves: along frequency
+        assert (tmp_path / "fit" / figure).stat().st_size
 
 
 def test_graupner_brunel_fit_from_the_published_set_descends(tmp_path):
