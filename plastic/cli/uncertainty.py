@@ -106,8 +106,9 @@ def add_uncertainty_options(parser: argparse.ArgumentParser, *, method_default=N
 
 
 def check_uncertainty_options(args) -> None:
-    """Refuse profile names that are not paths, before any work (the fitted scalars are known
-    only once the model is built; those are checked in `run_uncertainty`)."""
+    """Refuse, before any work, profile names that are not paths (the fitted scalars are known
+    only once the model is built; those are checked in `run_uncertainty`) and NUTS without
+    BlackJAX."""
     from plastic.paths import ModelPath
 
     for name in args.profile_parameter:
@@ -117,6 +118,13 @@ def check_uncertainty_options(args) -> None:
             fail(args.command, f"--profile-parameter {name!r}: {error}")
     if args.profile_parameter and args.uncertainty != "profile":
         fail(args.command, "--profile-parameter needs --uncertainty profile")
+    if args.uncertainty == "nuts":
+        try:
+            import blackjax  # noqa: F401
+        except ImportError:
+            fail(
+                args.command, "--uncertainty nuts needs BlackJAX (pip install plastic[uncertainty])"
+            )
 
 
 def run_uncertainty(args, objective, parameters, model, experiment=None) -> None:
