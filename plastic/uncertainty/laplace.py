@@ -140,8 +140,7 @@ class Laplace(eqx.Module):
         Adam steps) can sit several standard deviations away, and intervals around it are
         misplaced; `polish` it first."""
         gradient = self.jacobian.T @ self.residuals / self.covariance_scale
-        eigenvalues, vectors = jnp.linalg.eigh(self.precision)
-        null = eigenvalues <= _NULL * jnp.maximum(eigenvalues[-1], 0.0)
+        eigenvalues, vectors, null = _eigen(self.precision)
         inverse = jnp.where(null, 0.0, 1.0 / jnp.where(null, 1.0, eigenvalues))
         step = -(vectors * inverse) @ (vectors.T @ gradient)
         sd = self.standard_error
@@ -150,17 +149,16 @@ class Laplace(eqx.Module):
     def spectrum(self) -> tuple[Float[Array, " n"], Float[Array, "n n"]]:
         """Eigenvalues of `fisher`, ascending, and its eigenvectors (columns): the sloppiest
         direction first."""
-        return jnp.linalg.eigh(self.fisher)
+        return _eigen(self.fisher)[:2]
 
     def sloppy_directions(self) -> list[dict]:
         """The directions the data do not constrain (data-only standard deviation above
         ``sloppy_sd``), sloppiest first: each its standard deviation in ``u`` and the scalars
         that make it up (loadings of magnitude 0.1 or more, largest first)."""
-        eigenvalues, vectors = (np.asarray(x) for x in self.spectrum())
-        top = max(float(eigenvalues[-1]), 0.0)
+        eigenvalues, vectors, null = (np.asarray(x) for x in _eigen(self.fisher))
         directions = []
-        for value, vector in zip(eigenvalues, vectors.T):
-            sd = math.inf if value <= _NULL * top else 1.0 / math.sqrt(value)
+        for value, vector, is_null in zip(eigenvalues, vectors.T, null):
+            sd = math.inf if is_null else 1.0 / math.sqrt(value)
             if sd <= self.sloppy_sd:
                 continue
             order = np.argsort(-np.abs(vector))
@@ -181,8 +179,8 @@ class Laplace(eqx.Module):
                 or fix those the data do not constrain).
         """
         check_range("n_draws", n_draws, lower=1.0, lower_inclusive=True)
-        eigenvalues, vectors = jnp.linalg.eigh(self.precision)
-        if not float(eigenvalues[0]) > _NULL * float(eigenvalues[-1]):
+        eigenvalues, vectors, null = _eigen(self.precision)
+        if bool(jnp.any(null)):
             raise ValueError(
                 "cannot draw from the Laplace approximation: some direction has no finite "
                 f"variance (parameters {list(self.unconstrained_parameters())}); bound them "
@@ -270,11 +268,18 @@ def _residuals_and_jacobian(objective: Objective, flat: FlatParameters, optimum)
     return residuals(optimum), jax.jacrev(residuals)(optimum)
 
 
+def _eigen(matrix: Float[Array, "n n"]):
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric positive
+    semi-definite matrix, and which eigenvalues count as zero (at most `_NULL` of the
+    largest): directions without a finite variance."""
+    eigenvalues, vectors = jnp.linalg.eigh(matrix)
+    return eigenvalues, vectors, eigenvalues <= _NULL * jnp.maximum(eigenvalues[-1], 0.0)
+
+
 def _inverse(precision: Float[Array, "n n"]) -> Float[Array, "n n"]:
     """The inverse of a symmetric positive semi-definite matrix, with infinite variance along
     its null directions."""
-    eigenvalues, vectors = jnp.linalg.eigh(precision)
-    null = eigenvalues <= _NULL * jnp.maximum(eigenvalues[-1], 0.0)
+    eigenvalues, vectors, null = _eigen(precision)
     inverse = jnp.where(null, jnp.inf, 1.0 / jnp.where(null, 1.0, eigenvalues))
     # A scalar touched by a null direction gets inf; one orthogonal to all of them keeps its
     # finite variance (0 * inf would be NaN).
