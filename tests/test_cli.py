@@ -9,6 +9,7 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic import cli
+from plastic.cli import fit as cli_fit
 from plastic.cli.spine import spine_model
 from plastic.cli.studies import load_start
 from plastic.protocols import spike_pairs
@@ -36,7 +37,7 @@ def test_fit_refuses_a_missing_or_foreign_start(tmp_path):
 
 def test_length_constant_rows_are_weighted_with_a_fraction_of_their_mean():
     data = tazerart2020_data().select(readout=("uepsp", "length_constant"))
-    weighted = cli._weigh_length_constants(data, 0.15)
+    weighted = cli_fit._weigh_length_constants(data, 0.15)
     is_length = np.array([r == "length_constant" for r in data.readout])
     assert is_length.sum() == 2 and np.all(np.isnan(np.asarray(data.sem)[is_length]))
     np.testing.assert_allclose(
@@ -46,7 +47,7 @@ def test_length_constant_rows_are_weighted_with_a_fraction_of_their_mean():
         np.asarray(weighted.sem)[~is_length], np.asarray(data.sem)[~is_length]
     )
     with pytest.raises(ValueError, match="--length-constant-sem"):
-        cli._weigh_length_constants(data, 0.0)
+        cli_fit._weigh_length_constants(data, 0.0)
 
 
 def test_fit_refuses_an_unknown_parameter_path_or_empty_selection_before_recording():

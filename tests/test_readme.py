@@ -35,6 +35,7 @@ import pytest
 import xarray as xr
 
 from plastic import cli
+from plastic.cli import fit as cli_fit
 from plastic.fit import FitParameters, Parameter
 from plastic.replay import check_replay_parameters
 from plastic.studies.tazerart2020 import default_fit_parameters, tazerart2020_data, tazerart_model
@@ -221,8 +222,8 @@ def test_fit_command_parses(argv, monkeypatch):
     `tests/studies/test_tazerart2020.py` runs a short fit): the parameter paths exist on
     `tazerart_model()` and a replay fit may move them, the selection picks rows."""
     parsed = []
-    # `main` binds the subcommand to `cli._fit` when it builds the parser: record instead of fit.
-    monkeypatch.setattr(cli, "_fit", parsed.append)
+    # `main` binds the subcommand to `run_fit_command` when it builds the parser: record instead.
+    monkeypatch.setattr(cli_fit, "run_fit_command", parsed.append)
     cli.main(argv)
     (args,) = parsed
     fitted = [Parameter.from_spec(spec) for spec in args.parameter] or default_fit_parameters()
@@ -230,7 +231,7 @@ def test_fit_command_parses(argv, monkeypatch):
     if args.mode == "replay":
         check_replay_parameters([p.path for p in fitted])
     data = tazerart2020_data()
-    for column, values in cli.selection(args.select).items():
+    for column, values in cli_fit.selection(args.select).items():
         for value in values:
             n_rows = data.select(**{column: value}).n_rows
             assert n_rows > 0, f"--select {column}={value!r} picks no row of the data"

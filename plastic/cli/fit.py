@@ -1,12 +1,14 @@
 """``plastic fit`` of the Tazerart 2020 study, and the fit loop every study's fit shares."""
 
+import argparse
 import os
 import time
 from typing import NamedTuple
 
 import numpy as np
 
-from plastic.cli.arguments import fail
+from plastic.cli.arguments import COUNT, NON_NEGATIVE, POSITIVE, SEED, fail
+from plastic.cli.uncertainty import add_uncertainty_options
 
 
 def selection(items):
@@ -96,7 +98,7 @@ def prepare_fit(args) -> FitSetup:
     return FitSetup(objective, parameters, what, learning_rate, 1, experiment)
 
 
-def _fit(args) -> None:
+def run_fit_command(args) -> None:
     from plastic.cli.uncertainty import check_uncertainty_options
 
     started = time.perf_counter()
@@ -160,3 +162,90 @@ def fit_settings(args, learning_rate: float) -> dict:
     if data:
         settings["data_sha256"] = file_sha256(data)
     return settings
+
+
+def add_fit_command(commands, compiling: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The ``fit`` command, with its uncertainty options."""
+    fit = commands.add_parser(
+        "fit",
+        parents=[compiling],
+        help="fit model parameters to a study's data (default: Tazerart 2020), or to your own "
+        "CSV with the same columns",
+    )
+    fit.add_argument(
+        "--study",
+        default="tazerart2020",
+        help="the study whose experiment and models to use (plastic studies lists them; default "
+        "tazerart2020)",
+    )
+    fit.add_argument(
+        "--rule", help="the study's rule to fit, e.g. graupner-brunel or triplet for markram1997"
+    )
+    fit.add_argument(
+        "--data",
+        help="a CSV of your own with the study's columns (default: the study's shipped data); "
+        "rows the study's experiment cannot predict are refused",
+    )
+    fit.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE[,VALUE...]",
+        help="keep rows whose COLUMN is one of the values (repeatable; default: every uEPSP, "
+        "neck and head row; readout=uepsp,neck_length,head_volume,length_constant adds the "
+        "two length constants of eq. 2, each a sweep of pair distance)",
+    )
+    fit.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="PATH[:LOWER:UPPER[:log]]",
+        help="a model leaf to fit, e.g. rule.cam_half:0.5:40:log (repeatable; default: "
+        "plastic.studies.tazerart2020.default_fit_parameters: 24 rule, expression, coupling and "
+        "temperature parameters)",
+    )
+    fit.add_argument(
+        "--mode",
+        choices=("replay", "coupled"),
+        default="replay",
+        help="replay: rule, coupling, expression and the heads' calcium stores on biophysics "
+        "recorded once (rule.*, expression.*, coupling.*, calcium_store.*, plasticity_q10 and "
+        "calcium_sensitivity_q10 only; fast); coupled: the full model at every step (any "
+        "parameter; slow)",
+    )
+    fit.add_argument(
+        "--init",
+        help="model.eqx of an earlier fit: the first start begins there (default: the values "
+        "of plastic.studies.tazerart2020.tazerart_model)",
+    )
+    fit.add_argument("--n-starts", type=COUNT, default=3)
+    fit.add_argument("--n-steps", type=COUNT, default=50)
+    fit.add_argument(
+        "--learning-rate",
+        type=POSITIVE,
+        help="Adam peak rate (default 0.1, or the study's rule's own)",
+    )
+    fit.add_argument("--seed", type=SEED, default=0)
+    fit.add_argument("--sem-floor", type=POSITIVE, default=None, help="SEM for rows without one")
+    fit.add_argument(
+        "--length-constant-sem",
+        type=POSITIVE,
+        default=0.15,
+        help="SEM of length_constant rows, as a fraction of their mean (the paper gives none; "
+        "0.15: +-2 SEM spans +-30%% of its lambda)",
+    )
+    fit.add_argument("--n-pairings", type=COUNT, default=40)
+    fit.add_argument(
+        "--readout-min", type=NON_NEGATIVE, default=20.0, help="quiet before readouts, min"
+    )
+    fit.add_argument("--checkpoint", default=None, help="default OUT/fit.ckpt; resumes if present")
+    fit.add_argument("--checkpoint-every", type=COUNT, default=5)
+    fit.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh: discard a checkpoint of a different fit instead of refusing it",
+    )
+    fit.add_argument("--out", default="out/fit")
+    add_uncertainty_options(fit)
+    fit.set_defaults(run=run_fit_command)
+    return fit

@@ -1,12 +1,13 @@
 """``plastic simulate`` without ``--study``: the seed's pairing protocol on the spine model, its
 traces and calcium per pairing printed, plotted and (``--save-traces``) saved."""
 
+import argparse
 import json
 import os
 
 import numpy as np
 
-from plastic.cli.arguments import fail
+from plastic.cli.arguments import COUNT, FINITE, NON_NEGATIVE, fail
 
 
 def simulate_pairing(args) -> None:
@@ -115,3 +116,81 @@ def simulate_pairing(args) -> None:
         path = os.path.join(args.out, "traces.nc")
         traces.to_netcdf(path, engine="scipy")
         print(f"wrote {path} (the plotted window's traces and the calcium per pairing)")
+
+
+def add_simulate_command(commands, compiling: argparse.ArgumentParser) -> None:
+    """The ``simulate`` command: the seed's pairing protocol, or one condition of a study."""
+    from plastic.experiment import DEFAULT_DISTANCE
+
+    sim = commands.add_parser(
+        "simulate",
+        parents=[compiling],
+        help="run the Tazerart 2020 pairing protocol on the fitted spine model, or one condition "
+        "of a study",
+    )
+    sim.add_argument(
+        "--study",
+        help="run one condition of this study's experiment (plastic studies lists them; set its "
+        "fields with --condition) and print its readouts; default: the spine model's pairing "
+        "protocol, traces and plot",
+    )
+    sim.add_argument(
+        "--condition",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a condition field of the study (repeatable; the others at their defaults)",
+    )
+    sim.add_argument(
+        "--model",
+        help="a model.eqx of a fit (default: the Tazerart study's fitted model, or the study's "
+        "rule's start values)",
+    )
+    sim.add_argument(
+        "--rule",
+        help="kinase_competition (default: the fitted model) or none (its biophysics alone); for "
+        "a study, one of its rules",
+    )
+    sim.add_argument(
+        "--delta-t",
+        type=FINITE,
+        help="current onset minus uncaging onset, ms (default 13)",
+    )
+    sim.add_argument(
+        "--n-pairings", type=COUNT, help="default 40; for tazerart2020, its count of pairings"
+    )
+    sim.add_argument(
+        "--quiet-min",
+        type=NON_NEGATIVE,
+        help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: 20)",
+    )
+    sim.add_argument("--current", type=FINITE, default=500.0, help="somatic current, pA")
+    sim.add_argument("--position", type=NON_NEGATIVE, default=40.0, help="spine 0 from soma, um")
+    sim.add_argument(
+        "--distance", type=FINITE, default=DEFAULT_DISTANCE, help="inter-spine distance, um"
+    )
+    sim.add_argument("--two-spines", action="store_true", help="uncage both spines")
+    sim.add_argument(
+        "--max-steps",
+        type=COUNT,
+        help="solver steps allowed (default: the engine's, 200000); raise it for long protocols",
+    )
+    sim.add_argument(
+        "--save-traces",
+        action="store_true",
+        help="also write OUT/traces.nc (NetCDF): the plotted window's soma, head and dendrite "
+        "voltages and calcium against time (ms), the pulses and the calcium per pairing",
+    )
+    sim.add_argument("--out", default="out", help="output folder for the plot (and traces)")
+    sim.set_defaults(run=run_simulate)
+
+
+def run_simulate(args) -> None:
+    """``plastic simulate``: one condition of ``--study``, else the seed's pairing protocol."""
+    if args.study is not None:
+        if args.save_traces:
+            fail("simulate", "--save-traces saves the spine model's pairing traces, not a study's")
+        from plastic.cli.studies import simulate_study
+
+        return simulate_study(args)
+    simulate_pairing(args)

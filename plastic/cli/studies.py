@@ -213,3 +213,9 @@ def simulate_study(args) -> None:
         else:
             shown = f"dims {readout.dims}, sites {list(readout.sites)}\n{value}"
         print(f"{name} ({readout.unit}): {shown}")
+
+
+def add_studies_command(commands) -> None:
+    """The ``studies`` command: the studies, their data and rules."""
+    studies = commands.add_parser("studies", help="list the studies, their data and rules")
+    studies.set_defaults(run=list_studies)

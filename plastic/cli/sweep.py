@@ -7,7 +7,15 @@ import time
 
 import numpy as np
 
-from plastic.cli.arguments import fail
+from plastic.cli.arguments import (
+    COUNT,
+    FINITE,
+    NON_NEGATIVE,
+    POSITIVE,
+    RELATIVE_TOLERANCE,
+    fail,
+    part_of,
+)
 
 _SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
 
@@ -167,3 +175,129 @@ def _plot(dataset, args) -> None:
         print(f"no plot: {error}")
     else:
         print(f"wrote {plot} ({readout})")
+
+
+def add_sweep_command(commands, compiling: argparse.ArgumentParser) -> None:
+    """The ``sweep`` command: a study's experiment (or the pairing protocol) over a grid."""
+    from plastic.experiment import DEFAULT_DISTANCE, SPINE_READOUTS
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[compiling],
+        help="run the pairing protocol over a grid of conditions",
+        description="Options given several values (START:STOP:STEP, a,b,c) become the grid's "
+        "axes; one value sets the condition. Writes a NetCDF file and a plot of the first "
+        "readout (lines for one axis, a heatmap for two).",
+    )
+    sweep.add_argument(
+        "--study",
+        help="sweep this study's experiment and model (plastic studies lists them; e.g. "
+        "tazerart2020 with --readout uepsp; default: the spine model's pairing protocol with "
+        "calcium readouts); its condition fields and model paths are --axis names",
+    )
+    sweep.add_argument(
+        "--model",
+        help="a model.eqx of a fit to sweep (default: the Tazerart study's fitted model, or the "
+        "study's rule's start values)",
+    )
+    sweep.add_argument(
+        "--dt",
+        "--delta-t",
+        type=parse_values,
+        help="current onset minus uncaging onset, ms, e.g. --dt -50:50:1 (default 13); for a "
+        "study, its delta_t field",
+    )
+    sweep.add_argument(
+        "--distance",
+        type=parse_values,
+        default=np.array([DEFAULT_DISTANCE]),
+        help="spine 1 minus spine 0 position, um, e.g. --distance 0:100:1 (default "
+        f"{DEFAULT_DISTANCE:g})",
+    )
+    sweep.add_argument(
+        "--axis",
+        type=_named_values,
+        action="append",
+        default=[],
+        metavar="NAME=VALUES",
+        help="any other axis: a protocol argument or a model path, e.g. "
+        "nmda.conductance=0.5:2:0.5 or spines.neck_length[0]=0.2:2:0.2; for a study, a condition "
+        "field or a model path, e.g. frequency=1:40:1 (repeatable; one value fixes it)",
+    )
+    sweep.add_argument(
+        "--readout",
+        action="append",
+        help=f"what to keep (repeatable; one of {sorted(r.name for r in SPINE_READOUTS)}, default "
+        "head_calcium_after; "
+        "for a study, its readouts, default all); the first is plotted",
+    )
+    sweep.add_argument(
+        "--n-pairings",
+        type=COUNT,
+        help="default 40; for a study whose experiment counts pairings (tazerart2020), its count",
+    )
+    sweep.add_argument("--period", type=POSITIVE, default=2000.0, help="between pairings, ms")
+    sweep.add_argument("--first-pairing", type=NON_NEGATIVE, default=100.0, help="its onset, ms")
+    sweep.add_argument(
+        "--quiet-min",
+        type=NON_NEGATIVE,
+        help="quiet after pairing, min (default 25; for tazerart2020, before its readouts: "
+        "default 20)",
+    )
+    sweep.add_argument("--current", type=FINITE, default=500.0, help="somatic current, pA")
+    sweep.add_argument("--position", type=NON_NEGATIVE, default=40.0, help="spine 0 from soma, um")
+    sweep.add_argument("--two-spines", action="store_true", help="uncage both spines")
+    sweep.add_argument("--compartments", type=COUNT, default=20, help="dendrite compartments")
+    sweep.add_argument(
+        "--rule",
+        help="the spine model's: kinase_competition (default: the fitted Tazerart model) or none "
+        "(its biophysics alone); for a study, one of its rules (default: its first)",
+    )
+    sweep.add_argument("--solver", choices=_SOLVERS, help="default: the engine's (Rodas5)")
+    sweep.add_argument(
+        "--sparse-jacobian",
+        action="store_true",
+        help="Rodas5 with a structurally sparse Jacobian and LU: faster per step, about a minute "
+        "longer to compile (worth it for long sweeps)",
+    )
+    sweep.add_argument(
+        "--rtol", type=RELATIVE_TOLERANCE, help="relative tolerance (default: the engine's)"
+    )
+    sweep.add_argument(
+        "--atol", type=POSITIVE, help="one absolute tolerance for every state (default: per state)"
+    )
+    sweep.add_argument(
+        "--max-steps",
+        type=COUNT,
+        help="solver steps allowed per condition (default: the engine's, 200000); raise it for "
+        "long protocols",
+    )
+    sweep.add_argument("--chunk-size", type=COUNT, default=64, help="conditions per compiled call")
+    sweep.add_argument("--batch-size", type=COUNT, help="conditions vmapped at once per device")
+    sweep.add_argument("--memory-limit-gib", type=POSITIVE, help="per device (default: 80%% free)")
+    sweep.add_argument("--out", default="sweep.nc", help="NetCDF output file")
+    sweep.add_argument("--plot", help="PNG path (default: the output's name with .png)")
+    sweep.add_argument("--overwrite", action="store_true", help="replace an existing result")
+    sweep.add_argument(
+        "--part",
+        type=part_of,
+        metavar="I/N",
+        help="compute only part I of N (1 <= I <= N): chunks I, I+N, I+2N, ... into OUT.partial/, "
+        "e.g. one job of a scheduler's array each, at the same time or not; write no result: "
+        "plastic merge OUT does, once every part has run",
+    )
+    sweep.set_defaults(run=_sweep)
+
+
+def add_merge_command(commands) -> None:
+    """The ``merge`` command: the result file of a sweep run in parts."""
+    merge = commands.add_parser(
+        "merge",
+        help="write the result file of a sweep run in parts (plastic sweep --part I/N), and plot",
+        description="Assembles OUT from OUT.partial/ once every part's chunks are there (the "
+        "missing chunks are named otherwise): the file an unsplit sweep writes, apart from the "
+        "provenance of the command. Nothing is recomputed.",
+    )
+    merge.add_argument("out", metavar="OUT", help="the sweep's NetCDF output file (its --out)")
+    merge.add_argument("--plot", help="PNG path (default: the output's name with .png)")
+    merge.set_defaults(run=_merge)

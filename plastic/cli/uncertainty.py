@@ -132,7 +132,13 @@ def run_uncertainty(args, objective, parameters, model, experiment=None) -> None
     ``args.out``; with the ``experiment`` of the rows, bands along the measured conditions."""
     import jax
 
-    from plastic.uncertainty import laplace, prediction_band, profile, write_uncertainty
+    from plastic.uncertainty import (
+        ParameterDraws,
+        laplace,
+        prediction_band,
+        profile,
+        write_uncertainty,
+    )
 
     print(f"uncertainty ({args.uncertainty}) at the fitted model ...", flush=True)
     seconds = {}
@@ -215,12 +221,17 @@ def run_uncertainty(args, objective, parameters, model, experiment=None) -> None
         seconds["nuts"] = time.perf_counter() - began
         print(f"NUTS: {seconds['nuts']:.1f} s", flush=True)
     band = None
+    kept_draws = None
     began = time.perf_counter()
     try:
-        draws = None
         if posterior is not None:
             pooled = posterior.pooled()
             draws = pooled[:: max(1, len(pooled) // args.n_draws)]
+        else:
+            draws = approx.sample(jax.random.key(args.band_seed), args.n_draws)
+        kept_draws = ParameterDraws.from_unconstrained(
+            approx.flat, draws, "laplace" if posterior is None else "nuts"
+        )
         band = prediction_band(
             approx,
             objective.predictions,
@@ -281,6 +292,7 @@ def run_uncertainty(args, objective, parameters, model, experiment=None) -> None
         data=objective.data,
         posterior=posterior,
         curves=curves,
+        draws=kept_draws,
         settings=settings,
         seconds=seconds,
     )
@@ -356,3 +368,16 @@ def uncertainty_of_saved_fit(args, fit_parser: argparse.ArgumentParser) -> None:
     run_uncertainty(
         fit_args, setup.objective, setup.parameters, setup.parameters.model, setup.experiment
     )
+
+
+def add_uncertainty_command(commands, fit_parser: argparse.ArgumentParser) -> None:
+    """The ``uncertainty`` command: the uncertainty of a saved fit (``fit_parser``: the ``fit``
+    command's, whose defaults complete the saved settings)."""
+    uncertainty = commands.add_parser(
+        "uncertainty",
+        help="how sure a fit is: intervals, correlations, unconstrained directions, profiles "
+        "and prediction bands of the fit in DIR (written by plastic fit --out DIR)",
+    )
+    uncertainty.add_argument("directory", metavar="DIR", help="the --out folder of plastic fit")
+    add_uncertainty_options(uncertainty, method_default="laplace")
+    uncertainty.set_defaults(run=lambda args: uncertainty_of_saved_fit(args, fit_parser))

@@ -41,13 +41,13 @@ an unsplit run writes, apart from the provenance of the command that wrote it.
 
 from plastic.sweep.experiment import ExperimentEvaluation as ExperimentEvaluation
 from plastic.sweep.experiment import ExperimentSweep as ExperimentSweep
+from plastic.sweep.memory import MEMORY_FRACTION as MEMORY_FRACTION
+from plastic.sweep.memory import SweepTooLargeError as SweepTooLargeError
+from plastic.sweep.memory import device_memory_limit as device_memory_limit
+from plastic.sweep.memory import host_memory_available as host_memory_available
+from plastic.sweep.parts import merge_sweep as merge_sweep
 from plastic.sweep.run import CONDITION as CONDITION
-from plastic.sweep.run import MEMORY_FRACTION as MEMORY_FRACTION
-from plastic.sweep.run import SweepTooLargeError as SweepTooLargeError
-from plastic.sweep.run import device_memory_limit as device_memory_limit
 from plastic.sweep.run import evaluate_chunk as evaluate_chunk
-from plastic.sweep.run import host_memory_available as host_memory_available
-from plastic.sweep.run import merge_sweep as merge_sweep
 from plastic.sweep.run import run_sweep as run_sweep
 from plastic.sweep.targets import AbstractGrid as AbstractGrid
 from plastic.sweep.targets import AbstractTarget as AbstractTarget

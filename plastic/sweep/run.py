@@ -2,11 +2,9 @@
 that an interrupted sweep resumes.
 """
 
-import contextlib
 import functools
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 
@@ -18,9 +16,16 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from plastic._atomic import write_atomically
-from plastic._lock import OutputLockedError, lock_holder, output_lock
 from plastic.compile_times import CompileClock, computation_key
-from plastic.provenance import provenance
+from plastic.sweep.memory import (
+    MEMORY_FRACTION,
+    SweepTooLargeError,
+    device_memory_limit,
+    format_bytes,
+    host_memory_available,
+    memory_needed,
+)
+from plastic.sweep.parts import assemble, merge_hint, print_progress, sweep_lock
 from plastic.sweep.store import (
     chunk_file,
     describe_changes,
@@ -28,32 +33,12 @@ from plastic.sweep.store import (
     finished_chunks,
     open_partial,
     read_manifest,
-    result_dataset,
     sweep_fingerprint,
     sweep_layout,
 )
 
 CONDITION = "condition"
 """The mesh axis that a chunk of conditions is split along."""
-
-MEMORY_FRACTION = 0.8
-"""Share of the free memory that the default limit allows a sweep to use."""
-
-
-# Running a sweep.
-
-
-class SweepTooLargeError(ValueError):
-    """A sweep refused before it runs because it would not fit in memory.
-
-    Attributes:
-        needed: bytes it would need. limit: bytes it may use.
-    """
-
-    def __init__(self, message: str, needed: int, limit: int):
-        super().__init__(message)
-        self.needed = needed
-        self.limit = limit
 
 
 def evaluate_chunk(evaluation, conditions, mesh, batch_size):
@@ -77,56 +62,9 @@ def evaluate_chunk(evaluation, conditions, mesh, batch_size):
 _evaluate_chunk_jit = eqx.filter_jit(evaluate_chunk)
 
 
-def _bytes(n: float) -> str:
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return f"{int(n)} B"
-
-
-def host_memory_available() -> int:
-    """Bytes of host memory available now (``MemAvailable`` on Linux)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def device_memory_limit(devices: Sequence[jax.Device]) -> int:
-    """Default per-device limit, bytes: `MEMORY_FRACTION` of the free memory of the emptiest
-    device; CPU devices share the host's memory equally."""
-    if all(d.platform == "cpu" for d in devices):
-        return int(MEMORY_FRACTION * host_memory_available() / len(devices))
-    free = []
-    for device in devices:
-        stats = device.memory_stats()
-        free.append(stats["bytes_limit"] - stats["bytes_in_use"])
-    return int(MEMORY_FRACTION * min(free))
-
-
-def _default_progress(line: str) -> None:
-    print(line, flush=True)
-
-
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _memory_needed(compiled) -> int:
-    """Bytes one call of ``compiled`` (an equinox ``Compiled``) needs on each device."""
-    memory = compiled.compiled.memory_analysis()
-    return (
-        memory.argument_size_in_bytes
-        + memory.output_size_in_bytes
-        + memory.temp_size_in_bytes
-        + memory.generated_code_size_in_bytes
-        - memory.alias_size_in_bytes
-    )
 
 
 def run_sweep(
@@ -139,7 +77,7 @@ def run_sweep(
     memory_limit: int | None = None,
     overwrite: bool = False,
     part: tuple[int, int] | None = None,
-    progress: Callable[[str], None] | None = _default_progress,
+    progress: Callable[[str], None] | None = print_progress,
 ) -> xr.Dataset | None:
     """Evaluate every condition of ``sweep`` and write the labelled result to ``path`` (NetCDF).
 
@@ -207,7 +145,7 @@ def run_sweep(
     n_conditions = sweep.n_conditions
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)
-    with _sweep_lock(path, part):
+    with sweep_lock(path, part):
         fingerprint = sweep_fingerprint(sweep, chunk_size)
 
         if os.path.exists(path) and not overwrite:
@@ -237,7 +175,7 @@ def run_sweep(
         mine = range(n_chunks) if part is None else range(part[0] - 1, n_chunks, part[1])
         share = "" if part is None else f"part {part[0]}/{part[1]}: "
         if part is not None and not set(mine) - finished:
-            report(f"{share}its {len(mine)} of the {n_chunks} chunks are done; {_merge_hint(path)}")
+            report(f"{share}its {len(mine)} of the {n_chunks} chunks are done; {merge_hint(path)}")
             return None
         grid = " x ".join(f"{a.name} {a.values.size}" for a in sweep.axes)
         clock = CompileClock(
@@ -269,32 +207,33 @@ def run_sweep(
             if part is None:  # sibling parts may be writing to it
                 discard_if_empty(folder, finished)
             raise SweepTooLargeError(
-                f"the result of {n_conditions} conditions needs {_bytes(result_bytes)} of host "
-                f"memory but the limit is {_bytes(host_limit)}; split the grid into several sweeps",
+                f"the result of {n_conditions} conditions needs {format_bytes(result_bytes)} of "
+                f"host memory but the limit is {format_bytes(host_limit)}; split the grid into "
+                "several sweeps",
                 result_bytes,
                 host_limit,
             )
 
         compiled = _evaluate_chunk_jit.lower(*arguments).compile()
         compile_seconds = clock.stop()
-        needed = _memory_needed(compiled)
+        needed = memory_needed(compiled)
         limit = device_memory_limit(devices) if memory_limit is None else memory_limit
         if needed > limit:
             fits = max(n_devices, int(chunk_size * limit / needed) // n_devices * n_devices)
             if part is None:  # sibling parts may be writing to it
                 discard_if_empty(folder, finished)
             raise SweepTooLargeError(
-                f"a chunk of {chunk_size} conditions needs {_bytes(needed)} per device "
-                f"({_bytes(needed * n_devices / chunk_size)} per condition, from the compiled "
-                f"function's memory analysis) but the limit is {_bytes(limit)}; use chunk_size <= "
-                f"{fits} or a larger memory_limit",
+                f"a chunk of {chunk_size} conditions needs {format_bytes(needed)} per device "
+                f"({format_bytes(needed * n_devices / chunk_size)} per condition, from the "
+                f"compiled function's memory analysis) but the limit is {format_bytes(limit)}; use "
+                f"chunk_size <= {fits} or a larger memory_limit",
                 needed,
                 limit,
             )
         report(
-            f"compiled in {compile_seconds:.1f} s; a chunk needs {_bytes(needed)} per "
-            f"device (limit {_bytes(limit)}); {len(finished & set(mine))} of {len(mine)} chunks "
-            "already done"
+            f"compiled in {compile_seconds:.1f} s; a chunk needs {format_bytes(needed)} per "
+            f"device (limit {format_bytes(limit)}); {len(finished & set(mine))} of {len(mine)} "
+            "chunks already done"
         )
 
         def size(index):
@@ -340,142 +279,7 @@ def run_sweep(
             done = len(finished_chunks(folder))
             report(
                 f"{share}wrote its {len(mine)} chunks to {folder} ({done} of {n_chunks} done); "
-                + _merge_hint(path)
+                + merge_hint(path)
             )
             return None
-        return _assemble(path, folder, read_manifest(folder), report)
-
-
-# Splitting a sweep into parts, and merging them.
-
-
-def _merge_hint(path: str) -> str:
-    return f"once every part has run: plastic merge {path} (merge_sweep)"
-
-
-def _part_locks(path: str) -> list[str]:
-    """The part locks beside ``path`` held by live processes: ``PATH.part-I-of-N``."""
-    folder, name = os.path.split(os.path.abspath(path))
-    found = []
-    for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
-        if entry.startswith(name + ".part-") and entry.endswith(".lock"):
-            output = os.path.join(folder, entry[: -len(".lock")])
-            if lock_holder(output) is not None:
-                found.append(output)
-    return found
-
-
-@contextlib.contextmanager
-def _sweep_lock(path: str, part: tuple[int, int] | None):
-    """A whole run or a merge holds ``PATH.lock``; part i of n holds ``PATH.part-i-of-n.lock``,
-    so that its sibling parts run beside it. Each refuses while the other kind runs: a whole
-    run or merge removes the partial folder the parts write to."""
-    if part is None:
-        with output_lock(path):
-            running = _part_locks(path)
-            if running:
-                parts = ", ".join(p.rsplit(".part-", 1)[1] for p in running)
-                raise OutputLockedError(
-                    f"{path}: parts of this sweep are still running ({parts}, processes "
-                    f"{', '.join(str(lock_holder(p)) for p in running)}); wait for them to finish"
-                )
-            yield
-        return
-    holder = lock_holder(path)
-    if holder is not None:
-        raise OutputLockedError(
-            f"{path} is being written by process {holder} (lock file {path}.lock), a whole "
-            "sweep or a merge; wait for it to finish, or choose another output"
-        )
-    with output_lock(f"{path}.part-{part[0]}-of-{part[1]}"):
-        yield
-
-
-def _numbers(indices: list[int]) -> str:
-    """``[0, 1, 2, 5]`` -> ``"1-3, 6"`` (numbered from 1)."""
-    runs = []
-    for index in indices:
-        if runs and index == runs[-1][1] + 1:
-            runs[-1][1] = index
-        else:
-            runs.append([index, index])
-    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in runs)
-
-
-def _assemble(path: str, folder: str, manifest: dict, report) -> xr.Dataset:
-    """Write the result file of the finished chunks in ``folder`` and remove the folder."""
-    layout = manifest["layout"]
-    pieces = {r["name"]: [] for r in layout["readouts"]}
-    for index in range(layout["n_chunks"]):
-        with np.load(chunk_file(folder, index)) as stored:
-            for name, arrays in pieces.items():
-                arrays.append(stored[name])
-    outputs = [np.concatenate(arrays) for arrays in pieces.values()]
-    attrs = {
-        **layout["attrs"],
-        **provenance(),
-        "chunk_size": layout["chunk_size"],
-        "fingerprint": manifest["fingerprint"],
-    }
-    dataset = result_dataset(layout, outputs, attrs)
-    write_atomically(path, lambda file: file.write(dataset.to_netcdf(engine="scipy")))
-    shutil.rmtree(folder)
-    report(f"wrote {path}")
-    return dataset
-
-
-def merge_sweep(
-    path: str, *, progress: Callable[[str], None] | None = _default_progress
-) -> xr.Dataset:
-    """Assemble the result file ``path`` of a sweep run in parts (`run_sweep`'s ``part``) from
-    its partial results, ``path + ".partial"``, without the sweep or any compilation: the
-    file is the one an unsplit `run_sweep` writes, apart from the provenance attributes
-    (``command``, ``created``, ``host``: this merge's).
-
-    Returns:
-        The result, as `run_sweep` returns it; if ``path`` already holds it (and no partial
-        results remain), that.
-
-    Raises:
-        FileNotFoundError: if there are no partial results (and no result) at ``path``.
-        ValueError: if chunks are missing (they are named), or the partial results are damaged
-            or were written by a version of plastic that did not record how to merge them.
-        FileExistsError: if ``path`` holds something else.
-        OutputLockedError: while a part, a whole run or another merge writes ``path``.
-    """
-    report = progress if progress is not None else (lambda line: None)
-    folder = path + ".partial"
-    with _sweep_lock(path, None):
-        if not os.path.isdir(folder):
-            if os.path.exists(path):
-                report(f"{path} is already merged; loaded it")
-                return xr.load_dataset(path, engine="scipy")
-            raise FileNotFoundError(
-                f"no partial results of a sweep at {folder}; run its parts first "
-                f"(plastic sweep ... --out {path} --part I/N)"
-            )
-        manifest = read_manifest(folder)
-        if "layout" not in manifest:
-            raise ValueError(
-                f"{folder} was written by an earlier version of plastic, which did not record "
-                "how to merge it; rerun the sweep (without --part) to finish it"
-            )
-        if os.path.exists(path):
-            try:
-                existing = xr.load_dataset(path, engine="scipy").attrs.get("fingerprint")
-            except (OSError, TypeError, ValueError):
-                existing = None
-            if existing != manifest["fingerprint"]:
-                raise FileExistsError(
-                    f"{path} exists and holds something other than this sweep's result; "
-                    "delete it or move it away, then merge again"
-                )
-        n_chunks = manifest["layout"]["n_chunks"]
-        missing = sorted(set(range(n_chunks)) - finished_chunks(folder))
-        if missing:
-            raise ValueError(
-                f"cannot merge {path}: {len(missing)} of its {n_chunks} chunks are missing, "
-                f"chunk(s) {_numbers(missing)} (numbered from 1; part i of N computes chunks i, "
-                "i+N, i+2N, ...); run the parts that compute them, then merge again"
-            )
-        return _assemble(path, folder, manifest, report)
+        return assemble(path, folder, read_manifest(folder), report)
