@@ -7,6 +7,7 @@ profile(result.objective, laplace_, "rule.tau")      # likelihood-ratio interval
 prediction_band(laplace_, predict, jax.random.key(0))
 nuts(result.objective, laplace_, jax.random.key(0))  # posterior draws (BlackJAX)
 polish(result.objective, result.parameters, result.model)  # Levenberg-Marquardt to the optimum
+load_draws("out/fit/draws.npz").models(model)       # the bands' draws, for predictions of one's own
 """
 
 from plastic.uncertainty.bands import PredictionBand as PredictionBand
@@ -14,6 +15,8 @@ from plastic.uncertainty.bands import prediction_band as prediction_band
 from plastic.uncertainty.curves import ConditionCurve as ConditionCurve
 from plastic.uncertainty.curves import condition_curves as condition_curves
 from plastic.uncertainty.curves import curve_bands as curve_bands
+from plastic.uncertainty.draws import ParameterDraws as ParameterDraws
+from plastic.uncertainty.draws import load_draws as load_draws
 from plastic.uncertainty.flat import FlatParameters as FlatParameters
 from plastic.uncertainty.laplace import Laplace as Laplace
 from plastic.uncertainty.laplace import laplace as laplace

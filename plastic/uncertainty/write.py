@@ -10,7 +10,9 @@
 - ``uncertainty.png``: the intervals and the correlation heatmap (`plot_intervals`);
 - ``profiles.png`` with profiles, ``bands.png`` with a prediction band of the data rows,
   ``pairs.png`` and ``posterior.npz`` (the unconstrained and constrained draws) with a NUTS
-  posterior, ``curves.png`` with bands along a condition (`plastic.uncertainty.curves`).
+  posterior, ``curves.png`` with bands along a condition (`plastic.uncertainty.curves`);
+- ``draws.npz``: the parameter draws behind the bands (`plastic.uncertainty.draws`), for bands
+  of predictions of one's own.
 """
 
 import json
@@ -23,6 +25,7 @@ import numpy as np
 from plastic.experiment.dataset import DataSet
 from plastic.provenance import provenance
 from plastic.uncertainty.bands import PredictionBand
+from plastic.uncertainty.draws import ParameterDraws
 from plastic.uncertainty.laplace import Laplace
 from plastic.uncertainty.nuts import Posterior
 from plastic.uncertainty.plot import (
@@ -195,13 +198,15 @@ def write_uncertainty(
     data: DataSet | None = None,
     posterior: Posterior | None = None,
     curves: Sequence = (),
+    draws: ParameterDraws | None = None,
     settings: Mapping[str, object] | None = None,
     seconds: Mapping[str, float] | None = None,
 ) -> dict[str, Path]:
     r"""Write ``uncertainty.json`` and ``uncertainty.png`` (and ``profiles.png``, ``bands.png``,
     ``pairs.png`` with ``posterior.npz``, ``curves.png`` when given profiles, a band of the
     predictions of ``data``'s rows, a posterior, `plastic.uncertainty.curves.ConditionCurve`\ s
-    with bands) into ``directory``.
+    with bands, and ``draws.npz`` given the `ParameterDraws` behind the bands) into
+    ``directory``.
 
     Returns:
         The path of each file, by name without extension.
@@ -235,6 +240,9 @@ def write_uncertainty(
             raise ValueError("curves need the data they were laid over")
         paths["curves"] = directory / "curves.png"
         plot_curve_bands(data, curves, paths["curves"])
+    if draws is not None:
+        paths["draws"] = directory / "draws.npz"
+        draws.save(paths["draws"])
     if posterior is not None:
         paths["pairs"] = directory / "pairs.png"
         plot_pairs(posterior, paths["pairs"], level)
