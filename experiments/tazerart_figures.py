@@ -25,6 +25,12 @@ Panels under ``--out`` (one PNG each; every number plotted is also in ``summary.
    just after each pairing for the five imaged protocols, and the accumulation index.
 5. ``drugs.png``: clustered +7 ms under PEP1-TGL and latrunculin-A, single -15 ms under AP5.
 
+With ``--draws DIR/draws.npz`` (written by ``plastic uncertainty DIR`` for the fit of
+``--model``), panels 1 and 2 also show the model's band over those draws of the fitted
+parameters, and the eq. 2 lambda gets the band of the lambdas of the drawn curves
+(`predict_bands`: replay mode, each condition's biophysics recorded once; in ``summary.json``
+under ``bands``, with the replay's curve at the fit beside the coupled one).
+
 It also prints a markdown table of every data row against the model, the fraction of uEPSP
 rows within 1 and 2 SEM and the chi-square per point of the uEPSP and neck-length rows.
 """
@@ -32,11 +38,13 @@ rows within 1 and 2 SEM and the chi-square per point of the uEPSP and neck-lengt
 import argparse
 import json
 import math
+import operator
 import pathlib
 import sys
 import time
 
 import equinox as eqx
+import jax
 import numpy as np
 
 import plastic  # noqa: F401  (float64)
@@ -53,8 +61,11 @@ from plastic.studies.tazerart2020 import (
 )
 from plastic.studies.tazerart2020 import comparison as cmp
 from plastic.studies.tazerart2020.panels import DISTANCE_DELTA_TS, Panels
+from plastic.uncertainty import load_draws
 
 VALUE_OPTIONS = ("--distances", "--delta-ts", "--heatmap-distances")
+BAND_BATCH = 10
+"""Draws replayed per compiled call (progress is reported after each)."""
 
 
 def _attach_negative_values(argv: list[str]) -> list[str]:
@@ -92,7 +103,22 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         help="um, heatmap",
     )
     parser.add_argument("--chunk", type=int, default=16, help="conditions per vmapped batch")
-    return parser.parse_args(_attach_negative_values(argv))
+    parser.add_argument(
+        "--draws",
+        type=pathlib.Path,
+        help="draws.npz of `plastic uncertainty` on the fit of --model: adds the model's band "
+        "over those parameter draws to the single-spine and distance panels (default: none)",
+    )
+    parser.add_argument("--band-draws", type=int, default=100, help="draws used for the bands")
+    parser.add_argument("--level", type=float, default=0.95, help="the bands' probability")
+    args = parser.parse_args(_attach_negative_values(argv))
+    if args.band_draws < 2:
+        parser.error(f"--band-draws must be at least 2; got {args.band_draws}")
+    if not 0.0 < args.level < 1.0:
+        parser.error(f"--level must be in (0, 1); got {args.level}")
+    if args.draws is not None and not args.draws.is_file():
+        parser.error(f"--draws {args.draws}: no such file (plastic uncertainty writes draws.npz)")
+    return args
 
 
 def _json(value):
@@ -131,6 +157,56 @@ def predict(model, args) -> dict:
     return shown
 
 
+def predict_bands(model, args) -> dict:
+    """The plasticity panels at each of the fit's parameter draws (``--draws``): the data
+    rows, the distance curves and the one-spine references in replay mode (each condition's
+    biophysics recorded once with ``model``, the plasticity replayed per draw), as
+    `Panels.read_bands`, with the eq. 2 length constant of each draw's curves."""
+    draws = load_draws(args.draws).thinned(args.band_draws)
+    experiment = TazerartExperiment(
+        mode="replay", n_pairings=args.n_pairings, readout_delay=args.readout_min * MINUTE
+    )
+    experiment.check_parameters(list(draws.values))  # a replay moves only replayable leaves
+    panels = Panels(tuple(args.distances), tuple(args.delta_ts), tuple(args.heatmap_distances))
+    rows = panels.rows(heatmap=False, imaging=False)
+    tic = time.perf_counter()
+    predictor = Predictor.from_data(experiment, rows, model=model, batch_size=args.chunk)
+    print(
+        f"bands: recorded the biophysics of {predictor.n_conditions} conditions in "
+        f"{time.perf_counter() - tic:.0f} s; replaying {draws.n_draws} {draws.method} draws",
+        flush=True,
+    )
+    models = draws.models(model)
+    predict_many = eqx.filter_jit(lambda batch, p: jax.lax.map(p, batch))
+    per_call = min(BAND_BATCH, draws.n_draws)
+    predictions = []
+    for start in range(0, draws.n_draws, per_call):
+        # The last batch is padded with its last draw: one compiled shape for every batch.
+        picked = np.minimum(np.arange(start, start + per_call), draws.n_draws - 1)
+        batch = jax.tree.map(operator.itemgetter(picked), models)
+        predictions.append(np.asarray(predict_many(batch, predictor))[: draws.n_draws - start])
+        done = min(start + per_call, draws.n_draws)
+        elapsed = time.perf_counter() - tic
+        print(f"  {done}/{draws.n_draws} draws, {elapsed:.0f} s", flush=True)
+    predictions = np.concatenate(predictions)
+    bands = panels.read_bands(rows, predictions, args.level)
+    distances = np.asarray(args.distances)
+    bands["length_constant"], bands["length_constant_converged"] = {}, {}
+    for delta_t, curves in bands["curve_draws"].items():
+        interval, n_finite = cmp.length_constant_band(distances, curves, args.level)
+        bands["length_constant"][delta_t] = interval
+        bands["length_constant_converged"][delta_t] = n_finite
+    at_fit = np.asarray(predictor(model))
+    bands.update(
+        level=args.level,
+        method=draws.method,
+        n_draws=draws.n_draws,
+        n_failed=int(np.sum(~np.isfinite(predictions).all(axis=1))),
+        replay_at_fit=panels.read_bands(rows, at_fit[None], args.level)["curves"],
+    )
+    return bands
+
+
 def main(argv=None):
     """Run the experiment; ``argv`` are the command-line arguments (default ``sys.argv[1:]``)."""
     args = parse_arguments(sys.argv[1:] if argv is None else argv)
@@ -142,6 +218,11 @@ def main(argv=None):
     print(f"model: {args.model or 'tazerart_model() (fitted defaults)'}", flush=True)
     shown = predict(model, args)
     records, paper, out = shown["records"], paper_results(), args.out
+    bands = None
+    if args.draws is not None:
+        bands = predict_bands(model, args)
+        for record, band in zip(records, bands["records"], strict=True):
+            record["band"] = band
     summary = dict(
         model=str(args.model) if args.model else None,
         n_pairings=args.n_pairings,
@@ -160,7 +241,7 @@ def main(argv=None):
     points = {d: cmp.distance_data(paper, d) for d in DISTANCE_DELTA_TS}
     single = shown["single"]
     figures.plot_distance(
-        distances, curves, fits, points, lambdas, single, out / "fig3e_5e_distance.png"
+        distances, curves, fits, points, lambdas, single, out / "fig3e_5e_distance.png", bands
     )
     summary["fig3e_5e_distance"] = {
         f"{d:+g}": dict(
@@ -185,6 +266,12 @@ def main(argv=None):
             f"  {d:+g} ms: model lambda = {found} (alpha {fit['alpha']:+.2f} %, beta "
             f"{fit['beta']:.2f} %); paper {lambdas[d]:g} um"
         )
+        if bands is not None:
+            low, high = bands["length_constant"][d]
+            print(
+                f"    {args.level:.0%} band over {bands['n_draws']} draws: {low:.2f}-{high:.2f} "
+                f"um ({bands['length_constant_converged'][d]} draws with a finite lambda)"
+            )
         records.extend(cmp.length_constant_records(paper, d, fit))
 
     # 3. Heatmap.
@@ -240,6 +327,17 @@ def main(argv=None):
         f"({stats['n_chi_square_rows']} rows)"
     )
     summary["data_vs_model"] = records
+    if bands is not None:
+        summary["bands"] = dict(
+            draws=str(args.draws),
+            **{k: bands[k] for k in ("level", "method", "n_draws", "n_failed")},
+            note="replay mode: each condition's biophysics recorded once with the fitted model, "
+            "the plasticity replayed at each draw of the fitted parameters",
+            length_constant_um={f"{d:+g}": v for d, v in bands["length_constant"].items()},
+            curves={f"{d:+g}": dict(low=lo, high=hi) for d, (lo, hi) in bands["curves"].items()},
+            single={f"{d:+g}": v for d, v in bands["single"].items()},
+            replay_curve_at_fit={f"{d:+g}": v[0] for d, v in bands["replay_at_fit"].items()},
+        )
     summary["agreement"] = stats
     summary["wall_time_s"] = time.perf_counter() - started
     (out / "summary.json").write_text(json.dumps(_json(summary), indent=1))

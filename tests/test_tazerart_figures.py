@@ -26,6 +26,7 @@ from plastic.studies.tazerart2020 import (
 from plastic.studies.tazerart2020 import comparison as cmp
 from plastic.studies.tazerart2020.panels import (
     CALCIUM_PROTOCOLS,
+    DISTANCE_DELTA_TS,
     PANEL_SOURCE,
     Panels,
     panel_label,
@@ -240,3 +241,90 @@ def test_ordering_verdict():
     assert cmp.ordering_verdict(1.5, 1.1) == "holds"
     assert cmp.ordering_verdict(1.1, 1.5) == "FAILS"
     assert cmp.ordering_verdict(1.00005, 1.00001) == "tie"
+
+
+def _draw_predictions(rows, n_draws=40):
+    """Per draw k, every row's `_uepsp` plus k (a draw that moves every prediction by k %); the
+    data rows (no distance dependence needed) are 50 + k."""
+    k = np.arange(n_draws)[:, None]
+    distance = np.asarray(rows.column("distance"), float)
+    delta_t = np.asarray(rows.column("delta_t"), float)
+    panel = np.array([source == PANEL_SOURCE for source in rows.source])
+    return np.where(panel, _uepsp(delta_t, distance), 50.0) + k
+
+
+def test_the_bands_read_their_conditions():
+    rows = PANELS.rows(heatmap=False, imaging=False)
+    # No heatmap or imaged protocol: curves 2 x 2, one-spine references 2, AP5.
+    assert sum(source == PANEL_SOURCE for source in rows.source) == 4 + 2 + 1
+    predictions = _draw_predictions(rows)
+    predictions[3, 0] = np.nan  # a failed draw is left out of its row's quantiles
+    bands = PANELS.read_bands(rows, predictions, level=0.5)
+    # The central half of 0..39 (percentiles 25 and 75): 9.75 and 29.25 above each prediction.
+    for delta_t in DISTANCE_DELTA_TS:
+        low, high = bands["curves"][delta_t]
+        np.testing.assert_allclose(low, _uepsp(delta_t, np.array([0.0, 10.0])) + 9.75)
+        np.testing.assert_allclose(high, _uepsp(delta_t, np.array([0.0, 10.0])) + 29.25)
+        assert bands["curve_draws"][delta_t].shape == (40, 2)
+        single = _uepsp(delta_t, NEIGHBOUR_DISTANCE)
+        assert bands["single"][delta_t] == pytest.approx((single + 9.75, single + 29.25))
+    kept = np.delete(np.arange(40.0), 3)
+    assert bands["records"][0] == pytest.approx(tuple(50.0 + np.percentile(kept, [25, 75])))
+    assert len(bands["records"]) == PANELS.data.n_rows - 2
+    with pytest.raises(ValueError, match=r"predictions must be \(n_draws, "):
+        PANELS.read_bands(rows, predictions[:, 1:])
+
+
+def test_length_constant_band_over_drawn_curves():
+    distances = np.array([0, 1, 2, 4, 8, 15, 30, 60, 100.0])
+    lambdas = np.linspace(4.0, 8.0, 41)
+    curves = 20.0 * np.exp(-distances[None, :] / lambdas[:, None]) + 100.0
+    curves[0] = 100.0  # flat: no finite lambda, left out
+    curves[1, 2] = np.nan  # a failed draw
+    (low, high), n_finite = cmp.length_constant_band(distances, curves, level=0.9)
+    assert n_finite == 39
+    expected = np.percentile(lambdas[2:], [5.0, 95.0])
+    assert (low, high) == pytest.approx(tuple(expected), rel=1e-5)
+    assert cmp.length_constant_band(distances, np.full((3, 9), 100.0))[1] == 0
+
+
+def test_the_script_draws_the_bands(script, tmp_path, monkeypatch):
+    """`main --draws`: the bands (here of `_draw_predictions`) reach the records, the figures
+    and ``summary.json``."""
+
+    def predict(model, args):
+        panels = Panels(tuple(args.distances), tuple(args.delta_ts), tuple(args.heatmap_distances))
+        rows = panels.rows()
+        predictor = Predictor.from_data(TazerartExperiment(), rows)
+        return panels.read(rows, predictor, _fake_values(predictor, args.n_pairings))
+
+    def predict_bands(model, args):
+        panels = Panels(tuple(args.distances), tuple(args.delta_ts), tuple(args.heatmap_distances))
+        rows = panels.rows(heatmap=False, imaging=False)
+        bands = panels.read_bands(rows, _draw_predictions(rows), args.level)
+        lambdas = {d: (4.0, 8.0) for d in DISTANCE_DELTA_TS}
+        return dict(
+            bands, length_constant=lambdas, length_constant_converged={d: 40 for d in lambdas},
+            level=args.level, method="laplace", n_draws=40, n_failed=0,
+            replay_at_fit=bands["curves"],
+        )  # fmt: skip
+
+    monkeypatch.setattr(script, "predict", predict)
+    monkeypatch.setattr(script, "predict_bands", predict_bands)
+    draws = tmp_path / "draws.npz"
+    draws.write_bytes(b"")  # only its existence is checked before the (faked) bands
+    out = tmp_path / "figures"
+    script.main(["--n-pairings", str(N_PAIRINGS), "--distances", "1,5,20", "--delta-ts",
+                  "-15,7", "--heatmap-distances", "1", "--out", str(out), "--draws", str(draws),
+                  "--level", "0.5"])  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["bands"]["length_constant_um"] == {"+7": [4.0, 8.0], "-15": [4.0, 8.0]}
+    low = np.asarray(summary["bands"]["curves"]["+7"]["low"])
+    np.testing.assert_allclose(low, _uepsp(7.0, np.array([1.0, 5.0, 20.0])) + 9.75)
+    # Data rows carry their band (50 + the central half of 0..39).
+    first = summary["data_vs_model"][0]
+    assert first["band"] == pytest.approx([59.75, 79.25])
+    single = summary["fig2g_single_spine"]["uepsp"]
+    assert single["model_band"] == [pytest.approx([59.75, 79.25])] * 4
+    with pytest.raises(SystemExit):
+        script.parse_arguments(["--draws", str(tmp_path / "missing.npz")])

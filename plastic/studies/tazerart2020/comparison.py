@@ -105,6 +105,23 @@ def length_constant_fit(distances, uepsp) -> dict:
     )
 
 
+def length_constant_band(distances, curves, level: float = 0.95) -> tuple[tuple, int]:
+    """The central ``level`` interval (um) of eq. 2's lambda over model curves, ``curves`` of
+    shape ``(n_draws, n_distances)`` (one per parameter draw), and how many of them have a
+    finite lambda (the interval is over those; NaN if none)."""
+    found = []
+    for curve in np.asarray(curves, float):
+        if np.all(np.isfinite(curve)):
+            fit = length_constant_fit(distances, curve)
+            if fit["converged"]:
+                found.append(fit["length_constant"])
+    if not found:
+        return (math.nan, math.nan), 0
+    tail = 50.0 * (1.0 - level)
+    low, high = np.percentile(found, [tail, 100.0 - tail])
+    return (float(low), float(high)), len(found)
+
+
 def length_constant_records(paper: Sequence[PaperResult], delta_t: float, fit: dict) -> list[dict]:
     """The paper's length-constant rows at ``delta_t`` (of `paper_results`) as records, with
     the lambda of ``fit`` (`length_constant_fit`) as the prediction: NaN when the fit did not

@@ -50,24 +50,39 @@ def _data_errorbar(ax, x, record, **kwargs):
     ax.errorbar(x, record["mean"], yerr=sem, fmt="o", color="k", capsize=3, zorder=3, **kwargs)
 
 
+def _band_bars(ax, x, band):
+    # The model's band (a record's "band": low, high over parameter draws) as a bracket.
+    low, high = np.asarray(band, float).reshape(-1, 2).T
+    shown = np.isfinite(low) & np.isfinite(high)
+    if shown.any():
+        x = np.asarray(x, float)[shown]
+        ax.vlines(x + 0.18, low[shown], high[shown], color="C0", lw=3, alpha=0.7,
+                  label="model, band of the fit's draws")  # fmt: skip
+
+
 def plot_single_spine(records, n_pairings, path) -> dict:
-    """Fig. 2g: model bars and data mean +- SEM per delta_t and readout."""
+    """Fig. 2g: model bars and data mean +- SEM per delta_t and readout; a record with a
+    ``band`` (low, high) gets the model's band beside its bar."""
     fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.8), constrained_layout=True)
     shown = {}
     labels = [f"{d:+g}" for d in SINGLE_SPINE_DELTA_TS]
     x = np.arange(len(labels))
     for ax, readout in zip(axes, PLASTICITY_READOUTS, strict=True):
-        model, data_mean, data_sem = [], [], []
+        model, data_mean, data_sem, band = [], [], [], []
         for i, delta_t in enumerate(SINGLE_SPINE_DELTA_TS):
             record = lookup(records, f"single {delta_t:+g} ms", readout)
             model.append(record["prediction"] if record else math.nan)
             data_mean.append(record["mean"] if record else math.nan)
             data_sem.append(record["sem"] if record else math.nan)
+            band.append(record.get("band", (math.nan, math.nan)) if record else (math.nan,) * 2)
             _data_errorbar(ax, i, record, label="data (mean +- SEM)" if i == 0 else None)
         _bars_from_baseline(ax, x, model, "C0")
+        _band_bars(ax, x, band)
         ax.set_xticks(x, labels)
         ax.set(xlabel="delta-t (ms), one spine", ylabel=READOUT_LABELS[readout])
         shown[readout] = dict(model=model, data_mean=data_mean, data_sem=data_sem)
+        if np.isfinite(band).any():
+            shown[readout]["model_band"] = band
     axes[0].legend(fontsize=8, loc="lower left")
     fig.suptitle(f"One spine: the activated spine after {n_pairings} pairings (Figs. 1-2)")
     fig.savefig(path, dpi=120)
@@ -80,12 +95,24 @@ def _distance_class(point) -> str:
     return f"> {low:g} um" if math.isinf(high) else f"{low:g}-{high:g} um"
 
 
-def plot_distance(distances, curves, fits, data_points, lambdas, single, path) -> None:
-    """Figs. 3e and 5e: model uEPSP against inter-spine distance, eq. 2 fit, data classes."""
+def plot_distance(distances, curves, fits, data_points, lambdas, single, path, bands=None) -> None:
+    """Figs. 3e and 5e: model uEPSP against inter-spine distance, eq. 2 fit, data classes; with
+    ``bands`` (`Panels.read_bands`, plus ``length_constant``: delta_t -> (low, high) um), the
+    model's band over the fit's parameter draws."""
     fig, axes = plt.subplots(1, 2, figsize=(12.0, 4.4), constrained_layout=True)
     dense = np.linspace(0.0, float(np.max(distances)), 300)
     for ax, delta_t in zip(axes, DISTANCE_DELTA_TS, strict=True):
         curve, fit = curves[delta_t], fits[delta_t]
+        if bands is not None:
+            low, high = bands["curves"][delta_t]
+            lam_low, lam_high = bands["length_constant"][delta_t]
+            ax.fill_between(
+                distances, low, high, color="C0", alpha=0.2, lw=0,
+                label=f"model band ({bands['level']:.0%} of the fit's draws; lambda "
+                f"{lam_low:.1f}-{lam_high:.1f} um)",
+            )  # fmt: skip
+            single_low, single_high = bands["single"][delta_t]
+            ax.axhspan(single_low, single_high, color="C1", alpha=0.12, lw=0)
         ax.plot(distances, curve, "o", color="C0", ms=4, label="model, two spines")
         fitted = fit["alpha"] * np.exp(-dense / fit["length_constant"]) + fit["beta"]
         label = (

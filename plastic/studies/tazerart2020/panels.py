@@ -87,26 +87,29 @@ class Panels:
                 out[label] = (delta_t, 2, float(row.column("distance")[0]), "none")
         return out
 
-    def conditions(self) -> list[tuple]:
+    def conditions(self, *, heatmap: bool = True, imaging: bool = True) -> list[tuple]:
         """Every condition of a panel, (delta_t, n_spines_uncaged, distance, drug), in order:
-        the distance curves, the one-spine references, the heatmap (by distance, then delta_t),
-        AP5 at -15 ms, the imaged protocols."""
+        the distance curves, the one-spine references, the heatmap (by distance, then delta_t;
+        left out without ``heatmap``), AP5 at -15 ms, the imaged protocols (left out without
+        ``imaging``)."""
         curves = [(d, 2, x, "none") for d in DISTANCE_DELTA_TS for x in self.distances]
         singles = [(d, 1, NEIGHBOUR_DISTANCE, "none") for d in DISTANCE_DELTA_TS]
-        heatmap = [(d, 2, x, "none") for x in self.heatmap_distances for d in self.delta_ts]
+        grid = [(d, 2, x, "none") for x in self.heatmap_distances for d in self.delta_ts]
         ap5 = [(-15.0, 1, NEIGHBOUR_DISTANCE, "AP5")]
-        return curves + singles + heatmap + ap5 + list(self.calcium_conditions().values())
+        imaged = list(self.calcium_conditions().values())
+        return curves + singles + grid * heatmap + ap5 + imaged * imaging
 
-    def rows(self) -> DataSet:
+    def rows(self, *, heatmap: bool = True, imaging: bool = True) -> DataSet:
         """What one predictor predicts for all panels: every data row but the length
         constants (eq. 2 is fitted to the model's distance curves instead), then one uEPSP row
-        per distinct panel condition (`PANEL_SOURCE`)."""
+        per distinct panel condition (`PANEL_SOURCE`; `conditions` says what the flags leave
+        out: the bands leave out the heatmap and the imaged protocols)."""
         data = self.data
         records = [
             _record(data, i) for i in range(data.n_rows) if data.readout[i] != "length_constant"
         ]
         panel = {}
-        for delta_t, n_spines, distance, drug in self.conditions():
+        for delta_t, n_spines, distance, drug in self.conditions(heatmap=heatmap, imaging=imaging):
             label = panel_label(delta_t, n_spines, distance, drug)
             panel[label] = dict(
                 condition=label,
@@ -174,4 +177,50 @@ class Panels:
             ),
             ap5=uepsp(-15.0, 1, NEIGHBOUR_DISTANCE, "AP5"),
             traces=traces,
+        )
+
+    def read_bands(self, rows: DataSet, predictions, level: float = 0.95) -> dict:
+        """Bands of what the plasticity panels show, over draws of the fitted parameters.
+
+        Args:
+            rows: `rows` (without the heatmap and the imaged protocols, for speed).
+            predictions: ``(n_draws, n_rows)``, the predictions of ``rows`` at each draw
+                (NaN where a draw's solve failed: left out of the quantiles).
+            level: the central interval's probability.
+
+        Returns:
+            ``records``: ``(low, high)`` per data row, in the order of `read`'s records;
+            ``curves``: delta_t -> ``(low, high)`` at each of `distances`; ``curve_draws``:
+            delta_t -> ``(n_draws, n_distances)``, each draw's curve (for eq. 2 per draw);
+            ``single``: delta_t -> ``(low, high)`` of the one-spine reference.
+        """
+        predictions = np.asarray(predictions, float)
+        if predictions.ndim != 2 or predictions.shape[1] != rows.n_rows:
+            raise ValueError(
+                f"predictions must be (n_draws, {rows.n_rows}) for these rows; got "
+                f"{predictions.shape}"
+            )
+        tail = 50.0 * (1.0 - level)
+
+        def band(columns):
+            low, high = np.nanpercentile(predictions[:, columns], [tail, 100.0 - tail], axis=0)
+            return low, high
+
+        row_of = {
+            label: i for i, label in enumerate(rows.condition) if rows.source[i] == PANEL_SOURCE
+        }
+        data_rows = [i for i in range(rows.n_rows) if rows.source[i] != PANEL_SOURCE]
+        low, high = band(data_rows)
+        curve_rows = {
+            d: [row_of[panel_label(d, 2, x, "none")] for x in self.distances]
+            for d in DISTANCE_DELTA_TS
+        }
+        single_rows = {
+            d: row_of[panel_label(d, 1, NEIGHBOUR_DISTANCE, "none")] for d in DISTANCE_DELTA_TS
+        }
+        return dict(
+            records=list(zip(low.tolist(), high.tolist())),
+            curves={d: band(curve_rows[d]) for d in DISTANCE_DELTA_TS},
+            curve_draws={d: predictions[:, curve_rows[d]] for d in DISTANCE_DELTA_TS},
+            single={d: tuple(float(x) for x in band(single_rows[d])) for d in DISTANCE_DELTA_TS},
         )
