@@ -132,9 +132,9 @@ class Geometry(eqx.Module):
     linear weights, so readouts and gradients vary continuously with spine position.
     """
 
-    soma: Soma = Soma()
-    dendrite: Dendrite = Dendrite()
-    spines: Spines = Spines()
+    soma: Soma = eqx.field(default_factory=Soma)
+    dendrite: Dendrite = eqx.field(default_factory=Dendrite)
+    spines: Spines = eqx.field(default_factory=Spines)
     n_compartments: int = eqx.field(static=True, default=20)
 
     def __check_init__(self):

@@ -16,6 +16,7 @@ from plastic.cli.arguments import (
     fail,
     part_of,
 )
+from plastic.cli.processes import add_process_options
 
 _SOLVERS = ("Rodas5", "Kvaerno5", "Kvaerno3", "ImplicitEuler")
 
@@ -148,8 +149,11 @@ def _sweep(args) -> None:
             f"sweep part {args.part[0]}/{args.part[1]} done in {time.perf_counter() - began:.1f} s"
         )
         return
-    print(f"sweep done in {time.perf_counter() - began:.1f} s")
-    _plot(dataset, args)
+    import jax
+
+    if jax.process_index() == 0:  # one plot, however many processes ran the sweep
+        print(f"sweep done in {time.perf_counter() - began:.1f} s")
+        _plot(dataset, args)
 
 
 def _merge(args) -> None:
@@ -286,6 +290,7 @@ def add_sweep_command(commands, compiling: argparse.ArgumentParser) -> None:
         "e.g. one job of a scheduler's array each, at the same time or not; write no result: "
         "plastic merge OUT does, once every part has run",
     )
+    add_process_options(sweep)
     sweep.set_defaults(run=_sweep)
 
 

@@ -98,7 +98,7 @@ class SpinePairingExperiment(AbstractExperiment):
     uncaged_spines: tuple[int, ...] = eqx.field(
         static=True, default=_ARGUMENTS["uncaged_spines"].default
     )
-    settings: SolverSettings = SolverSettings()
+    settings: SolverSettings = eqx.field(default_factory=SolverSettings)
 
     def __check_init__(self):
         if not isinstance(self.n_pairings, int) or self.n_pairings < 1:

@@ -53,7 +53,7 @@ class SpineSynapse(AbstractSpikeDrivenSynapse):
     )
     clamp: VoltageClamp | None = None
     pipette_blocks_spike_channels: bool = eqx.field(static=True, default=True)
-    settings: SolverSettings = SolverSettings()
+    settings: SolverSettings = eqx.field(default_factory=SolverSettings)
 
     def __check_init__(self):
         if not isinstance(self.model, SpineModel):

@@ -67,12 +67,12 @@ class SpineModel(eqx.Module):
             would otherwise never be crossed at 32 degC.
     """
 
-    geometry: Geometry = Geometry()
-    ampa: AMPAReceptor = AMPAReceptor()
-    nmda: NMDAReceptor = NMDAReceptor()
-    vgcc: VoltageGatedCalciumChannel = VoltageGatedCalciumChannel()
-    spike: SomaticSpike = SomaticSpike()
-    calcium: CalciumHandling = CalciumHandling()
+    geometry: Geometry = eqx.field(default_factory=Geometry)
+    ampa: AMPAReceptor = eqx.field(default_factory=AMPAReceptor)
+    nmda: NMDAReceptor = eqx.field(default_factory=NMDAReceptor)
+    vgcc: VoltageGatedCalciumChannel = eqx.field(default_factory=VoltageGatedCalciumChannel)
+    spike: SomaticSpike = eqx.field(default_factory=SomaticSpike)
+    calcium: CalciumHandling = eqx.field(default_factory=CalciumHandling)
     calcium_store: AbstractCalciumStore | None = None
     rule: AbstractRule | None = None
     expression: AbstractExpression | None = None

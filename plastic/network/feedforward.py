@@ -68,7 +68,7 @@ class FeedforwardNetwork(eqx.Module):
     """
 
     synapses: PlasticSynapses
-    neurons: AbstractNeurons = LIFNeurons()
+    neurons: AbstractNeurons = eqx.field(default_factory=LIFNeurons)
 
     @property
     def dt(self) -> float:

@@ -88,7 +88,7 @@ class PlasticSynapses(eqx.Module):
 
     rule: AbstractRule
     baseline_weight: Float[Array, "n_post n_pre"] = eqx.field(converter=jnp.asarray)
-    signals: AbstractSpikeSignals = SpikeSignals()
+    signals: AbstractSpikeSignals = eqx.field(default_factory=SpikeSignals)
     dt: float = eqx.field(static=True, default=0.5)
 
     def __check_init__(self):

@@ -103,7 +103,7 @@ class KinaseCascadeSynapse(AbstractSpikeDrivenSynapse):
     """
 
     rule: KinaseCascade
-    calcium: SpikeCalcium = SpikeCalcium()
+    calcium: SpikeCalcium = eqx.field(default_factory=SpikeCalcium)
     mode: str = eqx.field(static=True, default="average_of_products")
     trial: Float[Array, ""] = eqx.field(converter=jnp.asarray, default=200.0)
     max_trials: int = eqx.field(static=True, default=1024)

@@ -112,7 +112,7 @@ class TripletSTDP(AbstractRule):
     tau_minus: _Scalar = eqx.field(converter=jnp.asarray)
     tau_x: _Scalar = eqx.field(converter=jnp.asarray)
     tau_y: _Scalar = eqx.field(converter=jnp.asarray)
-    detector: SpikeDetector = SpikeDetector()
+    detector: SpikeDetector = eqx.field(default_factory=SpikeDetector)
     interaction: str = eqx.field(static=True, default="all_to_all")
     saturation: float = eqx.field(static=True, default=20.0)
 
@@ -229,7 +229,7 @@ class PairSTDP(AbstractRule):
     a_minus: _Scalar = eqx.field(converter=jnp.asarray)
     tau_plus: _Scalar = eqx.field(converter=jnp.asarray)
     tau_minus: _Scalar = eqx.field(converter=jnp.asarray)
-    detector: SpikeDetector = SpikeDetector()
+    detector: SpikeDetector = eqx.field(default_factory=SpikeDetector)
     interaction: str = eqx.field(static=True, default="all_to_all")
 
     def __check_init__(self):

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 
+import jax
 import numpy as np
 import xarray as xr
 
@@ -151,3 +152,21 @@ def merge_sweep(
                 "i+N, i+2N, ...); run the parts that compute them, then merge again"
             )
         return assemble(path, folder, manifest, report)
+
+
+def merge_across_processes(
+    path: str, progress: Callable[[str], None] | None = print_progress
+) -> xr.Dataset:
+    """After every process of a multi-process JAX run has written its part of the sweep at
+    ``path``: process 0 merges them (`merge_sweep`), and every process returns the result.
+
+    The processes wait for each other at two barriers (`sync_global_devices`): before the
+    merge, and before the others read the merged file.
+    """
+    from jax.experimental import multihost_utils
+
+    multihost_utils.sync_global_devices(f"plastic sweep {path}: parts written")
+    if jax.process_index() == 0:
+        merge_sweep(path, progress=progress)
+    multihost_utils.sync_global_devices(f"plastic sweep {path}: merged")
+    return xr.load_dataset(path, engine="scipy")

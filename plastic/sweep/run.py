@@ -25,7 +25,13 @@ from plastic.sweep.memory import (
     host_memory_available,
     memory_needed,
 )
-from plastic.sweep.parts import assemble, merge_hint, print_progress, sweep_lock
+from plastic.sweep.parts import (
+    assemble,
+    merge_across_processes,
+    merge_hint,
+    print_progress,
+    sweep_lock,
+)
 from plastic.sweep.store import (
     chunk_file,
     describe_changes,
@@ -104,6 +110,12 @@ def run_sweep(
             no result file: `merge_sweep` assembles it once every part has run. Parts are
             separate processes (e.g. jobs of a scheduler's array), at the same time or not,
             each holding its own lock ``path + ".part-I-of-N.lock"``.
+
+            Under multi-process JAX (`jax.distributed.initialize`, e.g. ``plastic sweep
+            --processes``), a call without ``part`` in every process splits the chunks so:
+            process i computes part i + 1 of `jax.process_count` on its own devices (default
+            `jax.local_devices`), then process 0 merges and every process returns the result.
+            ``path`` must be on a file system all processes share.
         progress: called with one line per chunk (done/total, conditions/s, ETA); None for
             silence.
 
@@ -117,6 +129,21 @@ def run_sweep(
         RuntimeError: if a chunk fails (e.g. a solve reaches ``max_steps``); finished chunks
             are kept for a rerun.
     """
+    if jax.process_count() > 1 and part is None:
+        if overwrite:
+            raise ValueError(
+                "overwrite=True (--overwrite) cannot be combined with a run over several "
+                f"processes: they share the partial results in {path}.partial; delete them (and "
+                f"{path}) to start again"
+            )
+        # Each process computes its share as a part, on its own devices; process 0 merges.
+        share = (jax.process_index() + 1, jax.process_count())
+        run_sweep(
+            sweep, path, chunk_size=chunk_size, batch_size=batch_size,
+            devices=jax.local_devices() if devices is None else devices,
+            memory_limit=memory_limit, part=share, progress=progress,
+        )  # fmt: skip
+        return merge_across_processes(path, progress)
     report = progress if progress is not None else (lambda line: None)
     devices = tuple(jax.devices() if devices is None else devices)
     n_devices = len(devices)
