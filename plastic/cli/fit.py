@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from plastic.cli.arguments import COUNT, NON_NEGATIVE, POSITIVE, SEED, fail
+from plastic.cli.processes import add_process_options
 from plastic.cli.uncertainty import add_uncertainty_options
 
 
@@ -133,6 +134,10 @@ def run_fit(args, setup: FitSetup, started: float) -> None:
         checkpoint_every=args.checkpoint_every,
         progress_every=setup.progress_every,
     )
+    import jax
+
+    if jax.process_index() > 0:  # every process holds the result; process 0 writes it
+        return
     paths = write_fit(result, args.out, fit_settings(args, setup.learning_rate))
     best = float(result.best_loss[result.best_start])
     n_rows = objective.n_rows
@@ -247,5 +252,6 @@ def add_fit_command(commands, compiling: argparse.ArgumentParser) -> argparse.Ar
     )
     fit.add_argument("--out", default="out/fit")
     add_uncertainty_options(fit)
+    add_process_options(fit)
     fit.set_defaults(run=run_fit_command)
     return fit

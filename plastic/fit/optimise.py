@@ -14,6 +14,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,6 +26,7 @@ from plastic.compile_times import CompileClock, computation_key
 from plastic.fit.checkpoint import fingerprint, load_checkpoint, save_checkpoint
 from plastic.fit.objective import Objective
 from plastic.fit.parameters import FitParameters
+from plastic.fit.processes import gather_starts, start_share
 from plastic.fit.result import FitProgress, FitResult
 from plastic.fit.step import FitState, _initial_state, _step
 
@@ -131,6 +133,11 @@ def fit(
             for silence.
         progress_every: steps between progress reports; default ``n_steps // 20`` (at least 1).
 
+    Under multi-process JAX (`jax.distributed.initialize`; ``plastic fit --coordinator ...`` or
+    ``--distributed``), every process calls `fit` alike; process i fits starts i, i + n, ... of
+    the same drawn starts (checkpoint ``checkpoint + ".process-I-of-N"``) and every process
+    returns the result of all of them (`plastic.fit.processes`).
+
     Returns:
         A `FitResult`.
 
@@ -160,6 +167,12 @@ def fit(
         first = parameters.sample_starts(jax.random.key(seed), n_starts)
     else:
         first = parameters.check_values(starts, "starts", batch=n_starts)
+    share = start_share(n_starts)
+    if share is not None:
+        # Every process drew the same starts; each fits its share, checkpointed on its own.
+        first = jax.tree.map(lambda x: x[share.local], first)
+        if checkpoint is not None:
+            checkpoint = f"{checkpoint}.process-{share.process + 1}-of-{share.n_processes}"
     state = _initial_state(first, optimiser, n_steps)
     settings = {
         "seed": seed,
@@ -169,6 +182,8 @@ def fit(
         "optimiser": describe_optimiser(optimiser),
         "checkpoint": None if checkpoint is None else str(checkpoint),
     }
+    if share is not None:
+        settings["processes"] = share.n_processes
     # The optimiser's settings (learning rate, schedule, clipping) live in closures no hash can
     # read: its first updates on a fixed problem stand for them.
     probe = optimiser_probe(optimiser, jax.tree.map(lambda x: x[0], first))
@@ -180,10 +195,20 @@ def fit(
             stack.enter_context(output_lock(checkpoint))
             if Path(checkpoint).exists():
                 state = load_checkpoint(checkpoint, key, state, FIT_DESCRIPTION)
-        return _run(
+        result = _run(
             state, objective, parameters, optimiser, n_steps, key, checkpoint,
             checkpoint_every, progress, progress_every, settings,
         )  # fmt: skip
+    if share is None:
+        return result
+    starts_first = (result.start_values, result.values, result.best_loss, result.rejections)
+    gathered = gather_starts(starts_first, share, n_starts)
+    history = gather_starts(result.loss_history, share, n_starts, axis=1)
+    return eqx.tree_at(
+        lambda r: (r.start_values, r.values, r.best_loss, r.rejections, r.loss_history),
+        result,
+        (*gathered, history),
+    )
 
 
 def _run(

@@ -111,10 +111,11 @@ def run_sweep(
             separate processes (e.g. jobs of a scheduler's array), at the same time or not,
             each holding its own lock ``path + ".part-I-of-N.lock"``.
 
-            Under multi-process JAX (`jax.distributed.initialize`, e.g. ``plastic sweep
-            --processes``), a call without ``part`` in every process splits the chunks so:
-            process i computes part i + 1 of `jax.process_count` on its own devices (default
-            `jax.local_devices`), then process 0 merges and every process returns the result.
+            Under multi-process JAX (`jax.distributed.initialize`; ``plastic sweep
+            --coordinator ...`` or ``--distributed``), a call without ``part`` in every
+            process splits the chunks so: process i computes part i + 1 of
+            `jax.process_count` on its own devices (default `jax.local_devices`), then
+            process 0 merges and every process returns the result.
             ``path`` must be on a file system all processes share.
         progress: called with one line per chunk (done/total, conditions/s, ETA); None for
             silence.
