@@ -38,8 +38,10 @@ def test_triplet_fit_descends_writes_the_table_and_resumes_bit_for_bit(tmp_path)
     chi = sum(float(r["chi_square"]) for r in rows)
     np.testing.assert_allclose(chi, record["loss"], rtol=1e-9)
     # Run again: the checkpoint is complete, so the same result comes back without steps;
-    # this time with the fit's uncertainty, every fitted value inside its interval.
-    again, _ = _fit(tmp_path, *options, "--uncertainty", "laplace", "--n-draws", "20")
+    # this time with the fit's uncertainty, every fitted value inside its interval, and a
+    # profile.
+    again, _ = _fit(tmp_path, *options, "--uncertainty", "profile", "--profile-parameter",
+                    "rule.a2_plus", "--profile-points", "3", "--n-draws", "20")  # fmt: skip
     assert again["parameters"] == record["parameters"]
     uncertainty = json.loads((tmp_path / "fit" / "uncertainty.json").read_text())
     assert list(uncertainty["parameters"]) == [p.path for p in STUDY.rule("triplet").parameters()]
@@ -49,7 +51,13 @@ def test_triplet_fit_descends_writes_the_table_and_resumes_bit_for_bit(tmp_path)
         assert entry["value"] == pytest.approx(record["parameters"][name]["value"], rel=1e-12)
     # The same model, solved outside the fit's batched step: equal to the solver's tolerance.
     assert uncertainty["chi_square"] == pytest.approx(record["loss"], rel=1e-6)
-    for figure in ("uncertainty.png", "bands.png", "curves.png"):  # curves: along frequency
+    assert uncertainty["method"] == "laplace+profile"
+    assert list(uncertainty["profiles"]) == ["rule.a2_plus"]
+    low, high = uncertainty["parameters"]["rule.a2_plus"]["profile_interval"]
+    assert low is None or low < record["parameters"]["rule.a2_plus"]["value"]
+    assert high is None or record["parameters"]["rule.a2_plus"]["value"] < high
+    figures = ("uncertainty.png", "bands.png", "curves.png", "profiles.png", "draws.npz")
+    for figure in figures:  # curves: along frequency
         assert (tmp_path / "fit" / figure).stat().st_size
 
 
