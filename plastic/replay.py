@@ -32,7 +32,7 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
 from plastic.expression import ExpressionState
 from plastic.model import SpineModel
@@ -40,6 +40,7 @@ from plastic.protocols import Protocol
 from plastic.rules.base import SynapseSignals
 from plastic.rules.standalone import HermiteSignals
 from plastic.simulate import Simulation, SolverSettings, simulate
+from plastic.solver_status import combined, raise_if_concrete, solver_result
 
 _Scalar = Float[Array, ""]
 
@@ -180,12 +181,16 @@ class RepeatedSignals(eqx.Module):
 
 class ReplayState(eqx.Module):
     """Rule and expression state of every spine (leaves ``(n_spines,)``), and, for a model with
-    a calcium store, each head's free calcium (uM) and store fill (None otherwise)."""
+    a calcium store, each head's free calcium (uM) and store fill (None otherwise).
+
+    ``solver_result``: in what `replay` returns, diffrax's result code of its solves (0 on
+    success, `plastic.solver_status`); None in the state being integrated."""
 
     rule: PyTree[Float[Array, " n_spines"]]
     expression: ExpressionState
     head_calcium: Float[Array, " n_spines"] | None = None
     store: Float[Array, " n_spines"] | None = None
+    solver_result: Int[Array, ""] | None = None
 
 
 def replay(
@@ -219,7 +224,11 @@ def replay(
     recomputation.
 
     Returns:
-        The final `ReplayState`.
+        The final `ReplayState`, with its ``solver_result``.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: called eagerly, if a solve fails (under
+            `jax.jit` or `jax.vmap`, check the returned ``solver_result`` instead).
     """
     if model.rule is None or model.expression is None:
         raise ValueError("replay needs a model with a rule and an expression model")
@@ -264,13 +273,18 @@ def replay(
             stepsize_controller=controller,
             max_steps=max_steps,
             adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),
+            throw=False,
         )
-        return jax.tree.map(lambda x: x[-1], solution.ys)
+        return jax.tree.map(lambda x: x[-1], solution.ys), solver_result(solution)
 
     if not with_store or quiet_from is None:
-        return solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
-    driven = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
-    return solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)
+        final, result = solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
+    else:
+        driven, driven_result = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
+        final, quiet_result = solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)
+        result = combined((driven_result, quiet_result))
+    raise_if_concrete(result, "replay")
+    return eqx.tree_at(lambda s: s.solver_result, final, result, is_leaf=lambda x: x is None)
 
 
 REPLAY_FITTABLE = (

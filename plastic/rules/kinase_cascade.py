@@ -32,6 +32,7 @@ from jaxtyping import Array, Float
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.xcal import Xcal
+from plastic.solver_status import nan_where_failed, raise_if_concrete, solver_result
 
 _Scalar = Float[Array, ""]
 
@@ -193,7 +194,10 @@ def spike_driven_states(
         rtol, atol, max_steps: PID controller tolerances and step cap (Tsit5).
 
     Returns:
-        The state, each leaf with a leading axis of length ``n_save``.
+        The state, each leaf with a leading axis of length ``n_save``; NaN if the solve failed.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: called eagerly, if the solve fails.
     """
     zero = jnp.zeros_like(rule.tau_m)
     rest = KinaseCascadeState(zero, zero, zero)
@@ -235,8 +239,12 @@ def spike_driven_states(
             diffrax.PIDController(rtol=rtol, atol=atol), jump_ts=edges
         ),
         max_steps=max_steps,
+        throw=False,
     )
-    return solution.ys
+    result = solver_result(solution)
+    raise_if_concrete(result, "spike_driven_states")
+    # Under jit or vmap nothing can raise: a failed solve's numbers become NaN.
+    return nan_where_failed(solution.ys, result)
 
 
 def spike_weight_changes(
