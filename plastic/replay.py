@@ -32,15 +32,17 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, Int, PyTree
 
 from plastic.expression import ExpressionState
 from plastic.model import SpineModel
 from plastic.protocols import Protocol
+from plastic.rosenbrock import Rodas5
 from plastic.rules.base import SynapseSignals
 from plastic.rules.standalone import HermiteSignals
 from plastic.simulate import Simulation, SolverSettings, simulate
-from plastic.solver_status import combined, raise_if_concrete, solver_result
+from plastic.solver_status import combined, diffeqsolve, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -216,7 +218,7 @@ def replay(
     Explicit (Tsit5, adaptive): the plasticity is not stiff, and while pairings drive it a
     head's calcium balance (13 ms) is not either. In minutes of quiet it is: give the time from
     which the drive is constant as ``quiet_from`` (ms; e.g. the end of the last repeated
-    period) and the replay of a model with a store continues from there implicitly (Kvaerno5),
+    period) and the replay of a model with a store continues from there implicitly (`Rodas5`),
     in a few dozen steps where an explicit solver would need one per ~40 ms. Pass the pulse
     edges as ``jump_ts``. Jittable, vmappable (over conditions,
     parameters) and differentiable: reverse mode stores ``checkpoints`` states (default:
@@ -259,12 +261,18 @@ def replay(
     else:
         initial = ReplayState(rule, expression)
 
-    def solve(solver, t0, t_end, y0, jumps):
+    def solve(solver, t0, t_end, y0, jumps, unravel=None):
+        # ``unravel``: y0 is the flat state of this pytree (for a solver of 1-D states).
+        def field(t, y, args):
+            if unravel is None:
+                return vector_field(t, y, args)
+            return ravel_pytree(vector_field(t, unravel(y), args))[0]
+
         controller = diffrax.PIDController(rtol=rtol, atol=atol)
         if jumps is not None:
             controller = diffrax.ClipStepSizeController(controller, jump_ts=jumps)
-        solution = diffrax.diffeqsolve(
-            diffrax.ODETerm(vector_field),
+        solution, result = diffeqsolve(
+            diffrax.ODETerm(field),
             solver,
             t0=t0,
             t1=t_end,
@@ -273,15 +281,19 @@ def replay(
             stepsize_controller=controller,
             max_steps=max_steps,
             adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),
-            throw=False,
         )
-        return jax.tree.map(lambda x: x[-1], solution.ys), solver_result(solution)
+        return jax.tree.map(lambda x: x[-1], solution.ys), result
 
     if not with_store or quiet_from is None:
         final, result = solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
     else:
         driven, driven_result = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
-        final, quiet_result = solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)
+        # plastic's Rodas5 (one LU per step, jax.lax.linalg) rather than diffrax's Kvaerno5:
+        # the gradient of Kvaerno5's lineax solves holds a host callback (lineax throws in
+        # their transpose unconditionally), which no compile cache or export accepts.
+        flat, unravel = ravel_pytree(driven)
+        quiet, quiet_result = solve(Rodas5(), quiet_from, t1, flat, None, unravel)
+        final = unravel(quiet)
         result = combined((driven_result, quiet_result))
     raise_if_concrete(result, "replay")
     return eqx.tree_at(lambda s: s.solver_result, final, result, is_leaf=lambda x: x is None)

@@ -35,7 +35,7 @@ from plastic._validation import check_range
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import Protocol
 from plastic.rosenbrock import Rodas5
-from plastic.solver_status import raise_if_concrete, raise_if_failed, solver_result
+from plastic.solver_status import diffeqsolve, raise_if_concrete, raise_if_failed
 
 
 class SolverSettings(eqx.Module):
@@ -209,7 +209,7 @@ def simulate(
     )
     if settings.declare_pulse_edges:
         controller = diffrax.ClipStepSizeController(controller, jump_ts=protocol.pulse_edges())
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         settings.solver,
         t0=0.0,
@@ -221,10 +221,8 @@ def simulate(
         stepsize_controller=controller,
         max_steps=settings.max_steps,
         adjoint=diffrax.RecursiveCheckpointAdjoint(settings.checkpoints),
-        throw=False,
     )
     states = jax.vmap(unravel)(solution.ys[inverse])
-    result = solver_result(solution)
     raise_if_concrete(result, "simulate")
     return Simulation(
         save_times=save_times,

@@ -9,11 +9,19 @@ for success, one per condition when batched); whoever called the compiled functi
 (`nan_where_failed`), never a finite number: a fit rejects the step, a band counts the draw.
 A function that is called eagerly (not under `jax.jit` or `jax.vmap`) checks at once
 (`raise_if_concrete`), so that no user sees a failed solve's numbers without an error.
+
+diffrax also checks its arguments with `eqx.error_if` whatever ``throw`` says (``dt0`` has the
+sign of ``t1 - t0``; save times are sorted and inside ``[t0, t1]``), and those checks are
+callbacks too when the times are traced. `diffeqsolve` solves with ``throw=False`` and traces
+the solve with equinox's errors set to NaN (``EQX_ON_ERROR=nan``, for this solve only): a
+violated check makes the solution NaN, never a callback. Every solve of plastic goes through it.
 """
 
+import contextlib
 from collections.abc import Sequence
 
 import diffrax
+import equinox._errors
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -50,6 +58,34 @@ class SolveFailedError(RuntimeError):
     def __init__(self, message: str, codes: Sequence[int] = ()):
         super().__init__(message)
         self.codes = tuple(int(c) for c in codes)
+
+
+def diffeqsolve(*args, **kwargs) -> tuple[diffrax.Solution, Int[Array, ""]]:
+    """`diffrax.diffeqsolve` (same arguments) without host callbacks: ``throw=False``, its
+    argument checks NaN instead of callbacks (see the module docstring). Returns the solution
+    and its result code (`solver_result`)."""
+    if "throw" in kwargs:
+        raise ValueError("plastic's solves never throw: check the returned result code")
+    with _errors_as_nan():
+        solution = diffrax.diffeqsolve(*args, throw=False, **kwargs)
+    return solution, solver_result(solution)
+
+
+@contextlib.contextmanager
+def _errors_as_nan():
+    # equinox reads its on-error mode from a module global when it traces an error_if, and
+    # offers no public way to set it for one call. Its jitted error_if caches traces made in
+    # "raise" mode (by any earlier diffrax call of the same shapes): the unjitted one traces
+    # anew. A user debugging with EQX_ON_ERROR=breakpoint (or off) keeps theirs.
+    errors = equinox._errors
+    mode, jitted = errors.EQX_ON_ERROR, errors.branched_error_if_impl_jit
+    if mode == "raise":
+        errors.EQX_ON_ERROR = "nan"
+        errors.branched_error_if_impl_jit = errors.branched_error_if_impl
+    try:
+        yield
+    finally:
+        errors.EQX_ON_ERROR, errors.branched_error_if_impl_jit = mode, jitted
 
 
 def solver_result(solution: diffrax.Solution) -> Int[Array, ""]:

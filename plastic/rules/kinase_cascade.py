@@ -32,7 +32,7 @@ from jaxtyping import Array, Float
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.xcal import Xcal
-from plastic.solver_status import nan_where_failed, raise_if_concrete, solver_result
+from plastic.solver_status import diffeqsolve, nan_where_failed, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -227,7 +227,7 @@ def spike_driven_states(
     # Pulse edges are discontinuities of the drive; padding (+inf) edges are never reached.
     edges = jnp.concatenate([spikes, spikes + SPIKE_CYCLE])
     save_ts = jnp.asarray(save_ts)
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         diffrax.Tsit5(),
         t0=t0,
@@ -239,9 +239,7 @@ def spike_driven_states(
             diffrax.PIDController(rtol=rtol, atol=atol), jump_ts=edges
         ),
         max_steps=max_steps,
-        throw=False,
     )
-    result = solver_result(solution)
     raise_if_concrete(result, "spike_driven_states")
     # Under jit or vmap nothing can raise: a failed solve's numbers become NaN.
     return nan_where_failed(solution.ys, result)

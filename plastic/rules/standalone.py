@@ -21,7 +21,7 @@ from jaxtyping import Array, Float, Int, PyTree
 from plastic._validation import is_concrete
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
-from plastic.solver_status import nan_where_failed, raise_if_concrete, solver_result
+from plastic.solver_status import diffeqsolve, nan_where_failed, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -256,7 +256,7 @@ def solve_rule(
         saveat = diffrax.SaveAt(t1=True)
     else:
         saveat = diffrax.SaveAt(ts=save_ts, t1=True)
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         solver,
         t0=t0,
@@ -266,9 +266,7 @@ def solve_rule(
         saveat=saveat,
         stepsize_controller=controller,
         max_steps=max_steps,
-        throw=False,
     )
-    result = solver_result(solution)
     raise_if_concrete(result, "solve_rule")
     ys = nan_where_failed(solution.ys, result)
     final_state = jax.tree.map(lambda x: x[-1], ys)
