@@ -275,7 +275,7 @@ def _check_starts(state: FitState) -> None:
 
 
 def _solve_failures(state: FitState, starts) -> str:
-    """``"; at start i the solve failed: REASON, ..."`` for those of ``starts`` whose last
+    """``"; the solve failed at start I: REASON, ..."`` for those of ``starts`` whose last
     failed solve is recorded (empty if none)."""
     codes = np.asarray(state.solve_failure)
     named = [f"start {i}: {describe(codes[i])}" for i in starts if codes[i] != 0]
