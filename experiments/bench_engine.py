@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import plastic  # noqa: F401
+from plastic import raise_if_failed
 from plastic.experiment import CalciumPerPairing
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
@@ -52,7 +53,7 @@ def main():
         )
         after = CalciumPerPairing("head", "after")
         sim = simulate(model, protocol, after.save_times(protocol), settings)
-        return after.read(model, protocol, sim), sim.num_steps
+        return after.read(model, protocol, sim), sim.num_steps, sim.solver_result
 
     batched = eqx.filter_jit(jax.vmap(run, in_axes=(0, 0, None)))
     delta_t, distance = conditions(args.batch)
@@ -62,9 +63,12 @@ def main():
     compiled = batched.lower(delta_t, distance, quiet).compile()
     compile_s = time.perf_counter() - began
     began = time.perf_counter()
-    _, steps = jax.block_until_ready(compiled(delta_t, distance, quiet))
+    _, steps, result = jax.block_until_ready(compiled(delta_t, distance, quiet))
     wall_s = time.perf_counter() - began
-    _, steps_no_quiet = jax.block_until_ready(compiled(delta_t, distance, jnp.zeros(())))
+    _, steps_no_quiet, result_no_quiet = jax.block_until_ready(
+        compiled(delta_t, distance, jnp.zeros(()))
+    )
+    raise_if_failed(np.concatenate([result, result_no_quiet]), "bench_engine")
     steps, steps_no_quiet = np.asarray(steps), np.asarray(steps_no_quiet)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 

@@ -407,9 +407,9 @@ def spine_model_transients(delta_ts, dt=0.025, dense=400.0, sparse=5.0):
         protocol = pairing_protocol(
             delta_t, n_pairings=1, period=SEED_PERIOD, first_pairing=0.0, quiet=0.0
         )
-        traces.append(
-            np.asarray(run(model, protocol, jnp.asarray(times)).states.head_calcium[:, 0])
-        )
+        simulation = run(model, protocol, jnp.asarray(times))
+        simulation.raise_if_failed()
+        traces.append(np.asarray(simulation.states.head_calcium[:, 0]))
     return times, np.stack(traces), float(model.calcium.resting_calcium)
 
 

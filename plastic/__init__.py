@@ -52,3 +52,5 @@ from plastic.simulate import Simulation as Simulation  # noqa: E402
 from plastic.simulate import SolverSettings as SolverSettings  # noqa: E402
 from plastic.simulate import simulate as simulate  # noqa: E402
 from plastic.simulate import simulate_each as simulate_each  # noqa: E402
+from plastic.solver_status import SolveFailedError as SolveFailedError  # noqa: E402
+from plastic.solver_status import raise_if_failed as raise_if_failed  # noqa: E402

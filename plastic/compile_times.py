@@ -12,10 +12,17 @@ The compiled programs themselves can be kept too, in JAX's persistent compilatio
 (`enable_compile_cache`, default folder ``cache_dir() / "jax"``): a second run of the same
 computation then loads its program instead of compiling it. The command line turns it on
 (``--compile-cache DIR``, ``--no-compile-cache``); a library user opts in. JAX keeps no program
-with host callbacks, and equinox's runtime errors (``eqx.error_if``: diffrax's step limit,
-lineax's checks) are callbacks unless ``EQX_ON_ERROR=nan``: by default the solves themselves are
-compiled every time (measured: ``plastic simulate --n-pairings 1`` on 2 CPU cores, 22 s both
-times; with ``EQX_ON_ERROR=nan``, 27 s then 10 s).
+with host callbacks, so none of plastic's solves has one (`plastic.solver_status`: no
+``eqx.error_if`` inside, failures come out as result codes and are checked on the host). What a
+cache cannot save is tracing, the Python work that builds the program before JAX looks it up.
+Measured on 2 shared CPU cores (load ~7, so slow), first run / second run:
+
+- ``plastic simulate --n-pairings 1 --quiet-min 0.1``: 45 s / 7 s to trace, compile and run
+  the solve; of the second, 5 s tracing, 1 s loading the program (its compile: 27 s).
+- ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1``: the chunk 44 s / 13 s.
+- ``plastic fit --select "condition=single +13 ms" --parameter rule.cam_half:0.5:40:log
+  --n-steps 2 --n-pairings 2 --readout-min 1``: the step 220 s / 121 s, of which 91 s tracing
+  the gradient and 6 s loading the program.
 """
 
 import hashlib

@@ -32,14 +32,17 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PyTree
+from jax.flatten_util import ravel_pytree
+from jaxtyping import Array, Float, Int, PyTree
 
 from plastic.expression import ExpressionState
 from plastic.model import SpineModel
 from plastic.protocols import Protocol
+from plastic.rosenbrock import Rodas5
 from plastic.rules.base import SynapseSignals
 from plastic.rules.standalone import HermiteSignals
 from plastic.simulate import Simulation, SolverSettings, simulate
+from plastic.solver_status import combined, diffeqsolve, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -180,12 +183,16 @@ class RepeatedSignals(eqx.Module):
 
 class ReplayState(eqx.Module):
     """Rule and expression state of every spine (leaves ``(n_spines,)``), and, for a model with
-    a calcium store, each head's free calcium (uM) and store fill (None otherwise)."""
+    a calcium store, each head's free calcium (uM) and store fill (None otherwise).
+
+    ``solver_result``: in what `replay` returns, diffrax's result code of its solves (0 on
+    success, `plastic.solver_status`); None in the state being integrated."""
 
     rule: PyTree[Float[Array, " n_spines"]]
     expression: ExpressionState
     head_calcium: Float[Array, " n_spines"] | None = None
     store: Float[Array, " n_spines"] | None = None
+    solver_result: Int[Array, ""] | None = None
 
 
 def replay(
@@ -211,7 +218,7 @@ def replay(
     Explicit (Tsit5, adaptive): the plasticity is not stiff, and while pairings drive it a
     head's calcium balance (13 ms) is not either. In minutes of quiet it is: give the time from
     which the drive is constant as ``quiet_from`` (ms; e.g. the end of the last repeated
-    period) and the replay of a model with a store continues from there implicitly (Kvaerno5),
+    period) and the replay of a model with a store continues from there implicitly (`Rodas5`),
     in a few dozen steps where an explicit solver would need one per ~40 ms. Pass the pulse
     edges as ``jump_ts``. Jittable, vmappable (over conditions,
     parameters) and differentiable: reverse mode stores ``checkpoints`` states (default:
@@ -219,7 +226,11 @@ def replay(
     recomputation.
 
     Returns:
-        The final `ReplayState`.
+        The final `ReplayState`, with its ``solver_result``.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: called eagerly, if a solve fails (under
+            `jax.jit` or `jax.vmap`, check the returned ``solver_result`` instead).
     """
     if model.rule is None or model.expression is None:
         raise ValueError("replay needs a model with a rule and an expression model")
@@ -250,12 +261,18 @@ def replay(
     else:
         initial = ReplayState(rule, expression)
 
-    def solve(solver, t0, t_end, y0, jumps):
+    def solve(solver, t0, t_end, y0, jumps, unravel=None):
+        # ``unravel``: y0 is the flat state of this pytree (for a solver of 1-D states).
+        def field(t, y, args):
+            if unravel is None:
+                return vector_field(t, y, args)
+            return ravel_pytree(vector_field(t, unravel(y), args))[0]
+
         controller = diffrax.PIDController(rtol=rtol, atol=atol)
         if jumps is not None:
             controller = diffrax.ClipStepSizeController(controller, jump_ts=jumps)
-        solution = diffrax.diffeqsolve(
-            diffrax.ODETerm(vector_field),
+        solution, result = diffeqsolve(
+            diffrax.ODETerm(field),
             solver,
             t0=t0,
             t1=t_end,
@@ -265,12 +282,21 @@ def replay(
             max_steps=max_steps,
             adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints),
         )
-        return jax.tree.map(lambda x: x[-1], solution.ys)
+        return jax.tree.map(lambda x: x[-1], solution.ys), result
 
     if not with_store or quiet_from is None:
-        return solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
-    driven = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
-    return solve(diffrax.Kvaerno5(), quiet_from, t1, driven, None)
+        final, result = solve(diffrax.Tsit5(), 0.0, t1, initial, jump_ts)
+    else:
+        driven, driven_result = solve(diffrax.Tsit5(), 0.0, quiet_from, initial, jump_ts)
+        # plastic's Rodas5 (one LU per step, jax.lax.linalg) rather than diffrax's Kvaerno5:
+        # the gradient of Kvaerno5's lineax solves holds a host callback (lineax throws in
+        # their transpose unconditionally), which no compile cache or export accepts.
+        flat, unravel = ravel_pytree(driven)
+        quiet, quiet_result = solve(Rodas5(), quiet_from, t1, flat, None, unravel)
+        final = unravel(quiet)
+        result = combined((driven_result, quiet_result))
+    raise_if_concrete(result, "replay")
+    return eqx.tree_at(lambda s: s.solver_result, final, result, is_leaf=lambda x: x is None)
 
 
 REPLAY_FITTABLE = (

@@ -12,6 +12,11 @@ seconds.
 
 `simulate` is pure: it can be jitted, vmapped (over model parameters, geometry and protocols) and
 differentiated (diffrax's recursive checkpointing bounds the memory of the backward pass).
+
+A solve that fails (its step limit, a vanishing step size) raises no error inside the compiled
+program, which would be a host callback (see `plastic.solver_status`): `Simulation.solver_result`
+carries the outcome out; an eager call raises at once, and a jitted caller checks it with
+`Simulation.raise_if_failed`. Unreached save times hold ``inf``.
 """
 
 import dataclasses
@@ -30,6 +35,7 @@ from plastic._validation import check_range
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import Protocol
 from plastic.rosenbrock import Rodas5
+from plastic.solver_status import diffeqsolve, raise_if_concrete, raise_if_failed
 
 
 class SolverSettings(eqx.Module):
@@ -135,12 +141,23 @@ class Simulation(eqx.Module):
         save_times: ``(n_save,)`` ms. states: `SpineState` with a leading ``(n_save,)`` axis.
         final_state: `SpineState` at the end of the protocol.
         num_steps: accepted solver steps.
+        solver_result: diffrax's result code, 0 on success (`plastic.solver_status`); after a
+            failure the states are not the protocol's (unreached ones are ``inf``).
     """
 
     save_times: Float[Array, " n_save"]
     states: SpineState
     final_state: SpineState
     num_steps: Int[Array, ""]
+    solver_result: Int[Array, ""]
+
+    def raise_if_failed(self, what: str = "simulate") -> None:
+        """Raise `plastic.solver_status.SolveFailedError` if the solve (any of a batch) failed;
+        call it on the result of a jitted or vmapped `simulate`."""
+        raise_if_failed(self.solver_result, what, hint=_MAX_STEPS_HINT)
+
+
+_MAX_STEPS_HINT = "a larger SolverSettings.max_steps, or looser tolerances, may help"
 
 
 def simulate(
@@ -160,6 +177,8 @@ def simulate(
 
     Raises:
         ValueError: if the protocol stimulates another number of spines than the model has.
+        plastic.solver_status.SolveFailedError: called eagerly, if the solve fails (under
+            `jax.jit` or `jax.vmap`, check `Simulation.solver_result` instead).
     """
     if protocol.n_spines != model.n_spines:
         raise ValueError(
@@ -190,7 +209,7 @@ def simulate(
     )
     if settings.declare_pulse_edges:
         controller = diffrax.ClipStepSizeController(controller, jump_ts=protocol.pulse_edges())
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         settings.solver,
         t0=0.0,
@@ -204,11 +223,13 @@ def simulate(
         adjoint=diffrax.RecursiveCheckpointAdjoint(settings.checkpoints),
     )
     states = jax.vmap(unravel)(solution.ys[inverse])
+    raise_if_concrete(result, "simulate")
     return Simulation(
         save_times=save_times,
         states=jax.tree.map(lambda x: x[:-1], states),
         final_state=jax.tree.map(lambda x: x[-1], states),
         num_steps=solution.stats["num_accepted_steps"],
+        solver_result=result,
     )
 
 
@@ -220,7 +241,7 @@ def simulate_each(
 ) -> list[Simulation]:
     """One `simulate` of ``protocol`` on ``model``, saved at every array of ``save_times``, seen
     at each of them: one `Simulation` per array, its ``save_times`` and ``states`` cut to that
-    array (``final_state`` and ``num_steps`` those of the one solve).
+    array (``final_state``, ``num_steps`` and ``solver_result`` those of the one solve).
 
     For several readouts of one solve, each at the times it needs.
     """

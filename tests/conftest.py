@@ -11,7 +11,15 @@ from plastic.biophysics import NMDAReceptor, SomaticSpike, VoltageGatedCalciumCh
 from plastic.model import SpineModel
 from plastic.simulate import simulate
 
-simulate_jit = eqx.filter_jit(simulate)
+_simulate = eqx.filter_jit(simulate)
+
+
+def simulate_jit(*args, **kwargs):
+    """`simulate`, jitted, raising if its solve failed (as an eager call does)."""
+    simulation = _simulate(*args, **kwargs)
+    simulation.raise_if_failed()
+    return simulation
+
 
 # The compile-time memory (`plastic.compile_times`) of the tests, and of the command lines they
 # run, stays out of the user's cache.

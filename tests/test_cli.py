@@ -166,3 +166,14 @@ def test_rows_without_a_usable_sem_are_refused_before_any_simulation(capsys, tmp
         cli.main([*arguments, "--out", str(tmp_path / "fit")])
     assert exit_.value.code == 2
     assert "rows 0 ('a', weight) have no usable SEM" in capsys.readouterr().err
+
+
+def test_a_solve_that_runs_out_of_steps_names_the_reason_and_the_option(tmp_path):
+    """The solve reports its failure as a result code, checked after the compiled call (no
+    error inside the program, which JAX's compile cache would not keep)."""
+    with pytest.raises(SystemExit, match="maximum number of solver steps") as raised:
+        cli.main(
+            ["simulate", "--n-pairings", "1", "--quiet-min", "0.1", "--max-steps", "20"]
+            + ["--out", str(tmp_path / "out")]
+        )
+    assert "the step limit was 20; rerun with a larger --max-steps" in str(raised.value)

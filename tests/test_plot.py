@@ -26,7 +26,7 @@ def traces():
     time = jnp.arange(80.0, 400.0, 0.1)
     rest = model.resting_state()
     states = jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, time.shape + leaf.shape), rest)
-    simulation = Simulation(time, states, rest, jnp.array(0))
+    simulation = Simulation(time, states, rest, jnp.array(0), jnp.array(0))
     per_pairing = [
         (CalciumPerPairing("head", "before"), np.full((3, 2), 0.07)),
         (CalciumPerPairing("head", "after"), np.array([[10.0, 8.0], [11.0, 8.5], [12.0, 9.0]])),

@@ -1,5 +1,6 @@
 """The diffrax solve: against scipy, pulse edges, vmap against a loop, gradients against FD."""
 
+import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ from plastic.model import SpineModel
 from plastic.protocols import event_protocol, pairing_protocol
 from plastic.reference import solve_with_scipy
 from plastic.simulate import SolverSettings, simulate
+from plastic.solver_status import SolveFailedError
 from tests.conftest import simulate_jit
 
 SHORT = dict(n_pairings=2, period=400.0, first_pairing=50.0, quiet=100.0)
@@ -139,3 +141,16 @@ def test_nan_parameter_is_rejected_not_propagated():
         CalciumHandling(head_extrusion_rate=-1.0)
     with pytest.raises(ValueError, match="tau_decay must be greater than tau_rise"):
         AMPAReceptor(tau_rise=2.0, tau_decay=1.0)
+
+
+def test_a_failed_solve_raises_eagerly_and_is_reported_under_jit(default_model):
+    protocol = pairing_protocol(10.0, n_pairings=1, first_pairing=5.0, quiet=0.0, period=40.0)
+    settings = SolverSettings(max_steps=16)
+    with pytest.raises(SolveFailedError, match="maximum number of solver steps"):
+        simulate(default_model, protocol, settings=settings)
+    # Under jit nothing raises inside the program (no host callback): the code comes out.
+    simulation = eqx.filter_jit(simulate)(default_model, protocol, settings=settings)
+    assert int(simulation.solver_result) == int(diffrax.RESULTS.max_steps_reached._value)
+    assert not np.all(np.isfinite(np.asarray(simulation.final_state.soma_voltage)))
+    with pytest.raises(SolveFailedError, match="simulate: the solve failed"):
+        simulation.raise_if_failed()

@@ -71,6 +71,7 @@ def simulate_pairing(args) -> None:
     )
     sim, *at_readouts = jax.block_until_ready(eqx.filter_jit(simulate_each)(*arguments))
     print(f"done in {clock.stop():.1f} s ({int(sim.num_steps)} solver steps)")
+    sim.raise_if_failed("the pairing's solve")
     head_before, head_after, dendrite_after = (
         np.asarray(readout.read(model, protocol, simulation))
         for readout, simulation in zip(readouts, at_readouts)

@@ -165,6 +165,7 @@ def simulate_study(args) -> None:
 
     from plastic.compile_times import CompileClock, computation_key
     from plastic.experiment import AbstractAcrossConditions
+    from plastic.solver_status import raise_if_failed
     from plastic.studies import get_study
 
     try:
@@ -200,8 +201,9 @@ def simulate_study(args) -> None:
     }
     clock = CompileClock(computation_key("measure", experiment, model, one, names))
     print(f"condition: {shown}; {clock.message('the readouts')}", flush=True)
-    values = jax.block_until_ready(eqx.filter_jit(experiment.measure_each)(model, one, names))
+    values, code = jax.block_until_ready(eqx.filter_jit(experiment.measure)(model, one, names))
     print(f"done in {clock.stop():.1f} s")
+    raise_if_failed(code, f"the condition {shown}")
     np.set_printoptions(precision=4, suppress=True)
     for name, value in zip(names, values):
         readout = experiment.readout(name)

@@ -25,9 +25,11 @@ from collections.abc import Mapping
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
+from plastic._validation import is_concrete
 from plastic.experiment.dataset import DataSet
+from plastic.solver_status import nan_where_failed, raise_if_concrete, results_in
 
 Condition = dict[str, Float[Array, ""]]
 """One condition: field name -> value (a scalar array; batched conditions add leading axes)."""
@@ -262,9 +264,26 @@ class AbstractExperiment(eqx.Module):
         self, model: PyTree, condition: Condition, names: tuple[str, ...]
     ) -> tuple[Array, ...]:
         """The readouts ``names`` of one condition (one array each; none derived across
-        conditions)."""
+        conditions), NaN if a solve failed (`measure` says why).
+
+        Raises:
+            plastic.solver_status.SolveFailedError: called eagerly, if a solve failed.
+        """
+        values, code = self.measure(model, condition, names)
+        raise_if_concrete(code, f"{type(self).__name__} condition {_shown(condition)}")
+        return values
+
+    def measure(
+        self, model: PyTree, condition: Condition, names: tuple[str, ...]
+    ) -> tuple[tuple[Array, ...], Int[Array, ""]]:
+        """`measure_each` and the diffrax result code of the condition's solves (0 when all
+        succeeded; see `plastic.solver_status`): every ``solver_result`` in what `run`
+        returns. The values are NaN where it is not 0. What a sweep and a predictor compile,
+        so that the caller checks the code on the host."""
         result = self.run(model, condition)
-        return tuple(self.readout(name)(model, condition, result) for name in names)
+        values = tuple(self.readout(name)(model, condition, result) for name in names)
+        code = results_in(result)
+        return nan_where_failed(values, code), code
 
     def check_data(self, data: DataSet) -> None:
         """Raise ``ValueError`` naming what ``data`` lacks for this experiment: condition
@@ -335,3 +354,11 @@ class AbstractExperiment(eqx.Module):
         values = np.asarray(list(keys), dtype=float).reshape(len(keys), len(names))
         conditions = {name: values[:, j] for j, name in enumerate(names)}
         return conditions, tuple(row_cells), tuple(data.readout)
+
+
+def _shown(condition: Condition) -> str:
+    # A concrete condition by its values; a traced one is never shown (nothing raises then).
+    if not is_concrete(condition):
+        return ""
+    shown = [f"{k}={float(v):g}" for k, v in condition.items() if np.ndim(v) == 0]
+    return "(" + ", ".join(shown) + ")"

@@ -4,10 +4,12 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
+from plastic._validation import is_concrete
 from plastic.experiment.dataset import DataSet
 from plastic.experiment.experiment import AbstractAcrossConditions, AbstractExperiment
+from plastic.solver_status import raise_if_failed
 
 
 class Predictor(eqx.Module):
@@ -102,7 +104,28 @@ class Predictor(eqx.Module):
 
         With ``batch_size`` (at most the number of conditions), the conditions are padded with
         copies of the last one to a whole number of batches, so that one batch shape is
-        compiled."""
+        compiled.
+
+        Raises:
+            plastic.solver_status.SolveFailedError: called eagerly, if a condition's solve
+                failed (under `jax.jit` its values are NaN).
+        """
+        values, codes = self.condition_values_and_results(model, names)
+        if is_concrete(codes):
+            raise_if_failed(
+                codes,
+                f"{type(self.experiment).__name__}",
+                labels=self.condition_labels(),
+                hint="a larger max_steps or looser tolerances may help",
+            )
+        return values
+
+    def condition_values_and_results(
+        self, model: PyTree, names: tuple[str, ...] | None = None
+    ) -> tuple[dict[str, Array], Int[Array, " n_conditions"]]:
+        """`condition_values` (NaN for a condition whose solve failed) and each condition's
+        diffrax result code (0 on success; `plastic.solver_status`), without raising: what a
+        fit's compiled step uses."""
         names = self.readout_names if names is None else tuple(names)
         for name in names:
             if isinstance(self.experiment.readout(name), AbstractAcrossConditions):
@@ -112,9 +135,30 @@ class Predictor(eqx.Module):
                 )
         return _condition_values(self, model, names)
 
-    def _condition_values(self, model: PyTree, names: tuple[str, ...]) -> dict[str, Array]:
+    def condition_labels(self) -> list[str]:
+        """Each condition's scalar fields, ``"name=value, ..."`` (a text field by its label):
+        how a failure names them."""
+        fields = [f for f in self.experiment.fields if f.name in self.conditions]
+        columns = [np.asarray(self.conditions[f.name]) for f in fields]
+        return [
+            ", ".join(
+                f"{f.name}={f.choices[int(c[i])]}" if f.choices else f"{f.name}={c[i]:g}"
+                for f, c in zip(fields, columns)
+            )
+            for i in range(self.n_conditions)
+        ]
+
+    def predictions_and_results(
+        self, model: PyTree
+    ) -> tuple[Float[Array, " n_rows"], Int[Array, " n_conditions"]]:
+        """The rows' predictions (NaN for rows of failed conditions) and each condition's result
+        code, without raising."""
+        values, codes = self.condition_values_and_results(model)
+        return self.predictions_from(values), codes
+
+    def _condition_values(self, model: PyTree, names: tuple[str, ...]):
         def one(condition):
-            return self.experiment.measure_each(model, condition, names)
+            return self.experiment.measure(model, condition, names)
 
         if self.batch_size is None:
             values = jax.vmap(one)(self.conditions)
@@ -128,7 +172,8 @@ class Predictor(eqx.Module):
             )
             values = jax.lax.map(one, padded, batch_size=batch_size)
             values = jax.tree.map(lambda x: x[:n], values)
-        return dict(zip(names, values))
+        values, codes = values
+        return dict(zip(names, values)), codes
 
     def _table(self, values: dict[str, Array]) -> Float[Array, "n_conditions n_columns"]:
         """`condition_values` of `readout_names` flattened: one column per readout and site."""
@@ -151,6 +196,9 @@ class Predictor(eqx.Module):
         return predictions
 
     def __call__(self, model: PyTree, data: DataSet | None = None) -> Float[Array, " n_rows"]:
+        """The rows' predictions: NaN for the rows of a condition whose solve failed under
+        `jax.jit` (where nothing can raise), `plastic.solver_status.SolveFailedError` when
+        called eagerly."""
         del data  # the rows were fixed at construction
         return self.predictions_from(self.condition_values(model))
 

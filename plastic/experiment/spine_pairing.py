@@ -182,7 +182,8 @@ class SpinePairingExperiment(AbstractExperiment):
         names = [readout.name for readout in self.readouts]
         return PairingSimulation(model, protocol, dict(zip(names, simulations)))
 
-    def measure_each(self, model, condition, names):
-        """The readouts ``names``, from one simulation saved only where they need it."""
+    def measure(self, model, condition, names):
+        """The readouts ``names`` and the solve's result code, from one simulation saved only
+        where they need it."""
         asked = dataclasses.replace(self, readouts=tuple(self.readout(name) for name in names))
-        return AbstractExperiment.measure_each(asked, model, condition, names)
+        return AbstractExperiment.measure(asked, model, condition, names)

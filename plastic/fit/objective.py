@@ -7,8 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
-from plastic._validation import check_range
+from plastic._validation import check_range, is_concrete
 from plastic.experiment.dataset import DataSet
+from plastic.solver_status import combined, raise_if_failed
 
 
 class Objective(eqx.Module):
@@ -55,14 +56,42 @@ class Objective(eqx.Module):
         return self.data.n_rows
 
     def predictions(self, model: PyTree) -> Float[Array, " n_rows"]:
-        """``predict(model, data)``, checked to give one prediction per row."""
-        predicted = _predict(self.predict, model, self.data)
+        """``predict(model, data)``, checked to give one prediction per row; NaN for rows whose
+        solves failed under `jax.jit` (see `predictions_and_results`).
+
+        Raises:
+            plastic.solver_status.SolveFailedError: called eagerly, if a solve failed.
+        """
+        predicted, codes = self.predictions_and_results(model)
+        if is_concrete(codes):
+            labels = getattr(self.predict, "condition_labels", None)
+            raise_if_failed(
+                codes,
+                "the objective's predictions",
+                labels=labels() if labels is not None and np.ndim(codes) == 1 else None,
+                hint="a larger max_steps or looser tolerances may help",
+            )
+        return predicted
+
+    def predictions_and_results(self, model: PyTree) -> tuple[Float[Array, " n_rows"], Array]:
+        """The predictions and the diffrax result codes of their solves (0 on success,
+        `plastic.solver_status`), one per condition for a `plastic.experiment.Predictor`
+        (its ``predictions_and_results``), a single 0 for any other ``predict``; never raises
+        for a failed solve (its rows are NaN)."""
+        predicted, codes = _predict(self.predict, model, self.data)
         if predicted.shape != (self.n_rows,):
             raise ValueError(
                 f"predict must return one prediction per data row, shape ({self.n_rows},); "
                 f"got shape {predicted.shape}"
             )
-        return predicted
+        return predicted, codes
+
+    def loss_and_result(self, model: PyTree) -> tuple[Float[Array, ""], Array]:
+        """chi2 (NaN if a solve failed) and one result code for all its solves
+        (`plastic.solver_status.combined`), never raising: what a fit step differentiates."""
+        predicted, codes = self.predictions_and_results(model)
+        chi2 = jnp.sum(((predicted - self.data.mean) / self.sem) ** 2)
+        return chi2, combined(codes)
 
     def residuals(self, model: PyTree) -> Float[Array, " n_rows"]:
         """``(prediction - mean) / sem`` per row, dimensionless."""
@@ -78,10 +107,15 @@ class Objective(eqx.Module):
 
 
 @eqx.filter_jit
-def _predict(predict, model: PyTree, data: DataSet) -> Array:
+def _predict(predict, model: PyTree, data: DataSet) -> tuple[Array, Array]:
     # Compiled once per (predict, model structure, data): an eager call would trace the
-    # prediction's solves anew every time.
-    return jnp.asarray(predict(model, data))
+    # prediction's solves anew every time. A predictor reports its solves' result codes; any
+    # other predict cannot, and its failed solves show only as NaN.
+    if hasattr(predict, "predictions_and_results"):
+        predicted, codes = predict.predictions_and_results(model)
+    else:
+        predicted, codes = predict(model, data), jnp.zeros((), jnp.int32)
+    return jnp.asarray(predicted), codes
 
 
 def weighting_sem(data: DataSet, sem_floor: float | None = None) -> np.ndarray:

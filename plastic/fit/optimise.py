@@ -29,6 +29,7 @@ from plastic.fit.parameters import FitParameters
 from plastic.fit.processes import gather_starts, start_share
 from plastic.fit.result import FitProgress, FitResult
 from plastic.fit.step import FitState, _initial_state, _step
+from plastic.solver_status import describe
 
 
 @functools.cache
@@ -253,6 +254,7 @@ def _run(
                     flush=True,
                 )
         raise
+    _warn_of_solve_failures(state)
     return FitResult(
         objective=objective,
         parameters=parameters,
@@ -273,15 +275,16 @@ def _check_integer(name: str, value, lower: float | None = 1.0) -> None:
 
 def _check_starts(state: FitState) -> None:
     dead = np.flatnonzero(~np.isfinite(np.asarray(state.loss)))
+    why = _solve_failures(state, dead)
     if dead.size == state.loss.shape[0]:
         raise ValueError(
             "the loss or its gradient is not finite at any start; check that predict gives "
-            "finite, differentiable predictions at the template model's values"
+            "finite, differentiable predictions at the template model's values" + why
         )
     if dead.size:
         warnings.warn(
             f"the loss or its gradient is not finite at starts {dead.tolist()}; they stay where "
-            "they are",
+            "they are" + why,
             stacklevel=3,
         )
     flat = np.flatnonzero(np.asarray(state.flat) & np.isfinite(np.asarray(state.loss)))
@@ -292,6 +295,27 @@ def _check_starts(state: FitState) -> None:
             "change there reaches a prediction (e.g. no calcium crosses a threshold of the "
             "rule), so these starts will not move; narrow the parameters' start boxes or start "
             "from a fitted model",
+            stacklevel=3,
+        )
+
+
+def _solve_failures(state: FitState, starts) -> str:
+    """``"; the solve failed at start I: REASON, ..."`` for those of ``starts`` whose last
+    failed solve is recorded (empty if none)."""
+    codes = np.asarray(state.solve_failure)
+    named = [f"start {i}: {describe(codes[i])}" for i in starts if codes[i] != 0]
+    return f"; the solve failed at {', '.join(named)}" if named else ""
+
+
+def _warn_of_solve_failures(state: FitState) -> None:
+    """Warn of the steps rejected because a solve failed, per start, and why (the last)."""
+    counts, codes = np.asarray(state.solve_failures), np.asarray(state.solve_failure)
+    starts = np.flatnonzero(counts)
+    if starts.size:
+        steps = ", ".join(f"start {i}: {counts[i]} ({describe(codes[i])})" for i in starts)
+        warnings.warn(
+            f"steps rejected because a solve failed, per start with the last reason: {steps}; "
+            "a larger max_steps or looser tolerances may let these starts go further",
             stacklevel=3,
         )
 

@@ -31,6 +31,7 @@ from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from plastic.fit.objective import Objective
 from plastic.fit.parameters import FitParameters, Unconstrained
+from plastic.solver_status import failed
 
 
 class FitState(eqx.Module):
@@ -55,6 +56,10 @@ class FitState(eqx.Module):
         flat: per start, whether the gradient at its last evaluated point was exactly zero in
             every parameter (the loss cannot tell where to go: e.g. no calcium crosses a
             threshold of the rule), shape ``(n_starts,)``.
+        solve_failures: steps rejected per start because a solve failed (they count among
+            ``rejections`` too), shape ``(n_starts,)``.
+        solve_failure: per start, the diffrax result code of its last failed solve, 0 if none
+            failed (`plastic.solver_status`), shape ``(n_starts,)``.
     """
 
     evaluations: Int[Array, ""]
@@ -69,15 +74,28 @@ class FitState(eqx.Module):
     loss_history: Float[Array, "n_steps_plus_1 n_starts"]
     rejections: Int[Array, " n_starts"]
     flat: Bool[Array, " n_starts"]
+    solve_failures: Int[Array, " n_starts"]
+    solve_failure: Int[Array, " n_starts"]
 
 
-def _step_one(loss_fn, optimiser, unconstrained, loss, update, opt_state, scale, best_loss, best):
-    """One step of one start (see the module docstring); returns its new fields and whether the
-    step was accepted."""
+def _step_one(
+    loss_and_result, optimiser, unconstrained, loss, update, opt_state, scale, best_loss, best
+):
+    """One step of one start (see the module docstring); returns its new fields, whether the
+    step was accepted and the result code of its solves."""
+
+    def loss_fn(point):
+        return loss_and_result(point)[0]
+
     candidate = jax.tree.map(lambda u, d: u + scale * d, unconstrained, update)
-    candidate_loss, gradient = jax.value_and_grad(loss_fn)(candidate)
-    accepted = jnp.isfinite(candidate_loss) & jnp.all(
-        jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(gradient)])
+    (candidate_loss, result), gradient = jax.value_and_grad(loss_and_result, has_aux=True)(
+        candidate
+    )
+    # A failed solve makes the loss NaN already; its code says why.
+    accepted = (
+        ~failed(result)
+        & jnp.isfinite(candidate_loss)
+        & jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(gradient)]))
     )
     # Optimisers with a line search (optax.lbfgs) need the loss, its gradient and the loss
     # function; the others take no extra arguments.
@@ -103,6 +121,7 @@ def _step_one(loss_fn, optimiser, unconstrained, loss, update, opt_state, scale,
         keep(candidate, best, improved),
         accepted,
         flat,
+        result,
     )
 
 
@@ -115,11 +134,11 @@ def _step(
 ) -> FitState:
     """One step of every start, vmapped."""
 
-    def loss_fn(unconstrained):
-        return objective(parameters.to_model(unconstrained))
+    def loss_and_result(unconstrained):
+        return objective.loss_and_result(parameters.to_model(unconstrained))
 
-    (unconstrained, loss, update, opt_state, scale, best_loss, best, accepted, flat) = jax.vmap(
-        functools.partial(_step_one, loss_fn, optimiser)
+    (unconstrained, loss, update, opt_state, scale, best_loss, best, accepted, flat, result) = (
+        jax.vmap(functools.partial(_step_one, loss_and_result, optimiser))
     )(
         state.unconstrained,
         state.loss,
@@ -142,6 +161,8 @@ def _step(
         loss_history=state.loss_history.at[state.evaluations].set(loss),
         rejections=state.rejections + (~accepted).astype(state.rejections.dtype),
         flat=flat,
+        solve_failures=state.solve_failures + failed(result).astype(state.rejections.dtype),
+        solve_failure=jnp.where(failed(result), result, state.solve_failure),
     )
 
 
@@ -164,4 +185,6 @@ def _initial_state(
         loss_history=jnp.full((n_steps + 1, n_starts), jnp.nan, dtype=float),
         rejections=jnp.zeros(n_starts, dtype=int),
         flat=jnp.zeros(n_starts, dtype=bool),
+        solve_failures=jnp.zeros(n_starts, dtype=int),
+        solve_failure=jnp.zeros(n_starts, dtype=jnp.int32),
     )

@@ -14,9 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from plastic import solver_status
 from plastic._validation import check_range, is_concrete
 from plastic.rules.graupner_brunel import GraupnerBrunel, GraupnerBrunelCalcium, GraupnerBrunelState
 from plastic.rules.graupner_brunel_analytic import time_above_after_jump
+from plastic.solver_status import diffeqsolve
 
 
 class CalciumSegments(eqx.Module):
@@ -228,7 +230,7 @@ def solve_rho(
             t0, t1, above_d, above_p = segment
             # A zero-length segment (a jump with no crossing) is skipped, not solved.
             empty = t1 <= t0
-            solution = dfx.diffeqsolve(
+            solution, result = diffeqsolve(
                 term,
                 solver,
                 t0,
@@ -239,10 +241,9 @@ def solve_rho(
                 stepsize_controller=controller,
                 max_steps=max_steps_per_segment,
                 saveat=dfx.SaveAt(t1=True),
-                throw=False,
             )
             end = jax.tree.map(lambda y, y0: jnp.where(empty, y0, y[-1]), solution.ys, rho)
-            ok = empty | (solution.result == dfx.RESULTS.successful)
+            ok = empty | ~solver_status.failed(result)
             return (end, failed | ~ok), None
 
         (rho, failed), _ = jax.lax.scan(adaptive, (rho0, jnp.asarray(False)), segment_arrays)
@@ -303,7 +304,7 @@ def sample_rho(
 
     def step(rho, segment):
         t0, t1, above_d, above_p = segment
-        solution = dfx.diffeqsolve(
+        solution, _ = diffeqsolve(
             term,
             dfx.Heun(),
             t0,

@@ -32,6 +32,7 @@ from jaxtyping import Array, Float
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.xcal import Xcal
+from plastic.solver_status import diffeqsolve, nan_where_failed, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -193,7 +194,10 @@ def spike_driven_states(
         rtol, atol, max_steps: PID controller tolerances and step cap (Tsit5).
 
     Returns:
-        The state, each leaf with a leading axis of length ``n_save``.
+        The state, each leaf with a leading axis of length ``n_save``; NaN if the solve failed.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: called eagerly, if the solve fails.
     """
     zero = jnp.zeros_like(rule.tau_m)
     rest = KinaseCascadeState(zero, zero, zero)
@@ -223,7 +227,7 @@ def spike_driven_states(
     # Pulse edges are discontinuities of the drive; padding (+inf) edges are never reached.
     edges = jnp.concatenate([spikes, spikes + SPIKE_CYCLE])
     save_ts = jnp.asarray(save_ts)
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         diffrax.Tsit5(),
         t0=t0,
@@ -236,7 +240,9 @@ def spike_driven_states(
         ),
         max_steps=max_steps,
     )
-    return solution.ys
+    raise_if_concrete(result, "spike_driven_states")
+    # Under jit or vmap nothing can raise: a failed solve's numbers become NaN.
+    return nan_where_failed(solution.ys, result)
 
 
 def spike_weight_changes(

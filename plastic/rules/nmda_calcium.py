@@ -29,6 +29,7 @@ from plastic.protocols.spike_trains import SpikeTrains
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse
+from plastic.solver_status import diffeqsolve, nan_where_failed
 
 _Scalar = Float[Array, ""]
 
@@ -167,7 +168,7 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
         )
         saveat = diffrax.SaveAt(t1=True) if save_ts is None else diffrax.SaveAt(ts=save_ts, t1=True)
         state0 = (jnp.asarray(calcium.rest, float), self.rule.initial_state())
-        solution = diffrax.diffeqsolve(
+        solution, result = diffeqsolve(
             diffrax.ODETerm(vector_field),
             diffrax.Tsit5(),
             0.0,
@@ -177,15 +178,11 @@ class NMDACalciumSynapse(AbstractSpikeDrivenSynapse):
             saveat=saveat,
             stepsize_controller=controller,
             max_steps=self.max_steps,
-            throw=False,
         )
         # A solve that failed (its step limit, at parameters where calcium is too stiff) gives
         # NaN, not numbers: a fit rejects the step and a sampler the proposal, where an error
         # raised inside the compiled program would end either.
-        ok = solution.result == diffrax.RESULTS.successful
-        return eqx.tree_at(
-            lambda s: s.ys, solution, jax.tree.map(lambda y: jnp.where(ok, y, jnp.nan), solution.ys)
-        )
+        return eqx.tree_at(lambda s: s.ys, solution, nan_where_failed(solution.ys, result))
 
     def held_at(self, voltage):
         # Held: postsynaptic spikes give no AP (`clamped`).

@@ -16,11 +16,12 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
 from plastic._validation import is_concrete
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
+from plastic.solver_status import diffeqsolve, nan_where_failed, raise_if_concrete
 
 _Scalar = Float[Array, ""]
 
@@ -175,12 +176,15 @@ class RuleSolution(eqx.Module):
         final_state: the rule's state at ``t1``.
         ts: the save times (ms), or None when none were asked for.
         states: the rule's state at ``ts`` (each leaf with a leading axis), or None.
+        solver_result: diffrax's result code, 0 on success (`plastic.solver_status`); after a
+            failure the efficacy and states are NaN.
     """
 
     efficacy: _Scalar
     final_state: PyTree
     ts: Float[Array, " n"] | None
     states: PyTree | None
+    solver_result: Int[Array, ""]
 
 
 def solve_rule(
@@ -221,6 +225,10 @@ def solve_rule(
 
     Returns:
         A `RuleSolution`.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: called eagerly, if the solve fails (under
+            `jax.jit` or `jax.vmap` the solution is NaN and ``solver_result`` says why).
     """
     solver = diffrax.Tsit5() if solver is None else solver
     state0 = rule.initial_state() if initial_state is None else initial_state
@@ -248,7 +256,7 @@ def solve_rule(
         saveat = diffrax.SaveAt(t1=True)
     else:
         saveat = diffrax.SaveAt(ts=save_ts, t1=True)
-    solution = diffrax.diffeqsolve(
+    solution, result = diffeqsolve(
         diffrax.ODETerm(vector_field),
         solver,
         t0=t0,
@@ -259,12 +267,15 @@ def solve_rule(
         stepsize_controller=controller,
         max_steps=max_steps,
     )
-    final_state = jax.tree.map(lambda x: x[-1], solution.ys)
+    raise_if_concrete(result, "solve_rule")
+    ys = nan_where_failed(solution.ys, result)
+    final_state = jax.tree.map(lambda x: x[-1], ys)
+    efficacy = rule.efficacy(final_state)
     if save_ts is None:
-        return RuleSolution(rule.efficacy(final_state), final_state, None, None)
+        return RuleSolution(efficacy, final_state, None, None, result)
     # The last saved entry is t1, appended to the requested times.
-    states = jax.tree.map(lambda x: x[:-1], solution.ys)
-    return RuleSolution(rule.efficacy(final_state), final_state, solution.ts[:-1], states)
+    states = jax.tree.map(lambda x: x[:-1], ys)
+    return RuleSolution(efficacy, final_state, solution.ts[:-1], states, result)
 
 
 def plateau_efficacy(

@@ -9,7 +9,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, PyTree
+from jaxtyping import Array, Float, Int, PyTree
 
 from plastic.experiment import AbstractAcrossConditions, AbstractExperiment, AbstractReadout
 from plastic.paths import ModelPath
@@ -18,7 +18,9 @@ from plastic.sweep.targets import AbstractGrid, AbstractTarget, Axis, ConditionV
 
 
 class ExperimentEvaluation(eqx.Module):
-    """One condition of an `ExperimentSweep` from its axis values: the readouts, in order.
+    """One condition of an `ExperimentSweep` from its axis values: the readouts, in order, and
+    the diffrax result code of its solves (0 on success; `plastic.solver_status`), which the
+    sweep checks on the host after each chunk.
 
     Attributes:
         targets: one per axis, in the order of the values.
@@ -41,9 +43,9 @@ class ExperimentEvaluation(eqx.Module):
             model, condition = where.apply(model, condition, value)
         return model, condition
 
-    def __call__(self, values: Float[Array, " n_axes"]) -> tuple[Array, ...]:
+    def __call__(self, values: Float[Array, " n_axes"]) -> tuple[tuple[Array, ...], Int[Array, ""]]:
         model, condition = self.setup(values)
-        return self.experiment.measure_each(model, condition, self.names)
+        return self.experiment.measure(model, condition, self.names)
 
 
 def _check_modules(module: eqx.Module) -> None:

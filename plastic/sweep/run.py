@@ -17,6 +17,7 @@ from jax.sharding import PartitionSpec as P
 
 from plastic._atomic import write_atomically
 from plastic.compile_times import CompileClock, computation_key
+from plastic.solver_status import raise_if_failed
 from plastic.sweep.memory import (
     MEMORY_FRACTION,
     SweepTooLargeError,
@@ -127,8 +128,9 @@ def run_sweep(
     Raises:
         SweepTooLargeError: before any chunk runs, if a chunk or the result would not fit.
         FileExistsError: if ``path`` holds a different result and ``overwrite`` is False.
-        RuntimeError: if a chunk fails (e.g. a solve reaches ``max_steps``); finished chunks
-            are kept for a rerun.
+        RuntimeError: if a chunk fails; `plastic.solver_status.SolveFailedError` (a
+            RuntimeError) if a solve fails, naming its conditions (e.g. it reached
+            ``max_steps``). Finished chunks are kept for a rerun.
     """
     if jax.process_count() > 1 and part is None:
         if overwrite:
@@ -229,7 +231,7 @@ def run_sweep(
         arguments = (evaluation, chunk(0)[0], mesh, batch_size)
         # Traced once: the trace is cached for the compile below and for later sweeps alike.
         shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
-        result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes)
+        result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes[0])
         host_limit = int(MEMORY_FRACTION * host_memory_available())
         if result_bytes > host_limit:
             if part is None:  # sibling parts may be writing to it
@@ -276,15 +278,24 @@ def run_sweep(
                 if index in finished:
                     continue
                 conditions, n_real = chunk(index)
+                start = index * chunk_size
+                where = (
+                    f"chunk {index + 1}/{n_chunks} (conditions {start}:{start + n_real}) failed; "
+                    f"finished chunks are kept in {folder} for a rerun"
+                )
                 try:
-                    outputs = compiled(evaluation, conditions, mesh, batch_size)
+                    outputs, codes = compiled(evaluation, conditions, mesh, batch_size)
                     outputs = [np.asarray(out)[:n_real] for out in outputs]
                 except jax.errors.JaxRuntimeError as error:
-                    start = index * chunk_size
-                    raise RuntimeError(
-                        f"chunk {index + 1}/{n_chunks} (conditions {start}:{start + n_real}) "
-                        f"failed; finished chunks are kept in {folder} for a rerun"
-                    ) from error
+                    raise RuntimeError(where) from error
+                # The solves report failure as a code, not an error inside the compiled chunk
+                # (a host callback would keep it out of the persistent compilation cache).
+                raise_if_failed(
+                    np.asarray(codes)[:n_real],
+                    where,
+                    labels=_condition_labels(sweep, np.asarray(conditions)[:n_real]),
+                    hint="a larger max_steps (--max-steps) or looser tolerances may help",
+                )
                 named = {r.name: out for r, out in zip(sweep.readouts, outputs)}
                 write_atomically(chunk_file(folder, index), functools.partial(np.savez, **named))
                 finished.add(index)
@@ -311,3 +322,9 @@ def run_sweep(
             )
             return None
         return assemble(path, folder, read_manifest(folder), report)
+
+
+def _condition_labels(sweep, values: np.ndarray) -> list[str]:
+    """Each condition's axis values, ``"name=value, ..."``: how a failure names them."""
+    names = [a.name for a in sweep.axes]
+    return [", ".join(f"{n}={v:g}" for n, v in zip(names, row)) for row in values]

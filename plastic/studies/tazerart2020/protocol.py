@@ -9,13 +9,14 @@ the second spine uncaged 2.1 ms after the first), ``distance`` (um between the t
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Int
 
 from plastic.experiment import CALCIUM_PER_PAIRING, Condition
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
 from plastic.simulate import SolverSettings, simulate, simulate_each
+from plastic.solver_status import nan_where_failed
 
 READOUT_DELAY = 20.0 * MINUTE
 """Quiet time after the last pairing before the readouts (the paper: 15-25 min)."""
@@ -113,7 +114,10 @@ def uepsp_amplitude(
     protocol = _mask_second_spine(protocol, _two_spines(condition))
     times = jnp.linspace(5.0, 5.0 + TEST_UNCAGING_WINDOW, 601)
     sim = simulate(biophysics, protocol, save_times=times, settings=settings)
-    return jnp.max(sim.states.soma_voltage) - sim.states.soma_voltage[0]
+    # NaN, not a number, if the test recording failed (nothing can raise under jit).
+    return nan_where_failed(
+        jnp.max(sim.states.soma_voltage) - sim.states.soma_voltage[0], sim.solver_result
+    )
 
 
 class ImagedCalcium(eqx.Module):
@@ -139,6 +143,8 @@ class ConditionReadouts(eqx.Module):
             biophysical state).
         calcium: the calcium during induction (None for a replay, which does not solve the
             dendrite's calcium).
+        solver_result: diffrax's result code of the induction's solve (or replay), 0 on
+            success (`plastic.solver_status`); a failed uEPSP recording shows as NaN.
     """
 
     uepsp_initial: Float[Array, ""]
@@ -147,6 +153,7 @@ class ConditionReadouts(eqx.Module):
     head_volume: Float[Array, " n_spines"]
     final_state: SpineState | None
     calcium: ImagedCalcium | None = None
+    solver_result: Int[Array, ""] | None = None
 
 
 def measure(
@@ -158,6 +165,7 @@ def measure(
     final_state: SpineState | None = None,
     uepsp: bool = True,
     calcium: ImagedCalcium | None = None,
+    solver_result: Int[Array, ""] | None = None,
 ) -> ConditionReadouts:
     """The readouts of ``model`` (in ``condition``) whose induction left ``expression``; the
     uEPSP test recording only when ``uepsp`` (it is the stiff, costly part)."""
@@ -173,6 +181,7 @@ def measure(
         head_volume=100.0 * expression.head,
         final_state=final_state,
         calcium=calcium,
+        solver_result=solver_result,
     )
 
 
@@ -223,4 +232,14 @@ def run_in_condition(
     )
     final = simulations[0].final_state
     before = uepsp_amplitude(model, condition, settings)
-    return measure(model, condition, final.expression, before, settings, final, uepsp, calcium)
+    return measure(
+        model,
+        condition,
+        final.expression,
+        before,
+        settings,
+        final,
+        uepsp,
+        calcium,
+        simulations[0].solver_result,
+    )

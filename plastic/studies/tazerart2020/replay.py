@@ -7,6 +7,7 @@ acting back on the calcium during the 80 s of induction (compare with the couple
 import jax
 import jax.numpy as jnp
 
+from plastic._validation import is_concrete
 from plastic.experiment import Condition
 from plastic.model import SpineModel
 from plastic.replay import (
@@ -19,6 +20,7 @@ from plastic.replay import (
 )
 from plastic.rules import HermiteSignals
 from plastic.simulate import SolverSettings
+from plastic.solver_status import nan_where_failed, raise_if_failed
 from plastic.studies.tazerart2020.protocol import (
     FIRST_PAIRING,
     PERIOD,
@@ -46,7 +48,12 @@ def record_conditions(
     ``(n_conditions, n_spines)`` axes of each spine's `SynapseSignals` and its head's calcium
     drive (`plastic.replay.record_calcium_drive`) as a pair, so that one interval lookup serves
     both; ``pulse_edges``, ``(n_conditions, n_edges)`` pulse edges of the whole induction, ms;
-    ``uepsp_before``, ``(n_conditions,)`` the baseline uEPSP, mV."""
+    ``uepsp_before``, ``(n_conditions,)`` the baseline uEPSP, mV.
+
+    Raises:
+        plastic.solver_status.SolveFailedError: if a recording's solve failed, naming its
+            conditions.
+    """
     biophysics = model.without_plasticity()
 
     @jax.jit
@@ -62,13 +69,21 @@ def record_conditions(
             *((getattr(signals, part), getattr(drive, part)) for part in _HERMITE_PARTS),
         )
         before = uepsp_amplitude(in_condition, condition, settings)
-        return dict(
+        recorded = dict(
             recording=recording,
             pulse_edges=repeat_times(edges, PERIOD, n_pairings),
             uepsp_before=before,
         )
+        return nan_where_failed(recorded, simulation.solver_result), simulation.solver_result
 
-    return jax.lax.map(record, conditions)
+    recorded, codes = jax.lax.map(record, conditions)
+    if is_concrete(codes):  # traced, a failed recording shows as NaN in the replay
+        labels = [
+            ", ".join(f"{name}={float(values[i]):g}" for name, values in conditions.items())
+            for i in range(len(codes))
+        ]
+        raise_if_failed(codes, "recording the biophysics for a replay", labels=labels)
+    return recorded
 
 
 def replay_condition(
@@ -89,7 +104,7 @@ def replay_condition(
     full biophysics as the expression leaves it, only when ``uepsp``."""
     period = jnp.asarray(PERIOD)
     repeated = RepeatedSignals(condition["recording"], period, n_pairings)
-    expression = replay(
+    replayed = replay(
         model,
         lambda t: repeated(t)[0],
         FIRST_PAIRING + n_pairings * PERIOD + readout_delay,
@@ -99,6 +114,14 @@ def replay_condition(
         rtol=rtol,
         atol=atol,
         checkpoints=checkpoints,
-    ).expression
+    )
     before = condition["uepsp_before"]
-    return measure(model, condition, expression, before, settings, uepsp=uepsp)
+    return measure(
+        model,
+        condition,
+        replayed.expression,
+        before,
+        settings,
+        uepsp=uepsp,
+        solver_result=replayed.solver_result,
+    )
