@@ -11,6 +11,14 @@ import dataclasses
 import time
 
 
+def similarity_keys(kind: str, device: str) -> tuple[str, str, str]:
+    """Under which keys an item of ``kind`` (``program-device``, e.g. ``spine-sparse-gpu``) on
+    ``device`` is remembered, most similar first: its kind; its program on any device (the
+    compile time follows the program); its family (the first word, e.g. ``spine``: work counted
+    in the same units) on the same device."""
+    return kind, kind.rsplit("-", 1)[0], f"{kind.split('-')[0]} on {device}"
+
+
 def estimate_seconds(previous: dict | None, work: float, last_total_s: float | None) -> float:
     """Estimated seconds of an item of ``work`` units (conditions, steps).
 

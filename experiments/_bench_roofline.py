@@ -4,15 +4,17 @@ A Rodas5 step of ``n`` states does, per condition (`bench_spine.operation_counts
 - flop: 7 right-hand sides, one Jacobian (``n + 1`` forward-mode directions dense, one per
   colour plus df/dt sparse), one LU of ``W = I / (h gamma) - J`` and 8 pairs of triangular
   solves (XLA's cost analysis for the first two, counted by hand for the last two);
-- bytes: the bytes XLA's kernels move for the right-hand sides and the Jacobian (its cost
-  analysis of the unbatched call), and 12 passes of 8 bytes over the entries of ``W``'s factors
-  (``n^2`` dense, the sparse LU's stored entries): ``W`` formed from ``J`` (read, write), the
-  LU (read, write), each of the 8 stage solves reading the factors. A batch of 65,536 conditions
-  keeps 65,536 such matrices (1.9 GB for n = 60), far beyond any cache, so these passes go to
-  device memory.
+- bytes, at least: 12 passes of 8 bytes over the entries of ``W``'s factors (``n^2`` dense,
+  the sparse LU's stored entries): ``W`` formed from ``J`` (read, write), the LU (read, write),
+  each of the 8 stage solves reading the factors. A batch of 65,536 conditions keeps 65,536 such
+  matrices (3.9 GB for n = 86), far beyond any cache, so these passes go to device memory;
+- bytes, at most: that, plus what XLA's kernels of the right-hand sides and the Jacobian move
+  (its cost analysis of the unbatched call, as compiled for the CPU: a GPU program fused under
+  vmap may keep much of it on chip).
 
 The device's time per condition is at least the larger of flop / peak and bytes / bandwidth:
-compute-bound if the first is larger, memory-bound otherwise.
+compute-bound if the first is larger, memory-bound otherwise. Under vmap every condition of a
+batch takes as many steps as the slowest one (the solver's loop runs until all are done).
 """
 
 import dataclasses
@@ -49,14 +51,16 @@ H100_SXM = DeviceSpec("H100 SXM, FP64 vector", 34e12, 3.35e12, H100_SOURCE)
 H100_SXM_TENSOR = DeviceSpec("H100 SXM, FP64 tensor cores", 67e12, 3.35e12, H100_SOURCE)
 
 
-def step_bytes(operations: dict) -> float:
-    """Bytes one Rodas5 step moves per condition (module docstring), from
-    `bench_spine.operation_counts`."""
-    return (
-        RODAS5_RHS * operations["rhs_bytes"]
-        + operations["rodas5_jacobian_bytes"]
-        + FACTOR_PASSES * BYTES_PER_ENTRY * operations["factor_entries"]
-    )
+def factor_bytes(operations: dict) -> float:
+    """Bytes one Rodas5 step moves per condition for ``W``'s factors (the least, module
+    docstring), from `bench_spine.operation_counts`."""
+    return FACTOR_PASSES * BYTES_PER_ENTRY * operations["factor_entries"]
+
+
+def kernel_bytes(operations: dict) -> float:
+    """Bytes XLA's CPU kernels of one step's right-hand sides and Jacobian move (module
+    docstring), from `bench_spine.operation_counts`."""
+    return RODAS5_RHS * operations["rhs_bytes"] + operations["rodas5_jacobian_bytes"]
 
 
 def predict(flop: float, moved_bytes: float, device: DeviceSpec) -> dict:

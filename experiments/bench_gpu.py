@@ -46,9 +46,15 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _bench_budget import Budget, estimate_seconds  # noqa: E402
+from _bench_budget import Budget, estimate_seconds, similarity_keys  # noqa: E402
 from _bench_floor import peak_flops  # noqa: E402
-from _bench_roofline import H100_SXM, H100_SXM_TENSOR, predict, step_bytes  # noqa: E402
+from _bench_roofline import (  # noqa: E402
+    H100_SXM,
+    H100_SXM_TENSOR,
+    factor_bytes,
+    kernel_bytes,
+    predict,
+)
 from bench_gb import plastic_window  # noqa: E402
 from bench_spine import (  # noqa: E402
     GIB,
@@ -93,29 +99,38 @@ class Sizes:
     fit_readout_min: float
 
 
-FULL = Sizes(40, 25.0, (1024, 8192, 65536), 16, 10**6, 10**4, None, 20.0)
+FULL = Sizes(
+    n_pairings=40,
+    quiet_min=25.0,
+    spine_batches=(1024, 8192, 65536),
+    spine_cpu=16,
+    gb=10**6,
+    gb_cpu=10**4,
+    fit_rows=None,
+    fit_readout_min=20.0,  # plastic fit's default
+)
 SMOKE = Sizes(
-    2,
-    0.1,
-    (4, 8),
-    2,
-    1000,
-    100,
-    dict(condition="single +13 ms", readout=("neck_length", "head_volume")),
-    0.1,
+    n_pairings=2,
+    quiet_min=0.1,
+    spine_batches=(4, 8),
+    spine_cpu=2,
+    gb=1000,
+    gb_cpu=100,
+    # Neck and head rows only: no uEPSP test recording to differentiate (minutes to compile).
+    fit_rows=dict(condition="single +13 ms", readout=("neck_length", "head_volume")),
+    fit_readout_min=0.1,
 )
 GB_SET = "DP"
 GB_PAIRS, GB_PERIOD = 60, 1000.0  # bench_gb.py's defaults: 60 pairs at 1 Hz (period ms)
-GB_CHUNK = 2**17  # delta-t vmapped together (lax.map beyond): ~30 kB each in the segments
+GB_CHUNK = 2**17  # delta-t vmapped together (lax.map beyond): each holds 361 calcium segments
 
 
 @dataclasses.dataclass(frozen=True)
 class Item:
-    """One measurement: ``name`` in the results, ``kind`` (items of one kind scale into each
-    other's time estimates; failing that, of the kind's first word on the same device), ``work``
-    (conditions, or fit steps), ``device`` ("gpu" or "cpu"), and
-    ``run``, a function of the device returning the measured fields (``compile_s``, ``run_s``
-    and whatever else)."""
+    """One measurement: ``name`` in the results, ``kind`` (``program-device``, e.g.
+    ``spine-sparse-gpu``; see `similarity_keys`), ``work`` (conditions, or fit steps), ``device``
+    ("gpu" or "cpu"), and ``run``, a function of the device returning the measured fields
+    (``compile_s``, ``run_s`` and whatever else)."""
 
     name: str
     kind: str
@@ -314,13 +329,16 @@ def write(out: pathlib.Path, results: dict) -> None:
     os.replace(partial, out / "results.json")
 
 
+def device_peak(device) -> float | None:
+    """The device's peak bytes in use since the process started (None on the CPU)."""
+    return (device.memory_stats() or {}).get("peak_bytes_in_use")
+
+
 def run_items(items, devices, budget: Budget, results: dict, out) -> None:
-    # The last measured item of each kind, and of each family on each device (the kind's first
-    # word, spine, gb or fit, whose work is counted in the same units).
-    measured, last_total_s = {}, None
+    measured, last_total_s = {}, None  # the last measured item under each `similarity_keys`
     for item in items:
-        family = f"{item.kind.split('-')[0]} on {item.device}"
-        similar = measured.get(item.kind, measured.get(family))
+        keys = similarity_keys(item.kind, item.device)
+        similar = next((measured[key] for key in keys if key in measured), None)
         estimate = estimate_seconds(similar, item.work, last_total_s)
         entry = dict(name=item.name, kind=item.kind, device=item.device, work=item.work)
         if not budget.allows(estimate):
@@ -332,6 +350,7 @@ def run_items(items, devices, budget: Budget, results: dict, out) -> None:
             )
         else:
             print(f"{item.name}: running (estimated {estimate:.0f} s) ...", flush=True)
+            peak_before = device_peak(devices[item.device])
             began = time.perf_counter()
             try:
                 entry.update(item.run(devices[item.device]), status="measured")
@@ -340,11 +359,14 @@ def run_items(items, devices, budget: Budget, results: dict, out) -> None:
                 traceback.print_exc()
             last_total_s = time.perf_counter() - began
             entry["total_s"] = last_total_s
-            stats = devices[item.device].memory_stats() or {}
-            if "peak_bytes_in_use" in stats:
-                entry["device_peak_gib_so_far"] = stats["peak_bytes_in_use"] / GIB
+            peak = device_peak(devices[item.device])
+            if peak is not None:
+                # JAX cannot reset the device's high-water mark: an item's own peak is known
+                # only where it raised the mark.
+                entry["device_peak_gib_so_far"] = peak / GIB
+                entry["device_peak_raised_here"] = peak > peak_before
             if entry["status"] == "measured":
-                measured[item.kind] = measured[family] = entry
+                measured.update(dict.fromkeys(keys, entry))
         results["items"].append(entry)
         add_ratios(results["items"])
         if "total_s" in entry:
@@ -366,6 +388,7 @@ def summary_line(entry: dict) -> str:
     )
     memory = (
         f"device peak so far {entry['device_peak_gib_so_far']:.2f} GiB"
+        + (" (raised by this item)" if entry["device_peak_raised_here"] else "")
         if "device_peak_gib_so_far" in entry
         else f"peak RSS {entry['peak_rss_gib']:.2f} GiB"
     )
@@ -383,7 +406,7 @@ def summary_line(entry: dict) -> str:
 def roofline(sizes, batch: int) -> dict:
     """Print and return the flop and bytes per Rodas5 step and per condition of the spine
     model, dense and sparse, the steps per condition of ``batch`` conditions solved here on
-    the CPU, and what an H100 SXM allows at batch 65,536 (module docstring)."""
+    the CPU, and what an H100 SXM allows at batch 65,536 (`_bench_roofline.py`)."""
     cpu = jax.devices("cpu")[0]
     print(
         f"spine model: seed protocol, {sizes.n_pairings} pairings, {sizes.quiet_min:g} min "
@@ -391,45 +414,50 @@ def roofline(sizes, batch: int) -> dict:
         flush=True,
     )
     row = spine_item(sizes, "dense", batch, "cpu", None).run(cpu)
-    steps = dict(mean=row["steps_mean"], max=row["steps_max"])
-    report = dict(steps_per_condition=steps, cpu_seconds_per_condition=row["run_s"] / batch)
+    steps = row["steps_max"]  # under vmap every condition runs as long as the slowest
+    report = dict(
+        steps_mean=row["steps_mean"],
+        steps_max=steps,
+        cpu_seconds_per_condition=row["run_s"] / batch,
+    )
     print(
-        f"steps per condition (accepted, Rodas5): mean {steps['mean']:.0f}, max "
-        f"{steps['max']:.0f} over {batch}; {row['run_s'] / batch:.3g} s per condition here"
+        f"accepted Rodas5 steps per condition: mean {row['steps_mean']:.0f}, max {steps:.0f} "
+        f"over {batch} ({row['run_s'] / batch:.3g} s per condition here, dense); per condition "
+        f"below: the max"
     )
     for linear_algebra in ("dense", "sparse"):
-        arguments = protocol_arguments(sizes, linear_algebra)
         with jax.default_device(cpu):
-            evaluation = seed_evaluation(arguments, (FinalEfficacy(),))
-            operations = operation_counts(evaluation, sparse=linear_algebra == "sparse")
-        flop, moved = operations["rodas5_step"], step_bytes(operations)
-        entry = dict(operations=operations, step_flop=flop, step_bytes=moved)
-        print(
-            f"\n{linear_algebra}: {operations['n_states']} states (with the cut variables of "
-            f"the sparse pattern: the LU's order); per step: RHS {operations['rhs']:.0f} flop x 7, "
-            f"Jacobian {operations['rodas5_jacobian']:.4g} flop ({operations['directions']} "
-            f"JVPs), LU and 8 solve pairs {operations['linear_algebra']:.4g} flop "
-            f"({operations['factor_entries']} factor entries) = {flop:.4g} flop; bytes "
-            f"{moved:.4g} (RHS {operations['rhs_bytes']:.4g} x 7, Jacobian "
-            f"{operations['rodas5_jacobian_bytes']:.4g}, factors {12 * 8} x "
-            f"{operations['factor_entries']}); {flop / moved:.3g} flop/byte"
-        )
-        for which, count in steps.items():
-            per_condition = (flop * count, moved * count)
-            entry[f"per_condition_{which}_steps"] = per_condition
-            print(
-                f"  per condition at the {which} steps ({count:.0f}): {per_condition[0]:.4g} "
-                f"flop, {per_condition[1]:.4g} bytes"
+            evaluation = seed_evaluation(
+                protocol_arguments(sizes, linear_algebra), (FinalEfficacy(),)
             )
-            for device in (H100_SXM, H100_SXM_TENSOR):
-                bound = predict(*per_condition, device)
-                entry[f"{device.name}, {which} steps"] = bound
-                print(
-                    f"    {device.name}: compute {bound['compute_s']:.3g} s, memory "
-                    f"{bound['memory_s']:.3g} s per condition -> {bound['bound']}-bound, at "
-                    f"most {bound['conditions_per_s']:.4g} conditions/s; batch 65,536 in "
-                    f"{65536 / bound['conditions_per_s']:.3g} s"
-                )
+            operations = operation_counts(evaluation, sparse=linear_algebra == "sparse")
+        flop = operations["rodas5_step"]
+        least = factor_bytes(operations)
+        most = least + kernel_bytes(operations)
+        print(
+            f"\n{linear_algebra}: {operations['n_states']} states, W's factors "
+            f"{operations['factor_entries']} entries. Per step: flop = RHS "
+            f"{operations['rhs']:.0f} x 7 + Jacobian {operations['rodas5_jacobian']:.3g} "
+            f"({operations['directions']} JVPs) + LU and 8 solve pairs "
+            f"{operations['linear_algebra']:.3g} = {flop:.3g}; bytes {least:.3g} (factors, "
+            f"12 passes) to {most:.3g} (+ RHS and Jacobian kernels); {flop / most:.2g} to "
+            f"{flop / least:.2g} flop/byte. Per condition: {flop * steps:.3g} flop, "
+            f"{least * steps:.3g} to {most * steps:.3g} bytes"
+        )
+        entry = dict(operations=operations, step_flop=flop, step_bytes=(least, most))
+        for device in (H100_SXM, H100_SXM_TENSOR):
+            bounds = [predict(flop * steps, moved * steps, device) for moved in (most, least)]
+            entry[device.name] = bounds
+            rates = [bound["conditions_per_s"] for bound in bounds]
+            print(
+                f"  {device.name} ({device.flops / 1e12:g} Tflop/s, "
+                f"{device.bandwidth / 1e12:g} TB/s, ridge {device.flops / device.bandwidth:.3g} "
+                f"flop/byte): compute {bounds[0]['compute_s'] * 1e3:.3g} ms, memory "
+                f"{bounds[1]['memory_s'] * 1e3:.3g} to {bounds[0]['memory_s'] * 1e3:.3g} ms per "
+                f"condition: {'/'.join(sorted({b['bound'] for b in bounds}))}-bound, at most "
+                f"{rates[0]:.3g} to {rates[1]:.3g} conditions/s; batch 65,536 in at least "
+                f"{65536 / rates[1]:.3g} to {65536 / rates[0]:.3g} s"
+            )
         report[linear_algebra] = entry
     print(f"\nsource of the H100 numbers: {H100_SXM.source}")
     return report

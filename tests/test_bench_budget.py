@@ -33,3 +33,11 @@ def test_budget_allows_what_fits_in_what_is_left(budget_module):
     assert budget.left(now=400.0) == pytest.approx(120.0)
     assert budget.allows(120.0, now=400.0)
     assert not budget.allows(121.0, now=400.0)
+
+
+def test_similar_items_share_the_program_then_the_family_on_the_device(budget_module):
+    keys = budget_module.similarity_keys("spine-sparse-cpu", "cpu")
+    assert keys == ("spine-sparse-cpu", "spine-sparse", "spine on cpu")
+    # A sparse CPU item is estimated from the sparse GPU one before the dense CPU one.
+    assert budget_module.similarity_keys("spine-sparse-gpu", "gpu")[1] == keys[1]
+    assert budget_module.similarity_keys("spine-dense-cpu", "cpu")[2] == keys[2]
