@@ -15,7 +15,7 @@ Each item: compile time, throughput (conditions or fit steps per second), peak m
 device's ``peak_bytes_in_use``, a high-water mark over the whole run; peak RSS on the CPU), and
 for the GPU items the ratio of CPU to GPU time per condition (or per step). Items run while the
 budget (``--budget-s``) allows: the next item's time is estimated from the last measurement of
-its kind (`_bench_budget.py`), and an item that would overrun is skipped and reported. Every
+a similar item (`_bench_budget.py`), and an item that would overrun is skipped and reported. Every
 item's result is written to ``results.json`` as soon as it is measured, so a run killed by the
 machine's time limit keeps what it measured. A failing item (e.g. out of memory) is reported
 and the next one runs.
@@ -282,7 +282,7 @@ def plan(sizes, n_starts: int, vmap: int | None) -> list[Item]:
     batches = sizes.spine_batches
     small, middle, large = batches[0], batches[1:-1], batches[-1]
     fit = FitStep(sizes, n_starts)
-    items = [
+    return [
         spine_item(sizes, "dense", small, "gpu", vmap),
         spine_item(sizes, "dense", sizes.spine_cpu, "cpu", None),
         gb_item(sizes.gb, "gpu"),
@@ -296,7 +296,6 @@ def plan(sizes, n_starts: int, vmap: int | None) -> list[Item]:
         *(spine_item(sizes, "sparse", b, "gpu", vmap) for b in middle),
         spine_item(sizes, "sparse", large, "gpu", vmap),
     ]
-    return list({item.name: item for item in items}.values())  # one of each (smoke sizes)
 
 
 def add_ratios(entries: list[dict]) -> None:
@@ -313,7 +312,8 @@ def add_ratios(entries: list[dict]) -> None:
 
 
 def describe_devices(gpu, cpu) -> dict:
-    limit = (gpu.memory_stats() or {}).get("bytes_limit")  # None on the CPU
+    # What JAX's allocator may use (by default it takes 75 % of the GPU); None on the CPU.
+    limit = (gpu.memory_stats() or {}).get("bytes_limit")
     return dict(
         gpu=f"{gpu.device_kind} ({gpu.platform})",
         gpu_memory_gib=None if limit is None else limit / GIB,
@@ -531,7 +531,8 @@ def main():
     limit = results["devices"]["gpu_memory_gib"]
     memory = "unknown" if limit is None else f"{limit:.1f} GiB"
     print(
-        f"device: {results['devices']['gpu']}, memory {memory}; CPU: {os.cpu_count()} cores; "
+        f"device: {results['devices']['gpu']}, memory for JAX {memory}; CPU: "
+        f"{os.cpu_count()} cores; "
         f"budget {args.budget_s:.0f} s",
         flush=True,
     )
