@@ -155,9 +155,8 @@ def spine_item(sizes, linear_algebra: str, batch: int, device: str, vmap: int | 
             evaluation = seed_evaluation(
                 protocol_arguments(sizes, linear_algebra), (FinalEfficacy(), AcceptedSteps())
             )
-            row = run_batch(
-                evaluation, sample_conditions(batch), [jax_device], vmap or batch, repeats=1
-            )
+            together = batch if vmap is None else vmap
+            row = run_batch(evaluation, sample_conditions(batch), [jax_device], together, 1)
         return dict(
             compile_s=row["compile_s"],
             run_s=row["wall_s"],
@@ -214,7 +213,9 @@ class FitStep:
         self.sizes, self.n_starts = sizes, n_starts
         self.recorded = None
 
-    def objective(self, jax_device):
+    def objective(self, jax_device, label: str):
+        """The objective and parameters on ``jax_device``, the recording's seconds and the
+        label ("gpu", "cpu") of the device it was made on."""
         if self.recorded is None:
             study = get_study("tazerart2020")
             choice = study.rule()  # the default, as plastic fit
@@ -231,15 +232,15 @@ class FitStep:
                 objective = Objective(predictor, data)
                 jax.block_until_ready(eqx.filter(objective, eqx.is_array))
             parameters = FitParameters(model, choice.parameters())
-            self.recorded = (objective, parameters, time.perf_counter() - began)
-        objective, parameters, record_s = self.recorded
+            self.recorded = (objective, parameters, time.perf_counter() - began, label)
+        objective, parameters, record_s, recorded_on = self.recorded
         # The same recording on another device: arrays moved, nothing recomputed.
         arrays, rest = eqx.partition((objective, parameters), eqx.is_array)
-        return (*eqx.combine(jax.device_put(arrays, jax_device), rest), record_s)
+        return (*eqx.combine(jax.device_put(arrays, jax_device), rest), record_s, recorded_on)
 
     def item(self, device: str) -> Item:
         def run(jax_device):
-            objective, parameters, record_s = self.objective(jax_device)
+            objective, parameters, record_s, recorded_on = self.objective(jax_device, device)
 
             def loss(unconstrained, objective, parameters):
                 return objective(parameters.to_model(unconstrained))
@@ -263,6 +264,7 @@ class FitStep:
             finite = np.isfinite(np.asarray(value)) & np.all(per_start, axis=0)
             return dict(
                 record_s=record_s,
+                recorded_on=recorded_on,
                 compile_s=compile_s,
                 run_s=run_s,
                 steps_per_s=1.0 / run_s,
@@ -382,7 +384,8 @@ def summary_line(entry: dict) -> str:
         return f"{entry['name']}: {entry['status']}: {entry.get('error', '')}"
     rate = (
         f"{entry['steps_per_s']:.3g} fit steps/s ({entry['starts']} starts, "
-        f"{entry['conditions']} conditions; recording {entry['record_s']:.1f} s)"
+        f"{entry['conditions']} conditions; recording {entry['record_s']:.1f} s on the "
+        f"{entry['recorded_on']})"
         if "steps_per_s" in entry
         else f"{entry['conditions_per_s']:.4g} conditions/s"
     )
@@ -497,6 +500,24 @@ def parse_arguments():
     return parser.parse_args()
 
 
+def chosen_items(args, sizes) -> list[Item]:
+    """The planned items, or those named by ``--only``; every option checked before any work."""
+    for name, value in (("--vmap", args.vmap), ("--fit-starts", args.fit_starts)):
+        if value is not None and value < 1:
+            raise SystemExit(f"{name} must be >= 1; got {value}")
+    if not args.budget_s > 0:
+        raise SystemExit(f"--budget-s must be > 0; got {args.budget_s}")
+    items = plan(sizes, args.fit_starts, args.vmap)
+    if args.only is None:
+        return items
+    wanted = set(args.only.split(","))
+    unknown = wanted - {item.name for item in items}
+    if unknown:
+        names = ", ".join(item.name for item in items)
+        raise SystemExit(f"--only: unknown item(s) {sorted(unknown)}; the items: {names}")
+    return [item for item in items if item.name in wanted]
+
+
 def main():
     args = parse_arguments()
     sizes = SMOKE if args.smoke else FULL
@@ -506,6 +527,7 @@ def main():
         (args.out / "roofline.json").write_text(json.dumps(report, indent=1, default=float))
         print(f"wrote {args.out / 'roofline.json'}")
         return
+    items = chosen_items(args, sizes)
     budget = Budget(args.budget_s)
     cpu = jax.devices("cpu")[0]
     try:
@@ -532,21 +554,12 @@ def main():
     memory = "unknown" if limit is None else f"{limit:.1f} GiB"
     print(
         f"device: {results['devices']['gpu']}, memory for JAX {memory}; CPU: "
-        f"{os.cpu_count()} cores; "
-        f"budget {args.budget_s:.0f} s",
+        f"{os.cpu_count()} cores; budget {args.budget_s:.0f} s",
         flush=True,
     )
     results["peak_flops"] = dict(gpu=peak_flops(gpu))
     print(f"measured float64 matmul peak: {results['peak_flops']['gpu'] / 1e12:.3g} Tflop/s")
     write(args.out, results)
-    items = plan(sizes, args.fit_starts, args.vmap)
-    if args.only:
-        wanted = set(args.only.split(","))
-        unknown = wanted - {item.name for item in items}
-        if unknown:
-            names = ", ".join(item.name for item in items)
-            raise SystemExit(f"--only: unknown item(s) {sorted(unknown)}; the items: {names}")
-        items = [item for item in items if item.name in wanted]
     run_items(items, dict(gpu=gpu, cpu=cpu), budget, results, args.out)
     results["load_average_end"] = os.getloadavg()[0]
     results["elapsed_s"] = args.budget_s - budget.left()
