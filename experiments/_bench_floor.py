@@ -7,7 +7,7 @@ by XLA's cost analysis of the compiled right-hand side. The ratio of a measured 
 says how far from the limit a code runs: per-step overhead, memory traffic and scalar code all
 show up there.
 
-Shared by the benchmarks in `experiments/` (``bench_gb.py``; the spine benchmark reuses it).
+Shared by the benchmarks in `experiments/` (``bench_gb.py``, ``bench_spine.py``, ``bench_gpu.py``).
 """
 
 import dataclasses
