@@ -7,7 +7,7 @@ by XLA's cost analysis of the compiled right-hand side. The ratio of a measured 
 says how far from the limit a code runs: per-step overhead, memory traffic and scalar code all
 show up there.
 
-Shared by the benchmarks in `experiments/` (``bench_gb.py``; the spine benchmark reuses it).
+Shared by the benchmarks in `experiments/` (``bench_gb.py``, ``bench_spine.py``, ``bench_gpu.py``).
 """
 
 import dataclasses
@@ -46,16 +46,23 @@ def peak_flops(device: jax.Device, size: int = 2048, repeats: int = 10) -> float
     return 2.0 * size**3 / best
 
 
-def flops_per_call(fn, *args) -> float:
-    """Floating-point operations of one call ``fn(*args)``, by XLA's cost analysis (compiled).
-
-    Transcendental functions (exp, log) are counted as one operation each, on top of XLA's flops.
-    """
+def cost_per_call(fn, *args) -> dict:
+    """XLA's cost analysis of one compiled call ``fn(*args)``: ``flops`` (transcendental
+    functions such as exp and log counted as one operation each, on top of XLA's flops) and
+    ``bytes``, the bytes XLA's fused kernels read and write in memory."""
     analysis = jax.jit(fn).lower(*args).compile().cost_analysis()
     # Older jax versions return one dict per device program.
     if isinstance(analysis, (list, tuple)):
         analysis = analysis[0]
-    return float(analysis.get("flops", 0.0)) + float(analysis.get("transcendentals", 0.0))
+    return dict(
+        flops=float(analysis.get("flops", 0.0)) + float(analysis.get("transcendentals", 0.0)),
+        bytes=float(analysis.get("bytes accessed", 0.0)),
+    )
+
+
+def flops_per_call(fn, *args) -> float:
+    """Floating-point operations of one call ``fn(*args)`` (`cost_per_call`'s ``flops``)."""
+    return cost_per_call(fn, *args)["flops"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -77,7 +77,7 @@ from plastic.sweep import (  # noqa: E402
 )
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _bench_floor import Floor, flops_per_call, peak_flops  # noqa: E402
+from _bench_floor import Floor, cost_per_call, peak_flops  # noqa: E402
 
 DELTA_T_RANGE = (-30.0, 30.0)  # ms
 DISTANCE_RANGE = (1.0, 80.0)  # um; the second spine stays on the 200 um dendrite
@@ -277,7 +277,9 @@ def run_scipy(evaluation, values) -> dict:
 def operation_counts(evaluation, sparse: bool) -> dict:
     """Flop of one RHS, one forward-mode Jacobian (with the RHS and df/dt, as `Rodas5` forms
     it), one Rodas5 step (dense or sparse linear algebra) and one Radau factorisation, for the
-    model of ``evaluation``."""
+    model of ``evaluation``; the bytes XLA's kernels move in one RHS and one Jacobian, and the
+    entries of ``W``'s factors (``n^2`` dense, the sparse LU's stored entries), for the
+    memory side of a roofline (``bench_gpu.py --roofline``)."""
     model, protocol = configure(evaluation, sample_conditions(1)[0])
     y0, unravel = ravel_pytree(model.resting_state())
     n = y0.size
@@ -297,11 +299,12 @@ def operation_counts(evaluation, sparse: bool) -> dict:
         return jax.vmap(directional, out_axes=(None, 0))(jnp.eye(n + 1))
 
     arguments = (jnp.asarray(100.0), y0, dynamic, protocol)
-    rhs_flop = flops_per_call(rhs, *arguments)
-    jacobian_flop = flops_per_call(jacobian, *arguments)
+    rhs_cost = cost_per_call(rhs, *arguments)
+    jacobian_cost = cost_per_call(jacobian, *arguments)
+    rhs_flop, jacobian_flop = rhs_cost["flops"], jacobian_cost["flops"]
     # LU of W (2/3 n^3), a forward and a back substitution per stage (2 n^2 each).
     linear_algebra = 2.0 / 3.0 * n**3 + RODAS5_STAGES * 2.0 * n**2
-    directions, step_jacobian = n + 1, jacobian_flop
+    directions, step_jacobian, factor_entries = n + 1, jacobian_flop, n * n
     if sparse:
         # As Rodas5(sparse=True): one JVP per colour plus df/dt, the LU's own count, and per
         # stage a multiply-add per stored factor entry.
@@ -310,6 +313,7 @@ def operation_counts(evaluation, sparse: bool) -> dict:
         directions = int(column_colouring(structure.pattern).max()) + 2
         step_jacobian = jacobian_flop * directions / (n + 1)
         linear_algebra = lu.flops + RODAS5_STAGES * 2.0 * lu.nnz
+        factor_entries = lu.nnz
     return dict(
         n_states=n,
         rhs=rhs_flop,
@@ -317,6 +321,10 @@ def operation_counts(evaluation, sparse: bool) -> dict:
         directions=directions,
         rodas5_jacobian=step_jacobian,
         rodas5_step=(RODAS5_STAGES - 1) * rhs_flop + step_jacobian + linear_algebra,
+        linear_algebra=linear_algebra,
+        rhs_bytes=rhs_cost["bytes"],
+        rodas5_jacobian_bytes=jacobian_cost["bytes"] * directions / (n + 1),
+        factor_entries=factor_entries,
         # Radau IIA (3 stages): a real and a complex n x n LU (a complex flop is ~4 real ones).
         radau_factorisation=(1.0 + 4.0) * 2.0 / 3.0 * n**3,
     )
