@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (enables float64)
-from plastic.experiment import Predictor
-from plastic.fit import FitParameters, Objective
 from plastic.studies import get_study
-from plastic.uncertainty import condition_curves, curve_bands, laplace
+from plastic.uncertainty import condition_curves, curve_bands
 
 
 def test_curves_are_the_groups_along_one_condition():
@@ -32,14 +30,9 @@ def test_curves_are_the_groups_along_one_condition():
         condition_curves(data, column="drug")
 
 
-def test_the_fitted_curve_passes_through_the_predictions_of_its_rows():
-    study = get_study("markram1997")
-    choice = study.rule("triplet")
-    data = study.data()
-    model = choice.model()
-    parameters = FitParameters(model, choice.parameters()[:2])
-    objective = Objective(Predictor.from_data(study.experiment, data, model=model), data)
-    approx = laplace(objective, parameters, model)
+def test_the_fitted_curve_passes_through_the_predictions_of_its_rows(triplet_fit):
+    objective, approx, model = triplet_fit
+    study, data = get_study("markram1997"), objective.data
     (curve,) = curve_bands(
         approx, study.experiment, condition_curves(data, n_points=5), jax.random.key(0),
         n_draws=20,

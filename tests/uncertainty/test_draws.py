@@ -7,21 +7,7 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (enables float64)
-from plastic.experiment import Predictor
-from plastic.fit import FitParameters, Objective
-from plastic.studies import get_study
-from plastic.uncertainty import ParameterDraws, laplace, load_draws, prediction_band
-
-
-@pytest.fixture(scope="module")
-def triplet_fit():
-    study = get_study("markram1997")
-    choice = study.rule("triplet")
-    data = study.data()
-    model = choice.model()
-    parameters = FitParameters(model, choice.parameters()[:2])
-    objective = Objective(Predictor.from_data(study.experiment, data, model=model), data)
-    return objective, laplace(objective, parameters, model), model
+from plastic.uncertainty import ParameterDraws, load_draws, prediction_band
 
 
 def test_saved_draws_reproduce_the_band(triplet_fit, tmp_path):
