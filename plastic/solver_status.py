@@ -15,6 +15,10 @@ sign of ``t1 - t0``; save times are sorted and inside ``[t0, t1]``), and those c
 callbacks too when the times are traced. `diffeqsolve` solves with ``throw=False`` and traces
 the solve with equinox's errors set to NaN (``EQX_ON_ERROR=nan``, for this solve only): a
 violated check makes the solution NaN, never a callback. Every solve of plastic goes through it.
+What it cannot reach: a gradient is traced after the solve returns, and the transpose of a
+lineax solve throws whatever it is told, so a gradient through diffrax's implicit solvers
+(Kvaerno5, a ``SolverSettings.solver`` choice) still holds a callback; plastic's `Rodas5`
+(jax.lax.linalg, no lineax) does not, and it is what every default solve and the replay use.
 """
 
 import contextlib
