@@ -84,6 +84,10 @@ class Urakubo2008(AbstractRule):
             ``1 / (1 + exp(-(V - half) / slope))`` (m) and ``1 / (1 + exp((V - half) / slope))``
             (h), mV.
         vgcc_tau_m, vgcc_tau_h: gate time constants, ms.
+        prescribed_vgcc: None (the VGCC follows the voltage), or ``(ts, psd, cyt)``: the VGCC
+            Ca influx (uM/s) into PSD and cytosol at times ``ts`` (ms), linearly interpolated,
+            in place of the channel model. For validation against a recording whose voltage is
+            sampled too coarsely to resolve the back-propagating spike (the GENESIS traces).
     """
 
     network: ReactionNetwork
@@ -103,6 +107,7 @@ class Urakubo2008(AbstractRule):
     vgcc_h_slope: _Scalar
     vgcc_tau_m: _Scalar
     vgcc_tau_h: _Scalar
+    prescribed_vgcc: tuple[Float[Array, " k"], Float[Array, " k"], Float[Array, " k"]] | None
 
     def __init__(
         self,
@@ -124,6 +129,7 @@ class Urakubo2008(AbstractRule):
         vgcc_h_slope=0.5,
         vgcc_tau_m=3.6,
         vgcc_tau_h=29.0,
+        prescribed_vgcc=None,
     ):
         self.network = urakubo_network() if network is None else network
         n = self.network.n_species
@@ -153,6 +159,15 @@ class Urakubo2008(AbstractRule):
         self.vgcc_h_slope = jnp.asarray(vgcc_h_slope, float)
         self.vgcc_tau_m = jnp.asarray(vgcc_tau_m, float)
         self.vgcc_tau_h = jnp.asarray(vgcc_tau_h, float)
+        if prescribed_vgcc is not None:
+            prescribed_vgcc = tuple(jnp.asarray(a, float) for a in prescribed_vgcc)
+            shapes = {a.shape for a in prescribed_vgcc}
+            if len(prescribed_vgcc) != 3 or len(shapes) != 1 or prescribed_vgcc[0].ndim != 1:
+                raise ValueError(
+                    "Urakubo2008.prescribed_vgcc must be (ts, psd, cyt), three 1-D arrays of one "
+                    f"length; got shapes {[a.shape for a in prescribed_vgcc]}"
+                )
+        self.prescribed_vgcc = prescribed_vgcc
 
     def __check_init__(self):
         name = "Urakubo2008"
@@ -241,19 +256,22 @@ class Urakubo2008(AbstractRule):
     def initial_state(self) -> Float[Array, " n_plus_2"]:
         return self.rest_state
 
-    def fluxes_in(self, state, voltage):
+    def fluxes_in(self, state, voltage, t=None):
         """Ca influx (uM/s) through NMDARs into the PSD, and through VGCCs into PSD and
-        cytosol, at membrane potential ``voltage`` (mV)."""
+        cytosol, at membrane potential ``voltage`` (mV) and time ``t`` (ms; read only by a
+        prescribed VGCC influx)."""
         n = self.network.n_species
         m, h = state[..., n], state[..., n + 1]
         drive = _ghk_drive(voltage, self.ghk_slope)
         block = 1.0 / (1.0 + self.mg_coefficient * jnp.exp(-self.mg_slope * voltage))
         nmda = self.nmda_permeability * block * drive * self.open_fraction(state)
+        if self.prescribed_vgcc is not None:
+            ts, psd, cyt = self.prescribed_vgcc
+            return nmda, jnp.interp(t, ts, psd), jnp.interp(t, ts, cyt)
         g = self.vgcc_conductance * drive * m**3 * h
         return nmda, -voltage * self.vgcc_flux_psd * g, -voltage * self.vgcc_flux_cyt * g
 
     def vector_field(self, t, state, signals: SynapseSignals):
-        del t
         net = self.network
         n = net.n_species
         x = state[:n]
@@ -265,7 +283,7 @@ class Urakubo2008(AbstractRule):
              active_cyt, active_psd]
         )
         dx = net.rates(x, modifiers)
-        nmda, vgcc_psd, vgcc_cyt = self.fluxes_in(state, v)
+        nmda, vgcc_psd, vgcc_cyt = self.fluxes_in(state, v, t)
         dx = dx.at[net.index("psd.Ca")].add(nmda + vgcc_psd).at[net.index("cyt.Ca")].add(vgcc_cyt)
         # The gates see V capped at 0 mV (axon chans/vgcc.go).
         vc = jnp.minimum(v, 0.0)
