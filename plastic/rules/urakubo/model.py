@@ -333,14 +333,11 @@ class UrakuboDrive(eqx.Module):
         return SynapseSignals(calcium=zero, voltage=v, glutamate=releasing.astype(v.dtype),
                               soma_voltage=v)
 
-    def edges(self, t0, t1) -> np.ndarray:
-        """Every kink of the voltage and every pulse edge inside ``(t0, t1)``, ms, sorted: the
-        step-size controller's ``jump_ts`` (needs concrete ``ts`` and ``spikes``)."""
-        spikes = np.asarray(self.spikes)
-        spikes = spikes[np.isfinite(spikes)]
-        d = float(self.release_duration)
-        edges = np.unique(np.concatenate([np.asarray(self.ts), spikes, spikes + d]))
-        return edges[(edges > t0) & (edges < t1)]
+    def edges(self) -> Float[Array, " e"]:
+        """Every kink of the voltage and every pulse edge, ms, unsorted (padding spikes give
+        ``inf``): the step-size controller's ``jump_ts``. Traceable, so spike times can be
+        batched with `jax.vmap`."""
+        return jnp.concatenate([self.ts, self.spikes, self.spikes + self.release_duration])
 
 
 def resting_drive(t_end, voltage=REST_VOLTAGE) -> UrakuboDrive:
@@ -365,8 +362,8 @@ def solve_urakubo(
 ) -> RuleSolution:
     """Integrate ``rule`` from ``t0`` to ``t1`` (ms) under ``drive`` with Rodas5.
 
-    Every kink of the voltage trace and every release edge is a step boundary (pass
-    ``jump_ts`` explicitly when ``drive`` is traced, e.g. under `jax.vmap`).
+    Every kink of the voltage trace and every release edge is a step boundary: an adaptive
+    step would otherwise step over a 0.1 ms release pulse and miss it.
 
     Args:
         rule: the model.
@@ -376,18 +373,19 @@ def solve_urakubo(
         save_ts: times (ms) at which to return the state.
         rtol, atol: step-size controller tolerances (atol in uM).
         max_steps: cap on the number of steps.
-        jump_ts: step boundaries, ms; default ``drive.edges(t0, t1)``.
+        jump_ts: further step boundaries, ms, added to ``drive.edges()``.
         solver: default `Rodas5` (dense Jacobian).
     """
-    if jump_ts is None:
-        jump_ts = drive.edges(float(t0), float(t1))
+    edges = drive.edges()
+    if jump_ts is not None:
+        edges = jnp.concatenate([edges, jnp.asarray(jump_ts, edges.dtype)])
     return solve_rule(
         rule,
         drive,
         t0,
         t1,
         initial_state=initial_state,
-        jump_ts=jump_ts if len(jump_ts) else None,
+        jump_ts=edges,
         save_ts=save_ts,
         solver=Rodas5() if solver is None else solver,
         rtol=rtol,
