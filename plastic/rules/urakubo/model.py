@@ -135,7 +135,9 @@ class Urakubo2008(AbstractRule):
         n = self.network.n_species
         if rest_state is None:
             # The gates at -65 mV: m closed, h open.
-            rest_state = jnp.concatenate([initial_concentrations(self.network), jnp.array([0.0, 1.0])])
+            rest_state = jnp.concatenate(
+                [initial_concentrations(self.network), jnp.array([0.0, 1.0])]
+            )
         self.rest_state = jnp.asarray(rest_state, float)
         if self.rest_state.shape != (n + 2,):
             raise ValueError(
@@ -171,11 +173,21 @@ class Urakubo2008(AbstractRule):
 
     def __check_init__(self):
         name = "Urakubo2008"
-        check_range(name, "reference_trapped", self.reference_trapped, lower=0.0, lower_open=True,
-                    units="uM")
+        check_range(
+            name,
+            "reference_trapped",
+            self.reference_trapped,
+            lower=0.0,
+            lower_open=True,
+            units="uM",
+        )
         for field, units in [
-            ("nmda_permeability", "uM/s/mV"), ("mg_coefficient", ""), ("glutamate_concentration", "uM"),
-            ("vgcc_conductance", ""), ("vgcc_flux_psd", "uM/s/mV"), ("vgcc_flux_cyt", "uM/s/mV"),
+            ("nmda_permeability", "uM/s/mV"),
+            ("mg_coefficient", ""),
+            ("glutamate_concentration", "uM"),
+            ("vgcc_conductance", ""),
+            ("vgcc_flux_psd", "uM/s/mV"),
+            ("vgcc_flux_cyt", "uM/s/mV"),
         ]:
             check_range(name, field, getattr(self, field), lower=0.0, units=units)
         for field in ("vgcc_m_slope", "vgcc_h_slope", "vgcc_tau_m", "vgcc_tau_h"):
@@ -279,8 +291,13 @@ class Urakubo2008(AbstractRule):
         active_cyt, rate_cyt = self.camkii_fractions(state, "cyt")
         active_psd, rate_psd = self.camkii_fractions(state, "psd")
         modifiers = jnp.stack(
-            [signals.glutamate * self.glutamate_concentration, rate_cyt, rate_psd,
-             active_cyt, active_psd]
+            [
+                signals.glutamate * self.glutamate_concentration,
+                rate_cyt,
+                rate_psd,
+                active_cyt,
+                active_psd,
+            ]
         )
         dx = net.rates(x, modifiers)
         nmda, vgcc_psd, vgcc_cyt = self.fluxes_in(state, v, t)
@@ -322,16 +339,23 @@ class UrakuboDrive(eqx.Module):
             )
         if self.spikes.ndim != 1:
             raise ValueError(f"UrakuboDrive.spikes must be 1-D; got shape {self.spikes.shape}")
-        check_range("UrakuboDrive", "release_duration", self.release_duration, lower=0.0,
-                    lower_open=True, units="ms")
+        check_range(
+            "UrakuboDrive",
+            "release_duration",
+            self.release_duration,
+            lower=0.0,
+            lower_open=True,
+            units="ms",
+        )
 
     def __call__(self, t) -> SynapseSignals:
         v = jnp.interp(t, self.ts, self.voltage)
         releasing = jnp.any((t >= self.spikes) & (t < self.spikes + self.release_duration))
         zero = jnp.zeros_like(v)
         # The rule computes its own calcium; the signal's calcium field is not read.
-        return SynapseSignals(calcium=zero, voltage=v, glutamate=releasing.astype(v.dtype),
-                              soma_voltage=v)
+        return SynapseSignals(
+            calcium=zero, voltage=v, glutamate=releasing.astype(v.dtype), soma_voltage=v
+        )
 
     def edges(self) -> Float[Array, " e"]:
         """Every kink of the voltage and every pulse edge, ms, unsorted (padding spikes give
@@ -342,8 +366,9 @@ class UrakuboDrive(eqx.Module):
 
 def resting_drive(t_end, voltage=REST_VOLTAGE) -> UrakuboDrive:
     """Constant ``voltage`` (mV) and no release, up to ``t_end`` ms (and beyond)."""
-    return UrakuboDrive(jnp.array([0.0, float(t_end)]), jnp.array([voltage, voltage]),
-                        jnp.array([jnp.inf]))
+    return UrakuboDrive(
+        jnp.array([0.0, float(t_end)]), jnp.array([voltage, voltage]), jnp.array([jnp.inf])
+    )
 
 
 def solve_urakubo(
@@ -394,16 +419,25 @@ def solve_urakubo(
     )
 
 
-def euler_solve(rule: Urakubo2008, drive: UrakuboDrive, t0, n_saves: int, save_every: int,
-                *, dt=0.005, initial_state=None):
+def euler_solve(
+    rule: Urakubo2008,
+    drive: UrakuboDrive,
+    t0,
+    n_saves: int,
+    save_every: int,
+    *,
+    dt=0.005,
+    initial_state=None,
+):
     """The reference scheme of the Go re-implementation: forward Euler at ``dt`` ms (5 us) in
     `jax.lax.scan`, on the same vector field.
 
     Returns ``(ts, states)``: ``n_saves`` states, every ``save_every`` steps after ``t0``.
     """
     if n_saves < 1 or save_every < 1:
-        raise ValueError(f"euler_solve: n_saves and save_every must be >= 1; got {n_saves}, "
-                         f"{save_every}")
+        raise ValueError(
+            f"euler_solve: n_saves and save_every must be >= 1; got {n_saves}, {save_every}"
+        )
     y0 = rule.initial_state() if initial_state is None else initial_state
 
     def step(carry, _):
@@ -418,6 +452,11 @@ def euler_solve(rule: Urakubo2008, drive: UrakuboDrive, t0, n_saves: int, save_e
     return ts, ys
 
 
+@eqx.filter_jit
+def _settle(rule, drive, duration, **solve_kwargs):
+    return solve_urakubo(rule, drive, 0.0, duration, **solve_kwargs).final_state
+
+
 def equilibrate(rule: Urakubo2008, duration=500_000.0, voltage=REST_VOLTAGE, **solve_kwargs):
     """``rule`` with its rest state replaced by the state after ``duration`` ms at constant
     ``voltage`` (mV) without release, and the trapped AMPAR there as the efficacy reference.
@@ -425,8 +464,7 @@ def equilibrate(rule: Urakubo2008, duration=500_000.0, voltage=REST_VOLTAGE, **s
     The GENESIS runs rest 500 s (the default) from the paper's initial conditions; AMPAR
     trafficking (time constants up to 30 min) is not at steady state after it, as in GENESIS.
     """
-    solution = solve_urakubo(rule, resting_drive(duration, voltage), 0.0, duration,
-                             **solve_kwargs)
-    rest = solution.final_state
-    return eqx.tree_at(lambda r: (r.rest_state, r.reference_trapped), rule,
-                       (rest, rule.trapped(rest)))
+    rest = _settle(rule, resting_drive(duration, voltage), duration, **solve_kwargs)
+    return eqx.tree_at(
+        lambda r: (r.rest_state, r.reference_trapped), rule, (rest, rule.trapped(rest))
+    )

@@ -52,10 +52,29 @@ NMDAR_STATES = ("C0", "C1", "C2", "C3", "O")
 AMPAR_POOLS = ("Int", "Mbr", "PSD", "Trp")
 AMPAR_PHOSPHO = ("DD", "PD", "DP", "PP")
 PKA_R_FORMS = (
-    "R2C2", "R2C2B", "R2C2BB", "R2C2AB", "R2C2ABB", "R2C2_4", "R2C_3", "R2C_4", "R2_3", "R2_4",
+    "R2C2",
+    "R2C2B",
+    "R2C2BB",
+    "R2C2AB",
+    "R2C2ABB",
+    "R2C2_4",
+    "R2C_3",
+    "R2C_4",
+    "R2_3",
+    "R2_4",
 )
-_C_IN_R = {"R2C2": 2, "R2C2B": 2, "R2C2BB": 2, "R2C2AB": 2, "R2C2ABB": 2, "R2C2_4": 2,
-           "R2C_3": 1, "R2C_4": 1, "R2_3": 0, "R2_4": 0}
+_C_IN_R = {
+    "R2C2": 2,
+    "R2C2B": 2,
+    "R2C2BB": 2,
+    "R2C2AB": 2,
+    "R2C2ABB": 2,
+    "R2C2_4": 2,
+    "R2C_3": 1,
+    "R2C_4": 1,
+    "R2_3": 0,
+    "R2_4": 0,
+}
 
 ATP = 1.0e4
 PDE = 1.0
@@ -143,25 +162,41 @@ def _camkii(b: NetworkBuilder, c: str, v: float):
         b.reversible(f"{c}.KP{n}+Ca", (f"{c}.KP{n}", f"{c}.Ca"), (f"{c}.KP{n + 1}",), 1.0, 1.0, v)
     for n in range(4):
         # (7) Thr286 autophosphorylation at the holoenzyme rate Kauto (per s).
-        b.reaction(f"{c}.KB{n}>KP{n}", (f"{c}.KB{n}",), (f"{c}.KP{n}",), 1.0, v,
-                   modifier=f"{c}.Kauto")
+        b.reaction(
+            f"{c}.KB{n}>KP{n}", (f"{c}.KB{n}",), (f"{c}.KP{n}",), 1.0, v, modifier=f"{c}.Kauto"
+        )
     for p in _phosphatases(c):
         # (10, 11) PP1 and PP2A: Km 11 uM, kcat 0.335 /s, k_back = 4 kcat.
         b.enzyme(f"{c}.KP-{p}", f"{c}.KP", f"{c}.{p}", f"{c}.KP_{p}", f"{c}.K", 11.0, 0.335, v)
         for n in range(4):
-            b.enzyme(f"{c}.KP{n}-{p}", f"{c}.KP{n}", f"{c}.{p}", f"{c}.KP{n}_{p}", f"{c}.KB{n}",
-                     11.0, 0.335, v)
+            b.enzyme(
+                f"{c}.KP{n}-{p}",
+                f"{c}.KP{n}",
+                f"{c}.{p}",
+                f"{c}.KP{n}_{p}",
+                f"{c}.KB{n}",
+                11.0,
+                0.335,
+                v,
+            )
 
 
 def _calcineurin(b: NetworkBuilder, c: str, v: float):
     # Table S I e: Ca3CaM binding 40/0.04; Ca binding 20/1 then 10/2.
     for n in range(3):
-        b.reversible(f"{c}.CaN{n}+CaM3", (f"{c}.CaN{n}", f"{c}.CaM3"), (f"{c}.CaNCaM{n}",),
-                     40.0, 0.04, v)
+        b.reversible(
+            f"{c}.CaN{n}+CaM3", (f"{c}.CaN{n}", f"{c}.CaM3"), (f"{c}.CaNCaM{n}",), 40.0, 0.04, v
+        )
     for form in ("CaN", "CaNCaM"):
         for n, (kf, kb) in enumerate([(20.0, 1.0), (10.0, 2.0)]):
-            b.reversible(f"{c}.{form}{n}+Ca", (f"{c}.{form}{n}", f"{c}.Ca"),
-                         (f"{c}.{form}{n + 1}",), kf, kb, v)
+            b.reversible(
+                f"{c}.{form}{n}+Ca",
+                (f"{c}.{form}{n}", f"{c}.Ca"),
+                (f"{c}.{form}{n + 1}",),
+                kf,
+                kb,
+                v,
+            )
 
 
 def _pka(b: NetworkBuilder, c: str, v: float):
@@ -173,8 +208,14 @@ def _pka(b: NetworkBuilder, c: str, v: float):
     # AC1 catalysis: Michaelis-Menten on buffered ATP, the enzyme not consumed (Km 40, kcat 10).
     b.add(Reaction(f"{c}.AC1>cAMP", (), (f"{c}.cAMP",), (f"{c}.AC1CaM", "ATP"), 10.0, v, km=40.0))
     # PDE (buffered enzyme; only its complex is a state): Km 10, kcat 20, k_back = 4 kcat.
-    b.reaction(f"{c}.PDE+cAMP", (f"{c}.cAMP",), (f"{c}.PDEcAMP",), (80.0 + 20.0) / 10.0, v,
-               catalysts=("PDE",))
+    b.reaction(
+        f"{c}.PDE+cAMP",
+        (f"{c}.cAMP",),
+        (f"{c}.PDEcAMP",),
+        (80.0 + 20.0) / 10.0,
+        v,
+        catalysts=("PDE",),
+    )
     b.reaction(f"{c}.PDEcAMP>", (f"{c}.PDEcAMP",), (f"{c}.cAMP",), 80.0, v)
     b.reaction(f"{c}.PDEcAMP*", (f"{c}.PDEcAMP",), (), 20.0, v)
     camp = f"{c}.cAMP"
@@ -196,8 +237,9 @@ def _pka(b: NetworkBuilder, c: str, v: float):
         ("R2_3", "R2C_3", 20.0, 1.0),
         ("R2_4", "R2C_4", 2.0, 10.0),
     ]:
-        b.reversible(f"{c}.{free}+C", (f"{c}.{free}", f"{c}.C"), (f"{c}.{holo}",),
-                     k_bind, k_release, v)
+        b.reversible(
+            f"{c}.{free}+C", (f"{c}.{free}", f"{c}.C"), (f"{c}.{holo}",), k_bind, k_release, v
+        )
 
 
 def _pp1(b: NetworkBuilder, c: str, v: float):
@@ -235,17 +277,25 @@ def _ampar(b: NetworkBuilder):
 
         # (substrate, product, enzyme or modifier, Kf): S845 by PKA, PDZ by CaMKII, and back.
         steps = [
-            ("DD", "PD", f"{c}.C", 20.0), ("DP", "PP", f"{c}.C", 20.0),
-            ("DD", "DP", None, 1.0), ("PD", "PP", None, 1.0),
-            ("PD", "DD", f"{c}.PP1", 4.0), ("PP", "DP", f"{c}.PP1", 4.0),
-            ("DP", "DD", f"{c}.PP1", 100.0), ("PP", "PD", f"{c}.PP1", 100.0),
-            ("PD", "DD", f"{c}.CaNCaM2", 1.5), ("PP", "DP", f"{c}.CaNCaM2", 1.5),
-            ("DP", "DD", f"{c}.CaNCaM2", 1.0), ("PP", "PD", f"{c}.CaNCaM2", 1.0),
+            ("DD", "PD", f"{c}.C", 20.0),
+            ("DP", "PP", f"{c}.C", 20.0),
+            ("DD", "DP", None, 1.0),
+            ("PD", "PP", None, 1.0),
+            ("PD", "DD", f"{c}.PP1", 4.0),
+            ("PP", "DP", f"{c}.PP1", 4.0),
+            ("DP", "DD", f"{c}.PP1", 100.0),
+            ("PP", "PD", f"{c}.PP1", 100.0),
+            ("PD", "DD", f"{c}.CaNCaM2", 1.5),
+            ("PP", "DP", f"{c}.CaNCaM2", 1.5),
+            ("DP", "DD", f"{c}.CaNCaM2", 1.0),
+            ("PP", "PD", f"{c}.CaNCaM2", 1.0),
         ]
         if c == "cyt":
             steps += [
-                ("PD", "DD", "cyt.PP2A", 4.0), ("PP", "DP", "cyt.PP2A", 4.0),
-                ("DP", "DD", "cyt.PP2A", 100.0), ("PP", "PD", "cyt.PP2A", 100.0),
+                ("PD", "DD", "cyt.PP2A", 4.0),
+                ("PP", "DP", "cyt.PP2A", 4.0),
+                ("DP", "DD", "cyt.PP2A", 100.0),
+                ("PP", "PD", "cyt.PP2A", 100.0),
             ]
         for sub, prod, enzyme, kf in steps:
             name = f"ampar.{pool}.{sub}>{prod}:{enzyme or 'CaMKII'}"
@@ -257,16 +307,16 @@ def _ampar(b: NetworkBuilder):
         internal, mbr, psd, trp = (f"ampar.{pool}.{p}" for pool in AMPAR_POOLS)
         if p[0] == "P":
             # S845-P: endocytosis 1/(9 min), exocytosis 1/(30 min).
-            b.reversible(f"ampar.endo.{p}", (mbr,), (internal,), 1.0 / 540.0, 1.0 / 1800.0,
-                         CYTOSOL_VOLUME)
+            b.reversible(
+                f"ampar.endo.{p}", (mbr,), (internal,), 1.0 / 540.0, 1.0 / 1800.0, CYTOSOL_VOLUME
+            )
         else:
             b.reaction(f"ampar.endo.{p}", (mbr,), (internal,), 1.0, CYTOSOL_VOLUME)
         # Lateral diffusion membrane <-> PSD, 1.6 per s in the Go volume unit.
         b.reversible(f"ampar.lateral.{p}", (mbr,), (psd,), 1.6, 1.6, VOLUME_UNIT)
         # Trapping by the scaffold: faster when the PDZ ligand is phosphorylated.
         k_on = 0.5 if p[1] == "P" else 0.03
-        b.reversible(f"ampar.trap.{p}", (psd, "psd.Scaffold"), (trp,), k_on, 1.0 / 30.0,
-                     PSD_VOLUME)
+        b.reversible(f"ampar.trap.{p}", (psd, "psd.Scaffold"), (trp,), k_on, 1.0 / 30.0, PSD_VOLUME)
 
 
 def _nmdar(b: NetworkBuilder):
@@ -276,23 +326,39 @@ def _nmdar(b: NetworkBuilder):
         return f"nmdar.{state}.{k}"
 
     for k in range(3):
-        b.reaction(f"nmdar.C0>C1.{k}", (s("C0", k),), (s("C1", k),), 10.0, 1.0, modifier="glutamate")
+        b.reaction(
+            f"nmdar.C0>C1.{k}", (s("C0", k),), (s("C1", k),), 10.0, 1.0, modifier="glutamate"
+        )
         b.reaction(f"nmdar.C1>C2.{k}", (s("C1", k),), (s("C2", k),), 5.0, 1.0, modifier="glutamate")
         b.reaction(f"nmdar.C1>C0.{k}", (s("C1", k),), (s("C0", k),), 25.0, 1.0)
         b.reaction(f"nmdar.C2>C1.{k}", (s("C2", k),), (s("C1", k),), 50.0, 1.0)
-        open_, close, desens, resens = (280.0, 275.0, 8.0, 1.8) if k == 0 else (150.0, 2000.0, 3.0, 2.0)
+        open_, close, desens, resens = (
+            (280.0, 275.0, 8.0, 1.8) if k == 0 else (150.0, 2000.0, 3.0, 2.0)
+        )
         b.reversible(f"nmdar.C2-O.{k}", (s("C2", k),), (s("O", k),), open_, close, 1.0)
         b.reversible(f"nmdar.C2-C3.{k}", (s("C2", k),), (s("C3", k),), desens, resens, 1.0)
-    cam_rates = {"C0": (400.0, 34.8), "C1": (400.0, 34.8), "C2": (4.0, 0.348),
-                 "C3": (3.458, 0.891), "O": (1.994, 2.355)}
+    cam_rates = {
+        "C0": (400.0, 34.8),
+        "C1": (400.0, 34.8),
+        "C2": (4.0, 0.348),
+        "C3": (3.458, 0.891),
+        "O": (1.994, 2.355),
+    }
     for state, (kf, kb) in cam_rates.items():
         for k in (1, 2):
             # Both classes bind 2Ca.CaM: GENESIS's (and the Go figures') "oldBug".
-            b.reaction(f"nmdar.{state}.0>{k}", (s(state, 0),), (s(state, k),), kf, 1.0,
-                       catalysts=("psd.CaM2",))
+            b.reaction(
+                f"nmdar.{state}.0>{k}",
+                (s(state, 0),),
+                (s(state, k),),
+                kf,
+                1.0,
+                catalysts=("psd.CaM2",),
+            )
             b.reaction(f"nmdar.{state}.{k}>0", (s(state, k),), (s(state, 0),), kb, 1.0)
-        b.reaction(f"nmdar.{state}.1>2", (s(state, 1),), (s(state, 2),), 25.6, 1.0,
-                   catalysts=("psd.Ca",))
+        b.reaction(
+            f"nmdar.{state}.1>2", (s(state, 1),), (s(state, 2),), 25.6, 1.0, catalysts=("psd.Ca",)
+        )
         b.reaction(f"nmdar.{state}.2>1", (s(state, 2),), (s(state, 1),), 400.0, 1.0)
 
 
@@ -331,9 +397,19 @@ def urakubo_network(
 INITIAL_CONCENTRATIONS = {
     # The paper's initial conditions (the GENESIS run's t = 0, before its 500 s rest), uM, per
     # compartment unless prefixed; section 1.2.
-    "Ca": 0.05, "CaM0": 80.0, "K": 20.0, "CaN0": 3.0, "AC1": 2.0, "R2C2": 2.0, "C": 0.05,
-    "I1": 2.0, "PP1_I1P": 2.0,
+    "Ca": 0.05,
+    "CaM0": 80.0,
+    "K": 20.0,
+    "CaN0": 3.0,
+    "AC1": 2.0,
+    "R2C2": 2.0,
+    "C": 0.05,
+    "I1": 2.0,
+    "PP1_I1P": 2.0,
     "cyt.PP2A": 0.03,
-    "ampar.Int.DD": 3.0, "ampar.Int.PD": 3.0, "ampar.Trp.DD": 1.0, "ampar.Trp.PD": 3.0,
+    "ampar.Int.DD": 3.0,
+    "ampar.Int.PD": 3.0,
+    "ampar.Trp.DD": 1.0,
+    "ampar.Trp.PD": 3.0,
     "nmdar.C0.0": 1.0,
 }

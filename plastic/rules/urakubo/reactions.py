@@ -98,7 +98,9 @@ class NetworkBuilder:
         if len(reaction.rate_factors) > 2:
             raise ValueError(f"reaction {reaction.name!r}: at most 2 rate factors")
         if reaction.km is not None and len(reaction.rate_factors) != 2:
-            raise ValueError(f"reaction {reaction.name!r}: Michaelis-Menten needs (enzyme, substrate)")
+            raise ValueError(
+                f"reaction {reaction.name!r}: Michaelis-Menten needs (enzyme, substrate)"
+            )
         if reaction.modifier is not None and reaction.modifier not in self.modifiers:
             raise ValueError(f"reaction {reaction.name!r}: unknown modifier {reaction.modifier!r}")
         if not (reaction.k >= 0.0 and reaction.volume > 0.0):
@@ -109,7 +111,12 @@ class NetworkBuilder:
         """Mass action: rate factors are the consumed species plus the ``catalysts``."""
         self.add(
             Reaction(
-                name, tuple(consumed), tuple(produced), (*consumed, *catalysts), k, volume,
+                name,
+                tuple(consumed),
+                tuple(produced),
+                (*consumed, *catalysts),
+                k,
+                volume,
                 modifier=modifier,
             )
         )
@@ -123,7 +130,9 @@ class NetworkBuilder:
         """Explicit-complex Michaelis-Menten: ``S + E <-> C -> P + E`` with
         ``k_on = (k_back + kcat) / km`` and ``k_back = 4 kcat`` unless given."""
         k_back = 4.0 * kcat if k_back is None else k_back
-        self.reversible(name, (substrate, enzyme), (complex_,), (k_back + kcat) / km, k_back, volume)
+        self.reversible(
+            name, (substrate, enzyme), (complex_,), (k_back + kcat) / km, k_back, volume
+        )
         self.reaction(name + "*", (complex_,), (product, enzyme), kcat, volume)
 
     def build(self) -> "ReactionNetwork":
@@ -238,7 +247,9 @@ class ReactionNetwork(eqx.Module):
     def stoichiometry(self) -> np.ndarray:
         """The dense ``(n, m)`` stoichiometry matrix (for checks, not for the solve)."""
         s = np.zeros((self.n_species, len(self.reaction_names)))
-        np.add.at(s, (np.asarray(self.stoich_rows), np.asarray(self.stoich_cols)), self.stoich_coeffs)
+        np.add.at(
+            s, (np.asarray(self.stoich_rows), np.asarray(self.stoich_cols)), self.stoich_coeffs
+        )
         return s
 
     def fluxes(self, x: Float[Array, " n"], modifiers: Float[Array, " k"]) -> Float[Array, " m"]:
