@@ -9,33 +9,44 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic.rules import Urakubo2008, UrakuboDrive, equilibrate, euler_solve, solve_urakubo
-from plastic.rules.urakubo.genesis import REST_DURATION, compare, load_trace, pairing_drive
+from plastic.rules.urakubo.genesis import (
+    REST_DURATION,
+    compare,
+    load_trace,
+    pad,
+    pairing_drive,
+    run_from_rest,
+    with_trace_vgcc,
+)
 from plastic.rules.urakubo.network import urakubo_network
 from plastic.rules.urakubo.reactions import NetworkBuilder
 
 
-@eqx.filter_jit
-def _solve(rule, spikes, t0, t1, save_ts):
-    """One compiled solve for the short windows below, batched over release trains: the +16 ms
-    GENESIS drive with release times ``spikes`` (ms, shape ``(batch, 20)``, inf-padded). Tight
-    tolerances: it is the Euler test's reference."""
-    base = pairing_drive(load_trace(16), 16)
-
-    def one(spikes):
-        drive = eqx.tree_at(lambda d: d.spikes, base, spikes)
-        return solve_urakubo(rule, drive, t0, t1, save_ts=save_ts, rtol=1e-9, atol=1e-12).states
-
-    return jax.vmap(one)(spikes)
+def _from_rest(rule, spikes, save_ts):
+    """States at ``save_ts`` (ms; padded to the compiled length) from the rest at 500 s, under
+    the +16 ms GENESIS voltage with releases at ``spikes`` (ms, 20 of them, inf-padded): one
+    compiled solve (`run_from_rest`, shared with the GENESIS comparison) serves every test."""
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), jnp.asarray(spikes))
+    save_ts = np.asarray(save_ts, float)
+    # rtol passed as compare() passes it, so that the compiled solve is shared.
+    return run_from_rest(rule, drive, jnp.asarray(pad(save_ts)), 1e-6)[: len(save_ts)]
 
 
-PAIRINGS = REST_DURATION + 1006.0 + 1000.0 * np.arange(20) - np.array([[16.0], [-16.0]])
-"""Release times of the +16 and -16 ms pairings, ms, shape (2, 20)."""
+PAIRINGS = {dt: REST_DURATION + 1006.0 - dt + 1000.0 * np.arange(20) for dt in (16, -16)}
+"""Release times of the +16 and -16 ms pairings, ms."""
 
 
 @pytest.fixture(scope="module")
 def rest_rule():
     """The model after the 500 s rest of the GENESIS runs."""
     return equilibrate(Urakubo2008())
+
+
+@pytest.fixture(scope="module")
+def driven_rule(rest_rule):
+    """At rest, with the +16 ms trace's VGCC influx: the rule of the GENESIS comparison, so that
+    the short runs below share its compiled solve."""
+    return with_trace_vgcc(rest_rule, load_trace(16))
 
 
 def test_every_reaction_conserves_every_moiety():
@@ -105,46 +116,47 @@ def test_rest_matches_the_genesis_baseline(rest_rule):
     assert float(rest_rule.efficacy(rest_rule.initial_state())) == pytest.approx(1.0)
 
 
-def test_totals_are_conserved_through_pairings_and_timing_matters(rest_rule):
-    save = REST_DURATION + jnp.linspace(0.0, 1_300.0, 10)
-    states = _solve(rest_rule, PAIRINGS, save[0], save[-1], save)
+def test_totals_are_conserved_through_pairings_and_timing_matters(driven_rule):
+    save = REST_DURATION + np.linspace(0.0, 1_300.0, 10)
+    runs = {dt: _from_rest(driven_rule, spikes, save) for dt, spikes in PAIRINGS.items()}
     # Not a quiet run: one pairing activates CaMKII, more when pre leads post.
-    camkii = np.asarray(rest_rule.readouts(states)["PSD_CaMKIIact"]).max(axis=1)
-    assert camkii[0] > 1.5 * camkii[1] > 2.0, camkii
-    for name, amount in rest_rule.totals(states).items():
-        amount = np.asarray(amount)
-        drift = np.max(np.abs(amount - amount[:, :1]) / amount[:, :1])
-        assert drift < 1e-10, (name, drift)
+    camkii = {dt: float(driven_rule.readouts(y)["PSD_CaMKIIact"].max()) for dt, y in runs.items()}
+    assert camkii[16] > 1.5 * camkii[-16] > 2.0, camkii
+    for states in runs.values():
+        for name, amount in driven_rule.totals(states).items():
+            amount = np.asarray(amount)
+            drift = np.max(np.abs(amount - amount[0])) / amount[0]
+            assert drift < 1e-10, (name, drift)
 
 
-def test_a_release_between_voltage_samples_is_not_stepped_over(rest_rule):
-    # The trace has no voltage knot between 0 and 500 550 ms: a 0.1 ms release at 250 000.3 ms.
-    spikes = np.full((2, 20), np.inf)
-    spikes[0, 0] = 250_000.3
-    save = 250_000.3 + jnp.array([-0.1, 4.0] + [5.0] * 8)
-    opened = np.asarray(
-        rest_rule.open_fraction(_solve(rest_rule, spikes, save[0] - 1e3, save[-1], save))
+def test_a_release_between_voltage_samples_is_not_stepped_over(driven_rule):
+    # The trace has no voltage knot between 0 and 500 550 ms: a 0.1 ms release at 500 300.3 ms.
+    spikes = np.full(20, np.inf)
+    spikes[0] = REST_DURATION + 300.3
+    opened = driven_rule.open_fraction(
+        _from_rest(driven_rule, spikes, spikes[0] + np.array([-0.1, 4.0]))
     )
-    assert opened[0, 0] == pytest.approx(0.0, abs=1e-12)
-    assert opened[0, 1] > 0.2
-    assert np.all(opened[1] < 1e-12)
+    assert float(opened[0]) == pytest.approx(0.0, abs=1e-12)
+    assert float(opened[1]) > 0.2
 
 
-def test_rodas5_agrees_with_forward_euler_at_5_us(rest_rule):
+def test_rodas5_agrees_with_forward_euler_at_5_us(driven_rule):
     """The stiff solve against the Go code's scheme over the first +16 ms pairing (release at
     500 990 ms, bAP at 501 001 ms): Euler at 5 us is within a few % of each species' range,
     its error halves with its step (first order), and its Richardson extrapolation agrees far
     better."""
-    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), PAIRINGS[0])
-    t0, n_saves = jnp.asarray(REST_DURATION + 985.0), 10
-    save = t0 + 5.0 * jnp.arange(1, n_saves + 1)
-    exact = _solve(rest_rule, PAIRINGS, t0, save[-1], save)[0]
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), PAIRINGS[16])
+    t0, n_saves = REST_DURATION + 985.0, 10
+    save = t0 + 5.0 * np.arange(1, n_saves + 1)
+    exact = _from_rest(driven_rule, PAIRINGS[16], save)
     scale = jnp.maximum(jnp.abs(exact).max(axis=0), 1e-3)
 
     def euler(dt):
         every = int(round(5.0 / dt))
-        ts, states = jax.jit(lambda r: euler_solve(r, drive, t0, n_saves, every, dt=dt))(rest_rule)
-        np.testing.assert_allclose(np.asarray(ts), np.asarray(save), atol=1e-6)
+        ts, states = jax.jit(lambda r: euler_solve(r, drive, t0, n_saves, every, dt=dt))(
+            driven_rule
+        )
+        np.testing.assert_allclose(np.asarray(ts), save, atol=1e-6)
         return states
 
     def error(states):
@@ -154,6 +166,27 @@ def test_rodas5_agrees_with_forward_euler_at_5_us(rest_rule):
     assert error(coarse) < 0.07, error(coarse)
     assert 1.8 < error(coarse) / error(fine) < 2.2, (error(coarse), error(fine))
     assert error(2.0 * fine - coarse) < 0.1 * error(fine), error(2.0 * fine - coarse)
+
+
+def test_weight_gradient_matches_finite_differences(driven_rule):
+    """d(weight)/d(log NMDAR opening rate) through the Rodas5 solve, 0.3 s after one pairing: the
+    gradient crosses the whole cascade (NMDAR, Ca, CaM, kinases, AMPAR trafficking)."""
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), PAIRINGS[16])
+    j = driven_rule.network.reaction_position("nmdar.C2-O.0>")
+    t0, t1 = jnp.asarray(REST_DURATION + 980.0), jnp.asarray(REST_DURATION + 1300.0)
+
+    def weight(log_scale):
+        k = driven_rule.network.rate_constants.at[j].multiply(jnp.exp(log_scale))
+        rule = eqx.tree_at(lambda r: r.network.rate_constants, driven_rule, k)
+        return solve_urakubo(rule, drive, t0, t1, rtol=1e-8, atol=1e-12).efficacy
+
+    value_and_grad = jax.jit(jax.value_and_grad(weight))
+    value, gradient = value_and_grad(0.0)
+    assert float(value) > 1.001  # the pairing has started to potentiate
+    h = 1e-3
+    finite = (value_and_grad(h)[0] - value_and_grad(-h)[0]) / (2.0 * h)
+    assert float(gradient) > 0.0
+    assert float(gradient) == pytest.approx(float(finite), rel=1e-5)
 
 
 # What the model reaches against GENESIS (experiments/urakubo_traces.py prints the same numbers).

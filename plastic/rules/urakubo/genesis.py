@@ -124,7 +124,8 @@ _LENGTH = 1024
 both traces share one compiled solve."""
 
 
-def _pad(x: np.ndarray) -> np.ndarray:
+def pad(x: np.ndarray) -> np.ndarray:
+    """``x`` (1-D, at most 1024 long) padded to 1024 by repeating its last entry."""
     return np.concatenate([x, np.repeat(x[-1:], _LENGTH - len(x))])
 
 
@@ -134,17 +135,26 @@ def pairing_drive(trace: dict[str, np.ndarray], delta_t: int, release_duration: 
     t, v = trace["t"], trace["Vdend"]
     if t[0] > 0.0:
         t, v = np.concatenate([[0.0], t]), np.concatenate([[REST_VOLTAGE], v])
-    t, v = _pad(t), _pad(v)
+    t, v = pad(t), pad(v)
     spikes = POST_SPIKE - delta_t + PAIRING_PERIOD * np.arange(N_PAIRINGS)
     return UrakuboDrive(t, v, spikes, release_duration)
 
 
 @eqx.filter_jit
-def _run_pairings(rule, drive, save_ts, rtol):
+def run_from_rest(rule, drive, save_ts, rtol: float = 1e-6):
+    """States at ``save_ts`` (ms, non-decreasing, after `REST_DURATION`) of ``rule`` driven by
+    ``drive`` from its rest state at the end of the 500 s rest (compiled once per shape)."""
     solution = solve_urakubo(
         rule, drive, REST_DURATION, save_ts[-1], save_ts=save_ts, rtol=rtol, max_steps=200_000
     )
-    return rule.readouts(solution.states)
+    return solution.states
+
+
+def with_trace_vgcc(rule, trace: dict[str, np.ndarray]):
+    """``rule`` with the trace's VGCC Ca influx (``PSD_VGCC_Jca``, ``Cyt_VGCC_Jca``, uM/s)
+    prescribed in place of its channel model (knots padded to 1024)."""
+    influx = tuple(pad(trace[k]) for k in ("t", "PSD_VGCC_Jca", "Cyt_VGCC_Jca"))
+    return eqx.tree_at(lambda r: r.prescribed_vgcc, rule, influx, is_leaf=lambda x: x is None)
 
 
 def compare(rule, delta_t: int, *, prescribed_vgcc: bool = True, rtol: float = 1e-6):
@@ -166,11 +176,10 @@ def compare(rule, delta_t: int, *, prescribed_vgcc: bool = True, rtol: float = 1
     trace = load_trace(delta_t)
     drive = pairing_drive(trace, delta_t)
     if prescribed_vgcc:
-        influx = tuple(_pad(trace[k]) for k in ("t", "PSD_VGCC_Jca", "Cyt_VGCC_Jca"))
-        rule = eqx.tree_at(lambda r: r.prescribed_vgcc, rule, influx, is_leaf=lambda x: x is None)
+        rule = with_trace_vgcc(rule, trace)
     after = trace["t"] > REST_DURATION
     t = trace["t"][after]
-    readouts = _run_pairings(rule, drive, jnp.asarray(_pad(t)), rtol)
+    readouts = rule.readouts(run_from_rest(rule, drive, jnp.asarray(pad(t)), rtol))
     model = {k: np.asarray(v)[: len(t)] for k, v in readouts.items()}
     genesis = {k: v[after] for k, v in trace.items() if k != "t"}
     errors = {}
