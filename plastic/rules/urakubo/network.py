@@ -319,7 +319,7 @@ def _ampar(b: NetworkBuilder):
         b.reversible(f"ampar.trap.{p}", (psd, "psd.Scaffold"), (trp,), k_on, 1.0 / 30.0, PSD_VOLUME)
 
 
-def _nmdar(b: NetworkBuilder):
+def _nmdar(b: NetworkBuilder, genesis_cam_binding: bool):
     # Allosteric NMDAR (section 1.3; GENESIS NMDAR.c). Rates per s; CaM and Ca act as catalysts
     # (their depletion by the receptor pool is ignored, as in GENESIS).
     def s(state, k):
@@ -346,14 +346,10 @@ def _nmdar(b: NetworkBuilder):
     }
     for state, (kf, kb) in cam_rates.items():
         for k in (1, 2):
-            # Both classes bind 2Ca.CaM: GENESIS's (and the Go figures') "oldBug".
+            # GENESIS (and the Go figures, flag "oldBug") bind 2Ca.CaM for both classes.
+            cam = "psd.CaM2" if k == 1 or genesis_cam_binding else "psd.CaM3"
             b.reaction(
-                f"nmdar.{state}.0>{k}",
-                (s(state, 0),),
-                (s(state, k),),
-                kf,
-                1.0,
-                catalysts=("psd.CaM2",),
+                f"nmdar.{state}.0>{k}", (s(state, 0),), (s(state, k),), kf, 1.0, catalysts=(cam,)
             )
             b.reaction(f"nmdar.{state}.{k}>0", (s(state, k),), (s(state, 0),), kb, 1.0)
         b.reaction(
@@ -366,6 +362,7 @@ def urakubo_network(
     ca_rest: float = 0.05,
     pump_cyt: float = 1.0426e5 * 0.8 / 48.0,
     pump_psd: float = 1.7927e5 * 0.8 / 12.0,
+    genesis_cam_binding: bool = True,
 ) -> ReactionNetwork:
     """The Urakubo 2008 network (DAPK1-free, section 1.2).
 
@@ -375,6 +372,8 @@ def urakubo_network(
             of GENESIS Ca2_efflux.g). Cytosol: SVR_cyt x 0.8 / 48, a quarter of the Go code's
             value (a volume factor 48 / 12): it reproduces the GENESIS cytosolic calcium of
             both pairings (normalised RMS 2-5 % against 13-18 % with the Go value).
+        genesis_cam_binding: NMDARs join the 3Ca.CaM-bound class by binding 2Ca.CaM, as in
+            GENESIS; False binds 3Ca.CaM, as the paper describes.
     """
     b = NetworkBuilder()
     _declare_species(b)
@@ -390,7 +389,7 @@ def urakubo_network(
         _pp1(b, c, v)
     _diffusion(b)
     _ampar(b)
-    _nmdar(b)
+    _nmdar(b, genesis_cam_binding)
     return b.build()
 
 
