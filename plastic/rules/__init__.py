@@ -38,5 +38,15 @@ from plastic.rules.stdp import PairSTDP as PairSTDP
 from plastic.rules.stdp import SpikeDetector as SpikeDetector
 from plastic.rules.stdp import STDPState as STDPState
 from plastic.rules.stdp import TripletSTDP as TripletSTDP
+from plastic.rules.urakubo import NetworkBuilder as NetworkBuilder
+from plastic.rules.urakubo import Reaction as Reaction
+from plastic.rules.urakubo import ReactionNetwork as ReactionNetwork
+from plastic.rules.urakubo import Urakubo2008 as Urakubo2008
+from plastic.rules.urakubo import UrakuboDrive as UrakuboDrive
+from plastic.rules.urakubo import equilibrate as equilibrate
+from plastic.rules.urakubo import euler_solve as euler_solve
+from plastic.rules.urakubo import resting_drive as resting_drive
+from plastic.rules.urakubo import solve_urakubo as solve_urakubo
+from plastic.rules.urakubo import urakubo_network as urakubo_network
 from plastic.rules.xcal import Xcal as Xcal
 from plastic.rules.xcal import xcal as xcal

@@ -1,0 +1,247 @@
+"""The Urakubo 2008 spine model: the network's chemistry, conservation, the stiff solve against
+forward Euler, and the authors' GENESIS traces (rest, and 20 pairings at +16 and -16 ms)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import plastic  # noqa: F401  (float64)
+from plastic.rules import Urakubo2008, UrakuboDrive, equilibrate, euler_solve, solve_urakubo
+from plastic.rules.urakubo.genesis import (
+    REST_DURATION,
+    compare,
+    load_trace,
+    pad,
+    pairing_drive,
+    run_from_rest,
+    with_trace_vgcc,
+)
+from plastic.rules.urakubo.network import urakubo_network
+from plastic.rules.urakubo.reactions import NetworkBuilder
+
+
+def _from_rest(rule, spikes, save_ts):
+    """States at ``save_ts`` (ms; padded to the compiled length) from the rest at 500 s, under
+    the +16 ms GENESIS voltage with releases at ``spikes`` (ms, 20 of them, inf-padded): one
+    compiled solve (`run_from_rest`, shared with the GENESIS comparison) serves every test."""
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), jnp.asarray(spikes))
+    save_ts = np.asarray(save_ts, float)
+    # rtol passed as compare() passes it, so that the compiled solve is shared.
+    return run_from_rest(rule, drive, jnp.asarray(pad(save_ts)), 1e-6)[: len(save_ts)]
+
+
+PAIRINGS = {dt: REST_DURATION + 1006.0 - dt + 1000.0 * np.arange(20) for dt in (16, -16)}
+"""Release times of the +16 and -16 ms pairings, ms."""
+
+
+@pytest.fixture(scope="module")
+def rest_rule():
+    """The model after the 500 s rest of the GENESIS runs."""
+    return equilibrate(Urakubo2008())
+
+
+@pytest.fixture(scope="module")
+def driven_rule(rest_rule):
+    """At rest, with the +16 ms trace's VGCC influx: the rule of the GENESIS comparison, so that
+    the short runs below share its compiled solve."""
+    return with_trace_vgcc(rest_rule, load_trace(16))
+
+
+def test_every_reaction_conserves_every_moiety():
+    network = urakubo_network()
+    assert network.n_species == 133
+    assert set(network.moieties) >= {"CaM", "CaMKII", "PKA_R", "PKA_C", "PP1", "AMPAR", "Scaffold"}
+    assert all(d == 0.0 for d in network.conservation_defects().values())
+    # The check sees a reaction that loses a moiety: CaM3 + CaN0 -> CaN0 (CaM destroyed).
+    b = NetworkBuilder()
+    b.add_species("CaM3", 1.0, {"CaM": 1})
+    b.add_species("CaN0", 1.0, {"CaN": 1})
+    b.reaction("leak", ("CaM3", "CaN0"), ("CaN0",), 1.0, 1.0)
+    assert b.build().conservation_defects() == {"CaM": 1.0, "CaN": 0.0}
+
+
+def test_nmdar_cam_binding_follows_genesis_unless_asked():
+    """GENESIS moves NMDARs to the 3Ca.CaM class by binding 2Ca.CaM; the paper's 3Ca.CaM is the
+    option (with it, the nRMS error of PSD CaMKII against GENESIS rises from 10 % to 29-36 %)."""
+    for genesis, cam in ((True, "psd.CaM2"), (False, "psd.CaM3")):
+        network = urakubo_network(genesis_cam_binding=genesis)
+        j = network.reaction_position("nmdar.C0.0>2")
+        assert network.factor_index[j][1] == network.index(cam)
+
+
+def test_vector_field_and_drive_vmap_over_release_times(rest_rule):
+    """Release times are arrays: drive and vector field batch over them (delta_t sweeps)."""
+    base = pairing_drive(load_trace(16), 16)
+    first = REST_DURATION + jnp.array([990.0, 1022.0])
+
+    def derivative(release):
+        drive = eqx.tree_at(lambda d: d.spikes, base, base.spikes.at[0].set(release))
+        t = REST_DURATION + 990.05
+        return rest_rule.vector_field(t, rest_rule.initial_state(), drive(t))
+
+    rates = jax.jit(jax.vmap(derivative))(first)
+    c0 = rest_rule.network.index("nmdar.C0.0")
+    # Glutamate binds only where the release is under way.
+    assert float(rates[0, c0]) < -1.0 and abs(float(rates[1, c0])) < 1e-6
+
+
+def test_network_rejects_bad_reactions_by_name():
+    b = NetworkBuilder()
+    b.add_species("A", 1.0)
+    with pytest.raises(ValueError, match="'B' is not a state species"):
+        b.reaction("r", ("A",), ("B",), 1.0, 1.0)
+    with pytest.raises(ValueError, match="unknown modifier 'glu'"):
+        b.reaction("r", ("A",), ("A",), 1.0, 1.0, modifier="glu")
+    with pytest.raises(ValueError, match="species 'A' declared twice"):
+        b.add_species("A", 1.0)
+    network = urakubo_network()
+    with pytest.raises(ValueError, match="modifiers must have shape"):
+        network.rates(jnp.zeros(network.n_species), jnp.zeros(2))
+
+
+def test_bad_model_inputs_are_refused_by_name():
+    with pytest.raises(ValueError, match="rest_state must have shape"):
+        Urakubo2008(rest_state=jnp.zeros(3))
+    with pytest.raises(ValueError, match="release_duration"):
+        UrakuboDrive([0.0, 1.0], [-65.0, -65.0], [0.5], release_duration=0.0)
+    with pytest.raises(ValueError, match="UrakuboDrive.ts and .voltage"):
+        UrakuboDrive([0.0, 1.0], [-65.0], [0.5])
+    with pytest.raises(ValueError, match="vgcc_tau_m"):
+        Urakubo2008(vgcc_tau_m=0.0)
+    with pytest.raises(ValueError, match="delta_t must be one of"):
+        load_trace(10)
+
+
+def test_rest_matches_the_genesis_baseline(rest_rule):
+    genesis = load_trace(16)
+    model = rest_rule.readouts(rest_rule.initial_state())
+    names = [
+        "PSD_Ca3CaM",
+        "Cyt_CaMKIIact",
+        "PSD_CaMKIIact",
+        "PSD_CaNact",
+        "PSD_AC1act",
+        "PSD_cAMP",
+        "PSD_PKAact",
+        "Cyt_PP1act",
+        "PSD_PP1act",
+        "PSD_I1P",
+        "NMDA_Nt0",
+        "NMDA_Nt1",
+        "NMDA_Nt2",
+        "Int_AMPAR",
+        "Mbr_AMPAR",
+        "PSD_AMPAR",
+        "Trp_AMPAR",
+    ]
+    errors = {n: float(model[n] / genesis[n][0] - 1.0) for n in names}
+    assert max(abs(e) for e in errors.values()) < 0.005, errors
+    assert float(rest_rule.efficacy(rest_rule.initial_state())) == pytest.approx(1.0)
+
+
+def test_totals_are_conserved_through_pairings_and_timing_matters(driven_rule):
+    save = REST_DURATION + np.linspace(0.0, 1_300.0, 10)
+    runs = {dt: _from_rest(driven_rule, spikes, save) for dt, spikes in PAIRINGS.items()}
+    # Not a quiet run: one pairing activates CaMKII, more when pre leads post.
+    camkii = {dt: float(driven_rule.readouts(y)["PSD_CaMKIIact"].max()) for dt, y in runs.items()}
+    assert camkii[16] > 1.5 * camkii[-16] > 2.0, camkii
+    for states in runs.values():
+        for name, amount in driven_rule.totals(states).items():
+            amount = np.asarray(amount)
+            drift = np.max(np.abs(amount - amount[0])) / amount[0]
+            assert drift < 1e-10, (name, drift)
+
+
+def test_a_release_between_voltage_samples_is_not_stepped_over(driven_rule):
+    # The trace has no voltage knot between 0 and 500 550 ms: a 0.1 ms release at 500 300.3 ms.
+    spikes = np.full(20, np.inf)
+    spikes[0] = REST_DURATION + 300.3
+    opened = driven_rule.open_fraction(
+        _from_rest(driven_rule, spikes, spikes[0] + np.array([-0.1, 4.0]))
+    )
+    assert float(opened[0]) == pytest.approx(0.0, abs=1e-12)
+    assert float(opened[1]) > 0.2
+
+
+def test_rodas5_agrees_with_forward_euler_at_5_us(driven_rule):
+    """The stiff solve against the Go code's scheme over the first +16 ms pairing (release at
+    500 990 ms, bAP at 501 001 ms): Euler at 5 us is within a few % of each species' range,
+    its error halves with its step (first order), and its Richardson extrapolation agrees far
+    better."""
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), PAIRINGS[16])
+    t0, n_saves = REST_DURATION + 985.0, 10
+    save = t0 + 5.0 * np.arange(1, n_saves + 1)
+    exact = _from_rest(driven_rule, PAIRINGS[16], save)
+    scale = jnp.maximum(jnp.abs(exact).max(axis=0), 1e-3)
+
+    def euler(dt):
+        every = int(round(5.0 / dt))
+        ts, states = jax.jit(lambda r: euler_solve(r, drive, t0, n_saves, every, dt=dt))(
+            driven_rule
+        )
+        np.testing.assert_allclose(np.asarray(ts), save, atol=1e-6)
+        return states
+
+    def error(states):
+        return float(jnp.max(jnp.abs(states - exact) / scale))
+
+    coarse, fine = euler(0.005), euler(0.0025)
+    assert error(coarse) < 0.07, error(coarse)
+    assert 1.8 < error(coarse) / error(fine) < 2.2, (error(coarse), error(fine))
+    assert error(2.0 * fine - coarse) < 0.1 * error(fine), error(2.0 * fine - coarse)
+
+
+def test_weight_gradient_matches_finite_differences(driven_rule):
+    """d(weight)/d(log NMDAR opening rate) through the Rodas5 solve, 0.3 s after one pairing: the
+    gradient crosses the whole cascade (NMDAR, Ca, CaM, kinases, AMPAR trafficking)."""
+    drive = eqx.tree_at(lambda d: d.spikes, pairing_drive(load_trace(16), 16), PAIRINGS[16])
+    j = driven_rule.network.reaction_position("nmdar.C2-O.0>")
+    t0, t1 = jnp.asarray(REST_DURATION + 980.0), jnp.asarray(REST_DURATION + 1300.0)
+
+    def weight(log_scale):
+        k = driven_rule.network.rate_constants.at[j].multiply(jnp.exp(log_scale))
+        rule = eqx.tree_at(lambda r: r.network.rate_constants, driven_rule, k)
+        return solve_urakubo(rule, drive, t0, t1, rtol=1e-8, atol=1e-12).efficacy
+
+    value_and_grad = jax.jit(jax.value_and_grad(weight))
+    value, gradient = value_and_grad(0.0)
+    assert float(value) > 1.001  # the pairing has started to potentiate
+    h = 1e-3
+    finite = (value_and_grad(h)[0] - value_and_grad(-h)[0]) / (2.0 * h)
+    assert float(gradient) > 0.0
+    assert float(gradient) == pytest.approx(float(finite), rel=1e-5)
+
+
+# What the model reaches against GENESIS (experiments/urakubo_traces.py prints the same numbers).
+# Targets of issue 23: peaks and final values within 5 %, normalised RMS < 10 %. Where a bound
+# below is looser than the target, the gap is real and reported in the README of the experiment.
+REACHED = {
+    16: {
+        "PSD_Ca": {"peak": 0.06, "final": 0.001, "nrms": 0.01},
+        "PSD_CaMKIIact": {"peak": 0.11, "final": 0.15, "nrms": 0.11},
+        "PSD_PP1act": {"peak": 0.03, "final": 0.06, "nrms": 0.07},
+        "PSD_CaNact": {"peak": 0.04, "final": 0.02, "nrms": 0.03},
+        "Trp_AMPAR": {"peak": 0.02, "final": 0.03, "nrms": 0.11},
+    },
+    -16: {
+        "PSD_Ca": {"peak": 0.10, "final": 0.001, "nrms": 0.04},
+        "PSD_CaMKIIact": {"peak": 0.05, "final": 0.005, "nrms": 0.10},
+        "PSD_PP1act": {"peak": 0.08, "final": 0.005, "nrms": 0.07},
+        "PSD_CaNact": {"peak": 0.11, "final": 0.08, "nrms": 0.06},
+        "Trp_AMPAR": {"peak": 0.001, "final": 0.007, "nrms": 0.015},
+    },
+}
+
+
+@pytest.mark.parametrize("delta_t", [16, -16])
+def test_twenty_pairings_against_the_genesis_traces(rest_rule, delta_t):
+    result = compare(rest_rule, delta_t)
+    for name, bounds in REACHED[delta_t].items():
+        for metric, bound in bounds.items():
+            error = result["errors"][name][metric]
+            assert abs(error) <= bound, (delta_t, name, metric, error)
+    # The sign of the plasticity is GENESIS's: LTP after +16 ms, LTD after -16 ms.
+    change = result["model"]["Trp_AMPAR"][-1] / result["model"]["Trp_AMPAR"][0] - 1.0
+    assert (change > 0.1) if delta_t > 0 else (change < -0.1), change
