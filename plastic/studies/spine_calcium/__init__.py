@@ -11,6 +11,13 @@ Not a `plastic.studies.Study` (nothing here is fitted yet): the model's plastici
 the defaults, which stay as they are.
 """
 
+from plastic.studies.spine_calcium.calibration import HEAD_VGCC_DENSITY as HEAD_VGCC_DENSITY
+from plastic.studies.spine_calcium.calibration import (
+    NMDA_TO_AMPA_CONDUCTANCE as NMDA_TO_AMPA_CONDUCTANCE,
+)
+from plastic.studies.spine_calcium.calibration import (
+    physiological_calcium as physiological_calcium,
+)
 from plastic.studies.spine_calcium.data import PARAMETER_READOUTS as PARAMETER_READOUTS
 from plastic.studies.spine_calcium.data import PhysiologyRow as PhysiologyRow
 from plastic.studies.spine_calcium.data import read_physiology as read_physiology
