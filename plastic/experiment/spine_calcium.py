@@ -20,6 +20,7 @@ Readouts (all at the first uncaged spine's head, free [Ca2+]):
   head volume; divided by 1 + kappa it is the free calcium it would make without extrusion.
 """
 
+import abc
 import dataclasses
 
 import equinox as eqx
@@ -148,9 +149,9 @@ class AbstractSpineCalciumReadout(AbstractReadout):
         del model
         return self.read(condition["stimulus"], result)
 
+    @abc.abstractmethod
     def read(self, stimulus, result: SpineCalciumTraces) -> Array:
         """The readout for ``stimulus`` (its index in `STIMULI`)."""
-        raise NotImplementedError
 
 
 class PeakCalcium(AbstractSpineCalciumReadout):
