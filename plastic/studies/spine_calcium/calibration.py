@@ -29,7 +29,9 @@ left as they are, so that one AP raises the head's free calcium by Sabatini, Oer
 uM in `tazerart_model`'s biophysics. It is ~2.4 channels/um^2 of 3.72 pS, ~2 channels on a
 0.07 fL head (0.82 um^2). GluSynapse's density with the linear driving force to +130 mV
 passes ~0.4-0.5 pA per open channel near 0 mV and ~290 uM of total calcium into the head per
-AP: ten times too much for a 1 uM transient at kappa 20."""
+AP: ten times too much for a 1 uM transient at kappa 20. Calibrated at the seed's 21 degC,
+where the head's AP stays above -40 mV for ~3 ms; at 32 degC the AP is briefer and the same
+density gives 0.49 uM per AP (4.1 uM with GluSynapse's density)."""
 
 
 def physiological_calcium(model: SpineModel) -> SpineModel:
