@@ -7,7 +7,8 @@ objective = plastic.fit.Objective(predictor, data)    # chi-square, for plastic.
 
 Experiments here: `SpikePairingExperiment` and `VoltageClampExperiment` (spike-driven rules, and
 the spine model through `SpineSynapse`), `SpinePairingExperiment` (the uncaging pairing protocol
-on a `plastic.model.SpineModel`, read out by `AbstractSpineReadout`s); each study in
+on a `plastic.model.SpineModel`, read out by `AbstractSpineReadout`s), `SpineCalciumExperiment`
+(spine-head calcium of one AP, one uncaging and one pairing, for the physiology); each study in
 `plastic.studies` defines its own.
 """
 
@@ -25,6 +26,10 @@ from plastic.experiment.predictor import Predictor as Predictor
 from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
 from plastic.experiment.spike_pairing import Efficacy as Efficacy
 from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePairingExperiment
+from plastic.experiment.spine_calcium import SPINE_CALCIUM_FIELDS as SPINE_CALCIUM_FIELDS
+from plastic.experiment.spine_calcium import SPINE_CALCIUM_READOUTS as SPINE_CALCIUM_READOUTS
+from plastic.experiment.spine_calcium import SpineCalciumExperiment as SpineCalciumExperiment
+from plastic.experiment.spine_calcium import SpineCalciumTraces as SpineCalciumTraces
 from plastic.experiment.spine_pairing import DEFAULT_DISTANCE as DEFAULT_DISTANCE
 from plastic.experiment.spine_pairing import SPINE_PAIRING_FIELDS as SPINE_PAIRING_FIELDS
 from plastic.experiment.spine_pairing import SpinePairingExperiment as SpinePairingExperiment
