@@ -10,6 +10,7 @@ import pytest
 
 import plastic  # (enables float64)
 from plastic import cli, compile_times
+from plastic.cli import simulate as cli_simulate
 from plastic.compile_times import (
     MIN_COMPILE_SECONDS,
     CompileClock,
@@ -125,8 +126,8 @@ def _cache_settings_of(argv, monkeypatch):
     replaced by a recorder: nothing is compiled)."""
     seen = {}
     monkeypatch.setattr(
-        cli,
-        "_simulate",
+        cli_simulate,
+        "run_simulate",
         lambda args: seen.update((n, getattr(jax.config, n)) for n in _CACHE_OPTIONS),
     )
     cli.main(argv)

@@ -32,10 +32,14 @@ def test_fitted_model_predicts_every_row_as_before():
     assert [(r["condition"], r["readout"], r["site"]) for r in record["rows"]] == [
         (r["condition"], r["readout"], r["site"]) for r in REFERENCE["rows"]
     ]
-    np.testing.assert_allclose(
-        [r["prediction"] for r in record["rows"]],
-        [r["prediction"] for r in REFERENCE["rows"]],
-        rtol=1e-6,
-    )
-    np.testing.assert_allclose(record["chi_square"], REFERENCE["chi_square"], rtol=1e-6)
+    # The reference was recorded with Kvaerno5 for the quiet minutes of the replay, which now
+    # uses Rodas5 (its gradient holds no host callback): two solvers at the replay's rtol 1e-5
+    # agree to it (measured: 4e-6 at most), not to 1e-6. A length constant is eq. 2 fitted to
+    # uEPSP changes of a few % over distance, which magnifies that tenfold (measured: 1.8e-5).
+    actual = np.array([r["prediction"] for r in record["rows"]])
+    expected = np.array([r["prediction"] for r in REFERENCE["rows"]])
+    derived = np.array([r["readout"] == "length_constant" for r in record["rows"]])
+    np.testing.assert_allclose(actual[~derived], expected[~derived], rtol=1e-5)
+    np.testing.assert_allclose(actual[derived], expected[derived], rtol=1e-4)
+    np.testing.assert_allclose(record["chi_square"], REFERENCE["chi_square"], rtol=1e-5)
     assert record["n_rows"] == 37 and round(REFERENCE["chi_square"], 1) == 24.4

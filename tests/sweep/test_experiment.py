@@ -44,7 +44,8 @@ def test_a_model_leaf_axis_moves_the_model():
         {"calcium.amplitude": np.array([2e-4, 3e-4])},
         dict(v_clamp=-30.0, n_pulses=20, frequency=2.0),
     )
-    low, high = (sweep.evaluation(np.array([a]))[0] for a in (2e-4, 3e-4))
+    # An evaluation gives (readouts, solver result codes); the first readout.
+    low, high = (sweep.evaluation(np.array([a]))[0][0] for a in (2e-4, 3e-4))
     model = eqx.tree_at(lambda s: s.calcium.amplitude, study.rule().model(), 3e-4)
     data = dataset_from_records([dict(condition="c", readout="weight", mean=1, sem=0.1, n=1,
                                       unit="ratio", source="t", v_clamp=-30.0, n_pulses=20,

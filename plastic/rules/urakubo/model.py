@@ -194,6 +194,15 @@ class Urakubo2008(AbstractRule):
             check_range(name, field, getattr(self, field), lower=0.0, units=units)
         for field in ("vgcc_m_slope", "vgcc_h_slope", "vgcc_tau_m", "vgcc_tau_h"):
             check_range(name, field, getattr(self, field), lower=0.0, lower_open=True)
+        # Signed or of any size, but finite: a NaN or infinity here fails deep inside a solve.
+        for field, units in [
+            ("rest_state", ""),
+            ("mg_slope", "1/mV"),
+            ("ghk_slope", "1/mV"),
+            ("vgcc_m_half", "mV"),
+            ("vgcc_h_half", "mV"),
+        ]:
+            check_range(name, field, getattr(self, field), units=units)
 
     # --- readouts (any leading axes) -------------------------------------------------------
 
