@@ -2,6 +2,7 @@
 when one is given."""
 
 import math
+import textwrap
 from collections.abc import Sequence
 from statistics import NormalDist
 
@@ -249,7 +250,8 @@ def plot_curve_bands(data: DataSet, curves, path: str | None = None) -> Figure:
         unit = data.unit[curve.rows[0]]
         ax.set_xlabel(f"{curve.column} ({curve.unit})" if curve.unit else curve.column)
         ax.set_ylabel(f"{data.readout[curve.rows[0]]} ({unit})" if unit else data.readout[0])
-        ax.set_title(curve.fixed, fontsize=7)
+        # The fixed conditions can be long: wrapped, so that neighbouring titles do not overlap.
+        ax.set_title(textwrap.fill(curve.fixed, 60), fontsize=7)
         ax.legend(fontsize=6)
     for ax in axes[n:]:
         ax.set_visible(False)
