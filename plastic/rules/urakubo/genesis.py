@@ -19,7 +19,9 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from plastic.rules.urakubo.model import REST_VOLTAGE, UrakuboDrive, solve_urakubo
+from plastic.rules.urakubo.drive import UrakuboDrive
+from plastic.rules.urakubo.model import REST_VOLTAGE
+from plastic.rules.urakubo.solve import solve_urakubo
 
 DELTA_TS = (16, -16)
 """ms, t_post - t_pre."""

@@ -1,4 +1,5 @@
-"""The Urakubo et al. (2008) spine model as an `AbstractRule`, its drive, and its solvers.
+"""The Urakubo et al. (2008) spine model as an `AbstractRule` (its drive is in
+`plastic.rules.urakubo.drive`, its solves in `plastic.rules.urakubo.solve`).
 
 The state is one flat float64 vector (what `plastic.rosenbrock.Rodas5` integrates): the
 concentrations of `plastic.rules.urakubo.network` (uM; NMDAR states as fractions) followed by the
@@ -17,17 +18,13 @@ Time is in ms in the rule's interface (`vector_field` returns per ms), rates are
 in the code, as in the paper.
 """
 
-import diffrax
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from plastic.rosenbrock import Rodas5
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
-from plastic.rules.standalone import RuleSolution, solve_rule
 from plastic.rules.urakubo.network import (
     COMPARTMENTS,
     INITIAL_CONCENTRATIONS,
@@ -323,160 +320,3 @@ class Urakubo2008(AbstractRule):
 
     def efficacy(self, state):
         return self.trapped(state) / self.reference_trapped
-
-
-class UrakuboDrive(eqx.Module):
-    """Prescribed membrane potential and presynaptic spikes, as `SynapseSignals`.
-
-    Attributes:
-        ts: voltage sample times, ms, shape ``(k,)``, non-decreasing; linear interpolation
-            between them, end values held outside.
-        voltage: membrane potential at ``ts``, mV, shape ``(k,)``.
-        spikes: presynaptic release times, ms, shape ``(s,)``; pad with ``inf``.
-        release_duration: length of each glutamate pulse, ms (set it to
-            0.4 uM s / `Urakubo2008.glutamate_concentration`).
-    """
-
-    ts: Float[Array, " k"] = eqx.field(converter=jnp.asarray)
-    voltage: Float[Array, " k"] = eqx.field(converter=jnp.asarray)
-    spikes: Float[Array, " s"] = eqx.field(converter=jnp.asarray)
-    release_duration: _Scalar = eqx.field(converter=jnp.asarray, default=0.1)
-
-    def __check_init__(self):
-        if self.ts.ndim != 1 or self.ts.shape != self.voltage.shape or self.ts.shape[0] < 1:
-            raise ValueError(
-                f"UrakuboDrive.ts and .voltage must be 1-D of one length >= 1; got shapes "
-                f"{self.ts.shape} and {self.voltage.shape}"
-            )
-        if self.spikes.ndim != 1:
-            raise ValueError(f"UrakuboDrive.spikes must be 1-D; got shape {self.spikes.shape}")
-        check_range(
-            "UrakuboDrive",
-            "release_duration",
-            self.release_duration,
-            lower=0.0,
-            lower_open=True,
-            units="ms",
-        )
-
-    def __call__(self, t) -> SynapseSignals:
-        v = jnp.interp(t, self.ts, self.voltage)
-        releasing = jnp.any((t >= self.spikes) & (t < self.spikes + self.release_duration))
-        zero = jnp.zeros_like(v)
-        # The rule computes its own calcium; the signal's calcium field is not read.
-        return SynapseSignals(
-            calcium=zero, voltage=v, glutamate=releasing.astype(v.dtype), soma_voltage=v
-        )
-
-    def edges(self) -> Float[Array, " e"]:
-        """Every kink of the voltage and every pulse edge, ms, unsorted (padding spikes give
-        ``inf``): the step-size controller's ``jump_ts``. Traceable, so spike times can be
-        batched with `jax.vmap`."""
-        return jnp.concatenate([self.ts, self.spikes, self.spikes + self.release_duration])
-
-
-def resting_drive(t_end, voltage=REST_VOLTAGE) -> UrakuboDrive:
-    """Constant ``voltage`` (mV) and no release, up to ``t_end`` ms (and beyond)."""
-    return UrakuboDrive(
-        jnp.array([0.0, float(t_end)]), jnp.array([voltage, voltage]), jnp.array([jnp.inf])
-    )
-
-
-def solve_urakubo(
-    rule: Urakubo2008,
-    drive: UrakuboDrive,
-    t0,
-    t1,
-    *,
-    initial_state=None,
-    save_ts=None,
-    rtol: float = 1e-6,
-    atol: float = 1e-10,
-    max_steps: int = 100_000,
-    jump_ts=None,
-    solver: diffrax.AbstractSolver | None = None,
-) -> RuleSolution:
-    """Integrate ``rule`` from ``t0`` to ``t1`` (ms) under ``drive`` with Rodas5.
-
-    Every kink of the voltage trace and every release edge is a step boundary: an adaptive
-    step would otherwise step over a 0.1 ms release pulse and miss it.
-
-    Args:
-        rule: the model.
-        drive: voltage and presynaptic spikes.
-        t0, t1: ms.
-        initial_state: default ``rule.initial_state()``.
-        save_ts: times (ms) at which to return the state.
-        rtol, atol: step-size controller tolerances (atol in uM).
-        max_steps: cap on the number of steps.
-        jump_ts: further step boundaries, ms, added to ``drive.edges()``.
-        solver: default `Rodas5` (dense Jacobian).
-    """
-    edges = drive.edges()
-    if jump_ts is not None:
-        edges = jnp.concatenate([edges, jnp.asarray(jump_ts, edges.dtype)])
-    return solve_rule(
-        rule,
-        drive,
-        t0,
-        t1,
-        initial_state=initial_state,
-        jump_ts=edges,
-        save_ts=save_ts,
-        solver=Rodas5() if solver is None else solver,
-        rtol=rtol,
-        atol=atol,
-        max_steps=max_steps,
-    )
-
-
-def euler_solve(
-    rule: Urakubo2008,
-    drive: UrakuboDrive,
-    t0,
-    n_saves: int,
-    save_every: int,
-    *,
-    dt=0.005,
-    initial_state=None,
-):
-    """The reference scheme of the Go re-implementation: forward Euler at ``dt`` ms (5 us) in
-    `jax.lax.scan`, on the same vector field (without the Go code's clamping at zero, which
-    would break the conservation laws).
-
-    Returns ``(ts, states)``: ``n_saves`` states, every ``save_every`` steps after ``t0``.
-    """
-    if n_saves < 1 or save_every < 1:
-        raise ValueError(
-            f"euler_solve: n_saves and save_every must be >= 1; got {n_saves}, {save_every}"
-        )
-    y0 = rule.initial_state() if initial_state is None else initial_state
-
-    def step(carry, _):
-        t, y = carry
-        return (t + dt, y + dt * rule.vector_field(t, y, drive(t))), None
-
-    def block(carry, _):
-        carry, _ = jax.lax.scan(step, carry, None, length=save_every)
-        return carry, carry
-
-    _, (ts, ys) = jax.lax.scan(block, (jnp.asarray(t0, float), y0), None, length=n_saves)
-    return ts, ys
-
-
-@eqx.filter_jit
-def _settle(rule, drive, duration, **solve_kwargs):
-    return solve_urakubo(rule, drive, 0.0, duration, **solve_kwargs).final_state
-
-
-def equilibrate(rule: Urakubo2008, duration=500_000.0, voltage=REST_VOLTAGE, **solve_kwargs):
-    """``rule`` with its rest state replaced by the state after ``duration`` ms at constant
-    ``voltage`` (mV) without release, and the trapped AMPAR there as the efficacy reference.
-
-    The GENESIS runs rest 500 s (the default) from the paper's initial conditions; AMPAR
-    trafficking (time constants up to 30 min) is not at steady state after it, as in GENESIS.
-    """
-    rest = _settle(rule, resting_drive(duration, voltage), duration, **solve_kwargs)
-    return eqx.tree_at(
-        lambda r: (r.rest_state, r.reference_trapped), rule, (rest, rule.trapped(rest))
-    )
