@@ -54,8 +54,7 @@ class ParameterDraws(eqx.Module):
         cls, flat: FlatParameters, draws: Float[Array, "n_draws n"], method: str
     ) -> "ParameterDraws":
         """The draws of flat unconstrained points ``draws`` (`Laplace.sample`, a posterior)."""
-        unravel = flat._unravel()
-        values = jax.vmap(lambda u: flat.parameters.to_values(unravel(u)))(jnp.asarray(draws))
+        values = jax.vmap(flat.to_values)(jnp.asarray(draws))
         return cls({name: np.asarray(v) for name, v in values.items()}, method)
 
     @property

@@ -62,13 +62,17 @@ class FlatParameters(eqx.Module):
         """The template model with the parameters of the flat unconstrained point ``flat``."""
         return self.parameters.to_model(self._unravel()(flat))
 
+    def to_values(self, flat: Float[Array, " n"]) -> dict[str, Array]:
+        """The parameter values of the flat unconstrained point ``flat``, path -> array of the
+        leaf's shape, each in its unit."""
+        return self.parameters.to_values(self._unravel()(flat))
+
     def to_constrained(self, flat: Float[Array, "*batch n"]) -> Float[Array, "*batch n"]:
         """The parameter values (each in its unit) of flat unconstrained points; elementwise and
         increasing, so that ``+-inf`` maps to the bounds."""
-        unravel = self._unravel()
 
         def one(u):
-            values = self.parameters.to_values(unravel(u))
+            values = self.to_values(u)
             return jnp.concatenate([jnp.ravel(values[name]) for name in self.parameters.names])
 
         flat = jnp.asarray(flat, float)
