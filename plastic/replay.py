@@ -234,6 +234,12 @@ def replay(
     """
     if model.rule is None or model.expression is None:
         raise ValueError("replay needs a model with a rule and an expression model")
+    if model.indicator is not None:
+        # The head calcium balance replayed below has no dye in it.
+        raise ValueError(
+            "replay: the model has a calcium indicator (SpineModel.indicator); replay the "
+            "plasticity of a model without one, or simulate it coupled"
+        )
     # The biophysics as recorded: without the expression acting back (see the module doc).
     biophysics = model.without_plasticity()
     with_store = model.calcium_store is not None

@@ -7,6 +7,8 @@ from plastic.biophysics.channels import SomaticSpike as SomaticSpike
 from plastic.biophysics.channels import (
     VoltageGatedCalciumChannel as VoltageGatedCalciumChannel,
 )
+from plastic.biophysics.indicator import AbstractCalciumIndicator as AbstractCalciumIndicator
+from plastic.biophysics.indicator import CalciumIndicator as CalciumIndicator
 from plastic.biophysics.receptors import AbstractGlutamateReceptor as AbstractGlutamateReceptor
 from plastic.biophysics.receptors import AMPAReceptor as AMPAReceptor
 from plastic.biophysics.receptors import NMDAReceptor as NMDAReceptor

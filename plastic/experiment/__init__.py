@@ -35,6 +35,7 @@ from plastic.experiment.spine_pairing import SPINE_PAIRING_FIELDS as SPINE_PAIRI
 from plastic.experiment.spine_pairing import SpinePairingExperiment as SpinePairingExperiment
 from plastic.experiment.spine_readouts import AFTER_PAIRING_DELAY as AFTER_PAIRING_DELAY
 from plastic.experiment.spine_readouts import CALCIUM_PER_PAIRING as CALCIUM_PER_PAIRING
+from plastic.experiment.spine_readouts import INDICATOR_PER_PAIRING as INDICATOR_PER_PAIRING
 from plastic.experiment.spine_readouts import SPINE_READOUTS as SPINE_READOUTS
 from plastic.experiment.spine_readouts import (
     AbstractCalciumAfterLastPairing as AbstractCalciumAfterLastPairing,
@@ -44,6 +45,7 @@ from plastic.experiment.spine_readouts import CalciumPerPairing as CalciumPerPai
 from plastic.experiment.spine_readouts import DendriteCalciumAfter as DendriteCalciumAfter
 from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
 from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
+from plastic.experiment.spine_readouts import IndicatorPerPairing as IndicatorPerPairing
 from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
 from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
 from plastic.experiment.spine_readouts import (

@@ -1,6 +1,7 @@
 """What `SpinePairingExperiment` reads from a condition's simulation: spine-head and shaft
 calcium before and after each pairing or after the last one, the peak head calcium during the
-last pairing, the rule's final efficacy."""
+last pairing, the rule's final efficacy, and a loaded indicator's Delta G / R before and after
+each pairing."""
 
 import abc
 from typing import ClassVar
@@ -24,18 +25,16 @@ images 4 ms after the stimulation)."""
 def dendrite_calcium_at_spines(model: SpineModel, states: SpineState) -> Array:
     """Shaft calcium under each spine (uM; linear interpolation between compartments), for
     states with any leading axes: shape ``(..., n_spines)``."""
+    return _shaft_at_spines(model, states.dendrite_calcium, model.calcium.resting_calcium)
+
+
+def _shaft_at_spines(model: SpineModel, shaft, soma_value) -> Array:
+    # ``shaft`` (..., n_compartments) interpolated under each spine; the soma node (the first
+    # of the cable) holds ``soma_value``.
     geo = model.geometry
     weights = geo.attachment_weights(geo.spines.position)
-    node_calcium = jnp.concatenate(
-        [
-            jnp.broadcast_to(model.calcium.resting_calcium, states.dendrite_calcium.shape[:-1])[
-                ..., None
-            ],
-            states.dendrite_calcium,
-        ],
-        axis=-1,
-    )
-    return node_calcium @ weights.T
+    soma = jnp.broadcast_to(soma_value, shaft.shape[:-1])[..., None]
+    return jnp.concatenate([soma, shaft], axis=-1) @ weights.T
 
 
 class PairingSimulation(eqx.Module):
@@ -127,6 +126,60 @@ class CalciumPerPairing(AbstractSpineReadout):
         if self.compartment == "head":
             return simulation.states.head_calcium
         return dendrite_calcium_at_spines(model, simulation.states)
+
+
+class IndicatorPerPairing(AbstractSpineReadout):
+    """What two-photon calcium imaging reports at each spine at one moment of every pairing:
+    Delta G / R of the model's calcium indicator (`SpineModel.indicator`), the green
+    fluorescence's change from its value at the start of the first pairing over the red dye's,
+    in units of the saturated G / R (`plastic.biophysics.CalciumIndicator.green_over_red`);
+    shape ``(n_pairings, n_spines)``.
+
+    Moments and compartments as in `CalciumPerPairing`. Named
+    ``{compartment}_delta_g_over_r_{moment}_per_pairing``. Needs a model with an indicator.
+
+    Attributes:
+        compartment: "head" or "dendrite".
+        moment: "before" or "after".
+        delay: ms from the end of a pairing to the "after" reading, >= 0 (not read "before").
+    """
+
+    compartment: str = eqx.field(static=True, default="head")
+    moment: str = eqx.field(static=True, default="after")
+    delay: float = AFTER_PAIRING_DELAY
+    unit: str = eqx.field(static=True, default="1")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("pairing", "spine"))
+    sites: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def __check_init__(self):
+        # The same moments and compartments as the calcium readout, checked there.
+        CalciumPerPairing(self.compartment, self.moment, self.delay)
+
+    @property
+    def name(self) -> str:
+        return f"{self.compartment}_delta_g_over_r_{self.moment}_per_pairing"
+
+    def check(self, model):
+        if model.indicator is None:
+            raise ValueError(
+                f"readout {self.name!r} needs a model with a calcium indicator; "
+                "SpineModel.indicator is None (e.g. plastic.biophysics.CalciumIndicator())"
+            )
+
+    def save_times(self, protocol):
+        # The baseline first: the dye just before the first pairing.
+        times = CalciumPerPairing(self.compartment, self.moment, self.delay).save_times(protocol)
+        return jnp.concatenate([protocol.pairing_start[:1], times])
+
+    def read(self, model, protocol, simulation):
+        states, dye = simulation.states, model.indicator
+        if self.compartment == "head":
+            bound = states.head_indicator
+        else:
+            resting = dye.resting_bound(model.calcium.resting_calcium)
+            bound = _shaft_at_spines(model, states.dendrite_indicator, resting)
+        green_over_red = dye.green_over_red(bound)
+        return green_over_red[1:] - green_over_red[0]
 
 
 class AbstractCalciumAfterLastPairing(AbstractSpineReadout):
@@ -241,12 +294,21 @@ CALCIUM_PER_PAIRING = tuple(
 """Head and shaft calcium before and after each pairing (`CalciumPerPairing`, the default
 delay)."""
 
+INDICATOR_PER_PAIRING = tuple(
+    IndicatorPerPairing(compartment, moment)
+    for compartment in ("head", "dendrite")
+    for moment in ("before", "after")
+)
+"""Head and shaft Delta G / R before and after each pairing (`IndicatorPerPairing`, the default
+delay): what the seed imaged."""
+
 SPINE_READOUTS = (
     HeadCalciumAfter(),
     PeakHeadCalcium(),
     DendriteCalciumAfter(),
     FinalEfficacy(),
     *CALCIUM_PER_PAIRING,
+    *INDICATOR_PER_PAIRING,
 )
 """Every built-in `AbstractSpineReadout`, with its defaults (the command line's ``--readout``
 names)."""

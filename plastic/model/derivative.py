@@ -63,22 +63,44 @@ def _derivative(model: "SpineModel", state: SpineState, drive: Drive) -> SpineSt
         model._head_influx(state.nmda, state.head_voltage, head_vgcc),
         weights @ node_calcium,
     )
-    cross_section = jnp.pi * geo.dendrite.diameter**2 / 4.0
-    shaft_flux = (  # uM fL / ms from compartment i to i + 1 (sealed ends)
-        ca.diffusion_coefficient
-        * cross_section
-        / geo.compartment_length
-        * (state.dendrite_calcium[:-1] - state.dendrite_calcium[1:])
-    )
-    compartment_flux = (
-        jnp.zeros_like(state.dendrite_calcium).at[1:].add(shaft_flux).at[:-1].add(-shaft_flux)
-        + weights[:, 1:].T @ neck_flux
+    compartment_flux = _shaft_exchange(geo, ca.diffusion_coefficient, state.dendrite_calcium) + (
+        weights[:, 1:].T @ neck_flux
     )
     d_dendrite_calcium = (
         -CALCIUM_FLUX_PER_PA_PER_FL * dendrite_vgcc / geo.compartment_volume
         - ca.dendrite_extrusion_rate * (state.dendrite_calcium - ca.resting_calcium)
         + compartment_flux / geo.compartment_volume
     ) / (1.0 + ca.dendrite_buffer_capacity)
+
+    d_head_indicator = d_dendrite_indicator = None
+    if model.indicator is not None:
+        # The dye binds free calcium at finite rates, on top of the rapid endogenous buffer,
+        # and diffuses: bound dye carries calcium through the neck and along the shaft.
+        dye = model.indicator
+        node_dye = jnp.concatenate(
+            [dye.resting_bound(ca.resting_calcium)[None], state.dendrite_indicator]
+        )
+        dye_neck_flux = (  # uM fL / ms of bound dye from head to parent
+            dye.diffusion_coefficient
+            * (jnp.pi * geo.spines.neck_diameter**2 / 4.0)
+            / geo.spines.neck_length
+            * (state.head_indicator - weights @ node_dye)
+        )
+        head_binding = dye.binding_flux(state.head_calcium, state.head_indicator)
+        dendrite_binding = dye.binding_flux(state.dendrite_calcium, state.dendrite_indicator)
+        d_head_calcium = d_head_calcium - head_binding / (1.0 + ca.head_buffer_capacity)
+        d_dendrite_calcium = d_dendrite_calcium - dendrite_binding / (
+            1.0 + ca.dendrite_buffer_capacity
+        )
+        d_head_indicator = head_binding - dye_neck_flux / geo.spines.head_volume
+        d_dendrite_indicator = (
+            dendrite_binding
+            + (
+                _shaft_exchange(geo, dye.diffusion_coefficient, state.dendrite_indicator)
+                + weights[:, 1:].T @ dye_neck_flux
+            )
+            / geo.compartment_volume
+        )
 
     if model.rule is None:
         d_rule, d_expression = None, None
@@ -104,4 +126,20 @@ def _derivative(model: "SpineModel", state: SpineState, drive: Drive) -> SpineSt
         rule=d_rule,
         expression=d_expression,
         store=d_store,
+        head_indicator=d_head_indicator,
+        dendrite_indicator=d_dendrite_indicator,
     )
+
+
+def _shaft_exchange(geometry, diffusion_coefficient, concentration):
+    """Net diffusive flux into each dendritic compartment from its neighbours along the shaft,
+    uM fL/ms, for a mobile species at ``concentration`` (uM, ``(n_compartments,)``) with
+    ``diffusion_coefficient`` (um^2/ms); sealed ends."""
+    cross_section = jnp.pi * geometry.dendrite.diameter**2 / 4.0
+    flux = (  # from compartment i to i + 1
+        diffusion_coefficient
+        * cross_section
+        / geometry.compartment_length
+        * (concentration[:-1] - concentration[1:])
+    )
+    return jnp.zeros_like(concentration).at[1:].add(flux).at[:-1].add(-flux)

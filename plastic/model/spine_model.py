@@ -12,6 +12,7 @@ from jaxtyping import Array, Float, PyTree
 
 from plastic._validation import check_range
 from plastic.biophysics import (
+    AbstractCalciumIndicator,
     AbstractCalciumStore,
     AMPAReceptor,
     CalciumHandling,
@@ -43,6 +44,10 @@ class SpineModel(eqx.Module):
         calcium_store: a slow, saturable calcium store in every spine head
             (`plastic.biophysics.SpineCalciumStore`), or None (default): calcium then returns
             to rest between pairings at 0.5 Hz.
+        indicator: a calcium indicator dye filling heads and dendrite
+            (`plastic.biophysics.CalciumIndicator`: what imaging experiments load and read), or
+            None (default; the plasticity experiments did not load one). Its binding is part of
+            the calcium balance, so it buffers and slows the transients it reports.
         rule: plasticity rule run at every spine, or None for biophysics only.
         expression: how the rule's drives change receptors and spine structure, or None (needs
             a rule).
@@ -74,6 +79,7 @@ class SpineModel(eqx.Module):
     spike: SomaticSpike = eqx.field(default_factory=SomaticSpike)
     calcium: CalciumHandling = eqx.field(default_factory=CalciumHandling)
     calcium_store: AbstractCalciumStore | None = None
+    indicator: AbstractCalciumIndicator | None = None
     rule: AbstractRule | None = None
     expression: AbstractExpression | None = None
     coupling: AbstractSpineCoupling | None = None
@@ -277,6 +283,8 @@ class SpineModel(eqx.Module):
             vgcc=jnp.broadcast_to(self.vgcc.steady_state(rest), (n_spines, 2)),
             rule=None,
             store=self.resting_store_fill(),
+            head_indicator=self._resting_indicator(n_spines),
+            dendrite_indicator=self._resting_indicator(n_compartments),
         )
         flat, unravel = ravel_pytree(guess)
         no_input = Drive(glutamate=jnp.zeros(n_spines), soma_current=jnp.zeros(()))
@@ -297,6 +305,11 @@ class SpineModel(eqx.Module):
             (rule_state, expression),
             is_leaf=lambda x: x is None,
         )
+
+    def _resting_indicator(self, size: int) -> Float[Array, " size"] | None:
+        if self.indicator is None:
+            return None
+        return jnp.full(size, self.indicator.resting_bound(self.calcium.resting_calcium))
 
     def resting_store_fill(self) -> Float[Array, " n_spines"] | None:
         """Every head's store fill in equilibrium with resting calcium (None without a store)."""

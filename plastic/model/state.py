@@ -3,7 +3,8 @@
 State layout (`SpineState`), per spine where marked:
 soma voltage and its Na/K gates; dendritic voltage and free calcium per compartment; per spine
 head voltage, free calcium, AMPA and NMDA gating (rise, decay), VGCC gating (m, h), the rule's
-state, the expression state and the fill of an optional calcium store.
+state, the expression state, the fill of an optional calcium store, and the calcium-bound
+indicator dye of an optional imaging indicator per head and compartment.
 """
 
 import equinox as eqx
@@ -22,6 +23,8 @@ class SpineState(eqx.Module):
     rule: the rule's state with a leading (n_spines,) axis, or None.
     expression: `ExpressionState` with a leading (n_spines,) axis, or None.
     store: (n_spines,); fill fraction of each head's calcium store, or None without one.
+    head_indicator, dendrite_indicator: (n_spines,), (n_compartments,); calcium-bound indicator
+        dye, uM, or None without an indicator (`SpineModel.indicator`).
     """
 
     soma_voltage: Float[Array, ""]
@@ -36,3 +39,5 @@ class SpineState(eqx.Module):
     rule: PyTree[Float[Array, " n_spines"]] | None
     expression: ExpressionState | None = None
     store: Float[Array, " n_spines"] | None = None
+    head_indicator: Float[Array, " n_spines"] | None = None
+    dendrite_indicator: Float[Array, " n_compartments"] | None = None
