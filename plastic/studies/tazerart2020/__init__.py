@@ -26,6 +26,12 @@ from plastic.studies.tazerart2020.experiment import Measured as Measured
 from plastic.studies.tazerart2020.experiment import PairingCalcium as PairingCalcium
 from plastic.studies.tazerart2020.experiment import TazerartExperiment as TazerartExperiment
 from plastic.studies.tazerart2020.findings import Finding as Finding
+from plastic.studies.tazerart2020.imaging import imaged_conditions as imaged_conditions
+from plastic.studies.tazerart2020.imaging import imaged_signals as imaged_signals
+from plastic.studies.tazerart2020.imaging import imaging_index as imaging_index
+from plastic.studies.tazerart2020.imaging import imaging_table as imaging_table
+from plastic.studies.tazerart2020.imaging import index_verdict as index_verdict
+from plastic.studies.tazerart2020.imaging import with_indicator as with_indicator
 from plastic.studies.tazerart2020.model import FIRST_SPINE_POSITION as FIRST_SPINE_POSITION
 from plastic.studies.tazerart2020.model import FITTED_PARAMETERS as FITTED_PARAMETERS
 from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE as NEIGHBOUR_DISTANCE
