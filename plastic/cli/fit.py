@@ -146,10 +146,31 @@ def run_fit(args, setup: FitSetup, started: float) -> None:
         print(f"{name} = {value}")
     print(f"fit took {time.perf_counter() - started:.1f} s")
     print("wrote " + ", ".join(str(p) for p in paths.values()))
+    if args.sensitivity:
+        write_model_sensitivity(args, objective, result.model)
     if args.uncertainty is not None:
         from plastic.cli.uncertainty import run_uncertainty
 
         run_uncertainty(args, objective, parameters, result.model, setup.experiment)
+
+
+def write_model_sensitivity(args, objective, model) -> None:
+    """``--sensitivity``: write the sensitivity of every prediction at ``model`` to every model
+    parameter (only the replay-fittable ones in ``--mode replay``) into ``OUT``."""
+    from plastic.fit import sensitivity, write_sensitivity
+    from plastic.replay import REPLAY_FITTABLE
+
+    started = time.perf_counter()
+    prefixes = REPLAY_FITTABLE if getattr(args, "mode", None) == "replay" else None
+    result = sensitivity(objective, model, prefixes)
+    paths = write_sensitivity(result, args.out)
+    print(
+        f"sensitivity of {len(result.rows)} rows to {len(result.names)} parameters "
+        f"({time.perf_counter() - started:.1f} s); wrote {paths['table']}, {paths['figure']}"
+    )
+    for row in range(len(result.rows)):
+        largest = ", ".join(f"{name} {slope:+.2g}" for name, slope in result.largest(row, 3))
+        print(f"  {result.rows[row]}: {largest}")
 
 
 def fit_settings(args, learning_rate: float) -> dict:
@@ -249,6 +270,13 @@ def add_fit_command(commands, compiling: argparse.ArgumentParser) -> argparse.Ar
         "--overwrite",
         action="store_true",
         help="start afresh: discard a checkpoint of a different fit instead of refusing it",
+    )
+    fit.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="after the fit, d log prediction / d log parameter of every data row with respect "
+        "to every parameter of the model, by autodiff (sensitivity.csv, sensitivity.png; in "
+        "--mode replay only what a replay moves: the recorded biophysics is fixed)",
     )
     fit.add_argument("--out", default="out/fit")
     add_uncertainty_options(fit)

@@ -4,6 +4,7 @@ objective = Objective(predict, data)                 # chi-square against mean +
 parameters = FitParameters(model, [Parameter("rule.tau", 1.0, 1e4, log=True, unit="ms")])
 result = fit(objective, parameters, n_starts=8, n_steps=2000, seed=0, checkpoint="fit.ckpt")
 write_fit(result, "out/fit")                         # JSON, equinox, CSV table, loss plot
+write_sensitivity(sensitivity(objective, result.model), "out/fit")  # d log pred / d log param
 """
 
 from plastic.fit.checkpoint import load_checkpoint as load_checkpoint
@@ -16,6 +17,9 @@ from plastic.fit.parameters import FitParameters as FitParameters
 from plastic.fit.parameters import Parameter as Parameter
 from plastic.fit.result import FitProgress as FitProgress
 from plastic.fit.result import FitResult as FitResult
+from plastic.fit.sensitivity import Sensitivity as Sensitivity
+from plastic.fit.sensitivity import model_scalars as model_scalars
+from plastic.fit.sensitivity import sensitivity as sensitivity
 from plastic.fit.step import FitState as FitState
 from plastic.fit.transforms import AbstractTransform as AbstractTransform
 from plastic.fit.transforms import Identity as Identity
@@ -28,3 +32,5 @@ from plastic.fit.write import PREDICTION_COLUMNS as PREDICTION_COLUMNS
 from plastic.fit.write import load_model as load_model
 from plastic.fit.write import read_parameters as read_parameters
 from plastic.fit.write import write_fit as write_fit
+from plastic.fit.write_sensitivity import plot_sensitivity as plot_sensitivity
+from plastic.fit.write_sensitivity import write_sensitivity as write_sensitivity
