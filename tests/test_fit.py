@@ -7,6 +7,7 @@ share compiled steps.
 """
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -270,6 +271,29 @@ def test_objective_is_the_sem_weighted_sum_of_squares():
         Objective(predict, measurements(mean, sem), sem_floor=0.0)
     with pytest.raises(ValueError, match=r"one prediction per data row, shape \(12,\)"):
         Objective(lambda m, d: jnp.zeros(3), measurements(mean))(model)
+
+
+def test_rows_that_state_a_bound_count_only_their_shortfall():
+    """Rows 0-3 say "at least", rows 4-7 "at most", the rest "equal": a prediction on the right
+    side of its bound adds nothing (nor any gradient), one on the wrong side its full residual."""
+    model = Decay(25.0, 8.0, 95.0)
+    predicted = decay(DISTANCES, 25.0, 8.0, 95.0)
+    mean = predicted + np.array([-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1]) * 3.0
+    relation = (">=",) * 4 + ("<=",) * 4 + ("=",) * 4
+    data = dataclasses.replace(measurements(mean), relation=relation)
+    objective = Objective(predict, data)
+    residual = (predicted - mean) / SEM  # +1 where the mean is below, -1 where above
+    expected = np.where(
+        np.array(relation) == ">=",
+        np.minimum(residual, 0),
+        np.where(np.array(relation) == "<=", np.maximum(residual, 0), residual),
+    )
+    np.testing.assert_allclose(objective.residuals(model), expected, rtol=1e-13)
+    np.testing.assert_allclose(expected[:8], [0, -1, 0, -1, 1, 0, 1, 0], atol=1e-12)
+    # Moving alpha changes only the rows whose bound is missed and the "=" rows.
+    gradient = jax.jacfwd(lambda a: objective.residuals(eqx.tree_at(lambda m: m.alpha, model, a)))
+    slope = np.asarray(gradient(jnp.asarray(25.0)))
+    assert np.all(slope[[0, 2, 5, 7]] == 0.0) and np.all(slope[[1, 3, 4, 6, 8, 9]] != 0.0)
 
 
 def test_gradient_of_the_transformed_objective_matches_finite_differences(noisy):

@@ -45,9 +45,11 @@ from plastic.experiment.spine_readouts import CalciumPerPairing as CalciumPerPai
 from plastic.experiment.spine_readouts import DendriteCalciumAfter as DendriteCalciumAfter
 from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
 from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
+from plastic.experiment.spine_readouts import IndicatorIndex as IndicatorIndex
 from plastic.experiment.spine_readouts import IndicatorPerPairing as IndicatorPerPairing
 from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
 from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
+from plastic.experiment.spine_readouts import delta_g_over_r_index as delta_g_over_r_index
 from plastic.experiment.spine_readouts import (
     dendrite_calcium_at_spines as dendrite_calcium_at_spines,
 )

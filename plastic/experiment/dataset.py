@@ -10,6 +10,11 @@ only a table.
 CSV: a header with `REQUIRED_COLUMNS`, any of `OPTIONAL_COLUMNS`, and the condition columns;
 lines starting with ``#`` are comments. A condition cell holds a number, or a text label (a drug
 name); an empty ``sem``, ``n`` or condition cell means "not given" (NaN).
+
+A row may state a bound instead of a value (``relation`` ``>=`` or ``<=``): what a paper reports
+only as a direction ("calcium rose over the repetitions") is the readout at least (at most)
+``mean``, with ``sem`` the shortfall that counts as one standard error; a fit then penalises only
+a prediction on the wrong side (`plastic.fit.Objective`).
 """
 
 import csv
@@ -30,9 +35,13 @@ REQUIRED_COLUMNS = ("condition", "readout", "mean", "sem", "n", "unit", "source"
 SEM in ``unit``, the number of experiments ``n`` (empty if not given), and where the number
 comes from."""
 
-OPTIONAL_COLUMNS = ("site", "note")
+OPTIONAL_COLUMNS = ("site", "note", "relation")
 """``site``: where on the cell the readout is taken (e.g. ``activated`` or ``neighbour`` spine;
-empty when there is one site); ``note``: anything else the number needs to be read correctly."""
+empty when there is one site); ``note``: anything else the number needs to be read correctly;
+``relation``: one of `RELATIONS` (empty: ``=``)."""
+
+RELATIONS = ("=", ">=", "<=")
+"""How a row's readout relates to its ``mean``: equal within the SEM, at least, at most."""
 
 _LABELS = ("condition", "readout", "site", "unit", "source", "note")
 
@@ -56,6 +65,8 @@ class DataSet(eqx.Module):
         unit: the unit of ``mean`` and ``sem``.
         source: figure, table or repository the number is taken from.
         note: free text.
+        relation: one of `RELATIONS` per row, or ``()`` (the default) when every row is ``=``;
+            read it through `relations`.
     """
 
     condition: tuple[str, ...] = eqx.field(static=True)
@@ -68,6 +79,7 @@ class DataSet(eqx.Module):
     unit: tuple[str, ...] = eqx.field(static=True)
     source: tuple[str, ...] = eqx.field(static=True)
     note: tuple[str, ...] = eqx.field(static=True)
+    relation: tuple[str, ...] = eqx.field(static=True, default=())
 
     def __check_init__(self):
         n_rows = len(self.condition)
@@ -76,6 +88,12 @@ class DataSet(eqx.Module):
         lengths.update({name: np.shape(getattr(self, name))[0] for name in ("mean", "sem", "n")})
         if set(lengths.values()) != {n_rows}:
             raise ValueError(f"DataSet: every field must have n_rows entries; got {lengths}")
+        if self.relation and (
+            len(self.relation) != n_rows or not set(self.relation) <= set(RELATIONS)
+        ):
+            raise ValueError(
+                f"DataSet.relation must be () or one of {RELATIONS} per row; got {self.relation}"
+            )
         names = [name for name, _ in self.columns]
         clash = sorted(set(names) & set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
         if clash or len(set(names)) != len(names):
@@ -84,6 +102,11 @@ class DataSet(eqx.Module):
     @property
     def n_rows(self) -> int:
         return len(self.condition)
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """Each row's relation to its mean (`RELATIONS`)."""
+        return self.relation or ("=",) * self.n_rows
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -99,14 +122,16 @@ class DataSet(eqx.Module):
         )
 
     def label_columns(self) -> dict[str, tuple]:
-        """The row labels and condition columns, by name, for tables of predictions."""
-        return {
+        """The row labels and condition columns, by name, for tables of predictions (and each
+        row's relation where any row states a bound)."""
+        labels = {
             "condition": self.condition,
             "readout": self.readout,
             "site": self.site,
             **dict(self.columns),
             "unit": self.unit,
         }
+        return {**labels, "relation": self.relation} if self.relation else labels
 
     def rows(self, index) -> "DataSet":
         """The rows at ``index`` (a sequence of row numbers), in that order."""
@@ -126,6 +151,7 @@ class DataSet(eqx.Module):
             unit=pick(self.unit),
             source=pick(self.source),
             note=pick(self.note),
+            relation=_bounds(pick(self.relations)),
         )
 
     def select(self, **equal_to) -> "DataSet":
@@ -189,6 +215,12 @@ def dataset_from_records(records, *, where: str = "records") -> DataSet:
         for label in ("condition", "readout", "unit", "source"):
             if not str(record[label]).strip():
                 raise ValueError(f"{here}: column {label!r} is empty; a value is required")
+        relation = str(record.get("relation", "")).strip() or "="
+        if relation not in RELATIONS:
+            raise ValueError(
+                f"{here}: column 'relation' must be empty or one of {RELATIONS}; got {relation!r}"
+            )
+        record["relation"] = relation
         mean, sem, n = (_number(record[c]) for c in ("mean", "sem", "n"))
         check_cell(here, "mean", mean, upper=math.inf, upper_inclusive=False, lower=-math.inf)
         if not math.isnan(sem):
@@ -242,7 +274,13 @@ def dataset_from_records(records, *, where: str = "records") -> DataSet:
         unit=tuple(rows["unit"]),
         source=tuple(rows["source"]),
         note=tuple(rows["note"]),
+        relation=_bounds(tuple(rows["relation"])),
     )
+
+
+def _bounds(relation: tuple[str, ...]) -> tuple[str, ...]:
+    # () when every row is "=": data without bounds stays as it always was.
+    return relation if set(relation) - {"="} else ()
 
 
 def _number(value) -> float:
@@ -302,6 +340,8 @@ def save_dataset(data: DataSet, path: str | Path, header: str = "") -> None:
         "source": data.source,
         "note": data.note,
     }
+    if data.relation:
+        columns["relation"] = data.relation
     with open(path, "w", newline="", encoding="utf-8") as file:
         for line in header.splitlines():
             file.write(f"# {line}\n")

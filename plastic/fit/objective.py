@@ -13,7 +13,9 @@ from plastic.solver_status import combined, raise_if_failed
 
 
 class Objective(eqx.Module):
-    """``chi2(model) = sum_i ((prediction_i - mean_i) / sem_i)^2`` over the rows of ``data``.
+    """``chi2(model) = sum_i r_i^2`` over the rows of ``data``, ``r_i = (prediction_i - mean_i) /
+    sem_i``; for a row that states a bound (`plastic.experiment.DataSet.relations`) only the
+    shortfall counts: ``min(r_i, 0)`` for ``>=``, ``max(r_i, 0)`` for ``<=``.
 
     One model, shared by every row: whatever conditions the rows describe (delta-t, distances,
     drugs, readouts), ``predict`` maps the model and all rows to one prediction per row. For a
@@ -90,12 +92,18 @@ class Objective(eqx.Module):
         """chi2 (NaN if a solve failed) and one result code for all its solves
         (`plastic.solver_status.combined`), never raising: what a fit step differentiates."""
         predicted, codes = self.predictions_and_results(model)
-        chi2 = jnp.sum(((predicted - self.data.mean) / self.sem) ** 2)
-        return chi2, combined(codes)
+        return jnp.sum(self._residuals(predicted) ** 2), combined(codes)
 
     def residuals(self, model: PyTree) -> Float[Array, " n_rows"]:
-        """``(prediction - mean) / sem`` per row, dimensionless."""
-        return (self.predictions(model) - self.data.mean) / self.sem
+        """``(prediction - mean) / sem`` per row, dimensionless; 0 for a row whose bound the
+        prediction meets."""
+        return self._residuals(self.predictions(model))
+
+    def _residuals(self, predicted):
+        residual = (predicted - self.data.mean) / self.sem
+        relations = np.asarray(self.data.relations)
+        residual = jnp.where(relations == ">=", jnp.minimum(residual, 0.0), residual)
+        return jnp.where(relations == "<=", jnp.maximum(residual, 0.0), residual)
 
     def chi_square_per_row(self, model: PyTree) -> Float[Array, " n_rows"]:
         """Each row's contribution to the objective, ``residual ** 2``."""

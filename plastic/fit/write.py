@@ -36,7 +36,8 @@ PREDICTION_COLUMNS = ("mean", "sem", "prediction", "residual_sem", "chi_square")
 """Columns of ``predictions.csv`` after the data rows' labels (`DataSet.label_columns`: the
 condition label, readout, site, condition columns and unit): the data's ``mean``, the ``sem``
 the fit weighted the row with, the fitted model's ``prediction``, ``residual_sem`` = (prediction
-- mean) / sem, and ``chi_square`` = residual_sem ** 2."""
+- mean) / sem (0 where a row's bound is met: `plastic.fit.Objective`), and ``chi_square`` =
+residual_sem ** 2."""
 
 
 def write_fit(
@@ -109,7 +110,8 @@ def _parameters_record(result: FitResult, settings: dict) -> dict:
     n_values = sum(int(np.size(v)) for v in result.best_values.values())
     return {
         "loss": float(result.best_loss[best]),
-        "loss_kind": "chi-square: sum over data rows of ((prediction - mean) / sem) ** 2",
+        "loss_kind": "chi-square: sum over data rows of ((prediction - mean) / sem) ** 2 "
+        "(of the shortfall only, for a row that states a bound)",
         "n_rows": n_rows,
         "n_fitted_values": n_values,
         "best_start": best,

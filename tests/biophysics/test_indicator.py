@@ -12,9 +12,14 @@ from jax.flatten_util import ravel_pytree
 from plastic.biophysics import CalciumIndicator
 from plastic.experiment import (
     INDICATOR_PER_PAIRING,
+    IndicatorIndex,
     IndicatorPerPairing,
+    Predictor,
     SpinePairingExperiment,
+    dataset_from_records,
+    delta_g_over_r_index,
 )
+from plastic.fit import Objective
 from plastic.geometry import Geometry
 from plastic.model import SpineModel
 from plastic.protocols import pairing_protocol
@@ -215,3 +220,44 @@ def test_an_indicator_readout_needs_a_dye_and_a_replay_refuses_one():
     # A replay's head calcium balance has no dye in it.
     with pytest.raises(ValueError, match="calcium indicator"):
         replay(with_indicator(tazerart_model()), None, 1.0)
+
+
+def test_an_imaging_index_is_a_data_row_a_fit_can_bound():
+    """`IndicatorIndex` over 8 pairings (windows 1-3 and 6-8) equals the index of the
+    per-pairing Delta G / R of the same experiment; as a data row stating "at least", it adds
+    nothing to chi-square when met and its shortfall when not."""
+    model = with_indicator(SMALL)
+    readouts = (
+        *INDICATOR_PER_PAIRING,
+        IndicatorIndex("dendrite", "before", early=(1, 3), late=(6, 8)),
+    )
+    experiment = SpinePairingExperiment(n_pairings=8, uncaged_spines=(0,), readouts=readouts)
+    condition = {field.name: field.default for field in experiment.fields}
+    condition.update(delta_t=7.0, quiet=0.0, period=500.0)
+    arrays = {name: jnp.asarray(value) for name, value in condition.items()}
+    names = tuple(readout.name for readout in readouts)
+    values = dict(zip(names, eqx.filter_jit(experiment.measure_each)(model, arrays, names)))
+    expected = delta_g_over_r_index(
+        values["dendrite_delta_g_over_r_before_per_pairing"][:, 0],
+        values["dendrite_delta_g_over_r_after_per_pairing"][:, 0],
+        "before",
+        (1, 3),
+        (6, 8),
+    )
+    index = float(values["dendrite_delta_g_over_r_before_index"])
+    assert index == pytest.approx(float(expected), rel=1e-10)
+    assert index > 1.05  # at 2 Hz the dye's slow shaft decay builds up
+
+    def row(bound):
+        return dict(condition="c", readout="dendrite_delta_g_over_r_before_index", mean=bound,
+                    sem=0.05, n=1, unit="1", source="test", relation=">=", delta_t=7.0,
+                    quiet=0.0, period=500.0)  # fmt: skip
+
+    for bound, residual in ((index - 0.01, 0.0), (index + 0.01, -0.2)):
+        data = dataset_from_records([row(bound)])
+        objective = Objective(Predictor.from_data(experiment, data, model=model), data)
+        # The predictor's solve saves fewer times than the one above: equal to the solver's rtol.
+        np.testing.assert_allclose(objective.residuals(model), [residual], atol=1e-4)
+    with pytest.raises(ValueError, match="needs at least 40 pairings; the protocol has 8"):
+        short = SpinePairingExperiment(n_pairings=8, readouts=(IndicatorIndex(),))
+        short.measure_each(model, arrays, ("head_delta_g_over_r_before_index",))

@@ -74,3 +74,25 @@ def test_records_leave_absent_condition_cells_empty_and_need_the_required_column
     assert data.column("delta_t")[0] == 5.0 and np.isnan(data.column("delta_t")[1])
     with pytest.raises(ValueError, match=r"row 1: missing column\(s\) \['unit'\]"):
         dataset_from_records([good, {k: v for k, v in good.items() if k != "unit"}])
+
+
+def test_bounds_round_trip_and_bad_relations_are_refused(tmp_path):
+    header = HEADER.replace("source\n", "source,relation\n")
+    path = _write(
+        tmp_path,
+        "a,weight,5,10,none,1.1,0.05,9,ratio,Fig. 1,>=\nb,weight,-10,10,none,0.8,0.1,,ratio,x,\n",
+        header=header,
+    )
+    data = load_dataset(path)
+    assert data.relations == (">=", "=")
+    assert data.rows([1]).relation == () and data.rows([0, 1]).relation == (">=", "=")
+    save_dataset(data, tmp_path / "again.csv")
+    assert load_dataset(tmp_path / "again.csv").relations == (">=", "=")
+    # Without any bound the column is neither required nor written.
+    plain = load_dataset(_write(tmp_path, "a,weight,5,10,none,1.1,0.05,9,ratio,Fig. 1\n"))
+    assert plain.relation == () and plain.relations == ("=",)
+    save_dataset(plain, tmp_path / "plain.csv")
+    assert "relation" not in (tmp_path / "plain.csv").read_text()
+    bad = _write(tmp_path, "a,weight,5,10,none,1.1,0.05,9,ratio,x,>\n", header=header)
+    with pytest.raises(ValueError, match=r"line 3: column 'relation' must be empty or one of"):
+        load_dataset(bad)

@@ -8,7 +8,8 @@ The imaged conditions come from the findings themselves (`paper_findings`, obser
 class (`row_distance`) and drug.
 
 Indices, 1 for no change over the repetitions, from the means over repetitions `LATE_PAIRINGS`
-and `EARLY_PAIRINGS`:
+and `EARLY_PAIRINGS` (`plastic.experiment.delta_g_over_r_index`, also a readout of any pairing
+experiment, `plastic.experiment.IndicatorIndex`):
 
 - after each pairing (``calcium_after``): the mean Delta G / R of the late repetitions over that
   of the early ones.
@@ -28,7 +29,11 @@ import numpy as np
 from jaxtyping import Array
 
 from plastic.biophysics import AbstractCalciumIndicator, CalciumIndicator
-from plastic.experiment import CALCIUM_PER_PAIRING, INDICATOR_PER_PAIRING
+from plastic.experiment import (
+    CALCIUM_PER_PAIRING,
+    INDICATOR_PER_PAIRING,
+    delta_g_over_r_index,
+)
 from plastic.model import SpineModel
 from plastic.simulate import SolverSettings, simulate_each
 from plastic.studies.tazerart2020.comparison import EARLY_PAIRINGS, LATE_PAIRINGS
@@ -99,30 +104,22 @@ def imaged_signals(
     }
 
 
-def _window_mean(values, window) -> float:
-    first, last = window
-    return float(np.mean(np.asarray(values)[first - 1 : last]))
-
-
 def imaging_index(signals: dict, observable: str, site: str) -> float:
     """The index of ``observable`` (`IMAGED_OBSERVABLES`) at ``site`` ("activated" or
-    "dendrite") from `imaged_signals` (see the module doc)."""
+    "dendrite") from `imaged_signals`: `plastic.experiment.delta_g_over_r_index` over the
+    paper's windows."""
+    if observable not in IMAGED_OBSERVABLES:
+        raise ValueError(f"observable must be one of {IMAGED_OBSERVABLES}; got {observable!r}")
     compartment = {"activated": "head", "dendrite": "dendrite"}[site]
-    n_pairings = len(signals[f"{compartment}_delta_g_over_r_after_per_pairing"])
-    if n_pairings < LATE_PAIRINGS[1]:
+    before = np.asarray(signals[f"{compartment}_delta_g_over_r_before_per_pairing"])
+    after = np.asarray(signals[f"{compartment}_delta_g_over_r_after_per_pairing"])
+    if len(after) < LATE_PAIRINGS[1]:
         raise ValueError(
             f"imaging_index compares repetitions {LATE_PAIRINGS} with {EARLY_PAIRINGS}: it needs "
-            f"at least {LATE_PAIRINGS[1]} pairings; got {n_pairings}"
+            f"at least {LATE_PAIRINGS[1]} pairings; got {len(after)}"
         )
-    before = signals[f"{compartment}_delta_g_over_r_before_per_pairing"]
-    after = signals[f"{compartment}_delta_g_over_r_after_per_pairing"]
-    early_after = _window_mean(after, EARLY_PAIRINGS)
-    if observable == "calcium_after":
-        return _window_mean(after, LATE_PAIRINGS) / early_after
-    if observable == "calcium_before":
-        rise = _window_mean(before, LATE_PAIRINGS) - _window_mean(before, EARLY_PAIRINGS)
-        return 1.0 + rise / early_after
-    raise ValueError(f"observable must be one of {IMAGED_OBSERVABLES}; got {observable!r}")
+    moment = observable.removeprefix("calcium_")
+    return float(delta_g_over_r_index(before, after, moment, EARLY_PAIRINGS, LATE_PAIRINGS))
 
 
 def index_verdict(index: float, outcome: str) -> str:
