@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 
 from plastic.biophysics import CalciumIndicator
+from plastic.experiment import Predictor, dataset_from_records
+from plastic.fit import Objective
 from plastic.studies.spine_calcium import physiological_calcium
 from plastic.studies.tazerart2020 import (
+    TazerartExperiment,
     imaged_conditions,
     imaged_signals,
+    imaging_data,
     imaging_index,
     imaging_table,
     index_verdict,
     paper_findings,
+    tazerart2020_data,
     tazerart_model,
     with_indicator,
 )
@@ -100,3 +105,74 @@ def test_imaged_signals_are_the_indicator_readouts_of_the_loaded_model():
     )
     with pytest.raises(ValueError, match="it needs at least 40 pairings; got 5"):
         imaging_table({"single +13 ms": dyed}, paper_findings())
+
+
+def test_the_study_fits_imaging_rows_coupled_and_refuses_them_elsewhere():
+    """The single +13 ms findings as bounded rows of `imaging_data`, predicted by the study's
+    experiment (coupled, the rule and expression running, dye loaded by the ``indicator``
+    field), equal the indices of `imaged_signals` on the same model; met bounds add nothing."""
+    model = tazerart_model()
+    data = imaging_data().select(condition="single +13 ms imaged")
+    assert set(data.relations) == {">="} and set(data.column("indicator")) == {300.0}
+    objective = Objective(
+        Predictor.from_data(TazerartExperiment(mode="coupled"), data, model=model), data
+    )
+    predicted = np.asarray(objective.predictions(model))
+    condition = imaged_conditions(paper_findings())["single +13 ms"]
+    arrays = {name: jnp.asarray(value) for name, value in condition.items()}
+    signals = eqx.filter_jit(lambda m, c: imaged_signals(m, c))(with_indicator(model), arrays)
+    signals = {name: np.asarray(value) for name, value in signals.items()}
+    direct = [imaging_index(signals, o, s) for o, s in zip(data.readout, data.site)]
+    np.testing.assert_allclose(predicted, direct, rtol=1e-5)
+    residuals = np.asarray(objective.residuals(model))
+    met = predicted >= 1.10
+    assert np.all(residuals[met] == 0.0)
+    np.testing.assert_allclose(residuals[~met], (predicted[~met] - 1.10) / 0.02)
+    with pytest.raises(ValueError, match="need TazerartExperiment\\(mode='coupled'\\)"):
+        Predictor.from_data(TazerartExperiment(mode="replay"), data, model=model)
+
+
+def test_dye_in_a_plasticity_row_is_refused():
+    data = tazerart2020_data().select(condition="single +13 ms", readout="uepsp")
+    dyed = dataset_from_records(
+        [{**record, "indicator": 300.0} for record in _records(data)], where="test"
+    )
+    with pytest.raises(ValueError, match="read only by the imaging readouts"):
+        Predictor.from_data(TazerartExperiment(mode="coupled"), dyed, model=tazerart_model())
+
+
+def _records(data):
+    return [
+        {
+            **{name: values[i] for name, values in data.label_columns().items()},
+            "mean": float(data.mean[i]),
+            "sem": float(data.sem[i]),
+            "n": float(data.n[i]),
+            "source": data.source[i],
+        }
+        for i in range(data.n_rows)
+    ]
+
+
+def test_the_orderings_are_contrasts_between_the_imaged_conditions():
+    """The two orderings that vary one field become rows bounded below by 0, each reading the
+    before-pairing index at two conditions that differ only in that field (no solve here)."""
+    data = imaging_data()
+    predictor = Predictor.from_data(TazerartExperiment(mode="coupled"), data)
+    conditions = predictor.conditions
+    for label, field, values in (
+        ("single +13 ms > single +7 ms imaged", "delta_t", (7.0, 13.0)),
+        ("clustered -15 ms > single -15 ms imaged", "n_spines_uncaged", (1.0, 2.0)),
+    ):
+        row = data.condition.index(label)
+        assert data.relations[row] == ">=" and float(data.mean[row]) == 0.0
+        cells = predictor.row_cells[row]  # (condition, column): column 0 is calcium_before there
+        assert predictor.readout_names[0] == "calcium_before" and [c[1] for c in cells] == [0, 0]
+        indices = [c[0] for c in cells]
+        np.testing.assert_array_equal(np.asarray(conditions[field])[indices], values)
+        others = [name for name in conditions if name != field]
+        for name in others:
+            first, second = (np.asarray(conditions[name])[i] for i in indices)
+            assert first == second, name
+    # Six imaged protocols and the single spine at the clustered -15 ms pair's distance.
+    assert predictor.n_conditions == 7

@@ -28,6 +28,7 @@ from plastic.studies.tazerart2020.experiment import TazerartExperiment as Tazera
 from plastic.studies.tazerart2020.findings import Finding as Finding
 from plastic.studies.tazerart2020.imaging import imaged_conditions as imaged_conditions
 from plastic.studies.tazerart2020.imaging import imaged_signals as imaged_signals
+from plastic.studies.tazerart2020.imaging import imaging_data as imaging_data
 from plastic.studies.tazerart2020.imaging import imaging_index as imaging_index
 from plastic.studies.tazerart2020.imaging import imaging_table as imaging_table
 from plastic.studies.tazerart2020.imaging import index_verdict as index_verdict

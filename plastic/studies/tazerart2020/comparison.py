@@ -15,15 +15,12 @@ import numpy as np
 
 from plastic.readouts import fit_length_constant
 from plastic.studies.tazerart2020.data import row_distance
+from plastic.studies.tazerart2020.protocol import EARLY_PAIRINGS, LATE_PAIRINGS
 from plastic.studies.tazerart2020.record import paper_findings
 from plastic.studies.tazerart2020.results import PaperResult
 
 ROOM_TEMPERATURE = 21.0
 """degC, the data set's "~20-22 degC"."""
-EARLY_PAIRINGS = (1, 5)
-LATE_PAIRINGS = (35, 40)
-"""The accumulation index is the before-pairing head calcium of repetitions `LATE_PAIRINGS`
-over that of `EARLY_PAIRINGS` (1-based, inclusive), the windows of the paper's Fig. 8g."""
 ACCUMULATION_ORDER = (
     ("clustered +7 ms", "single +13 ms"),
     ("single +13 ms", "single +7 ms"),

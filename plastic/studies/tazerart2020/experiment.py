@@ -8,13 +8,16 @@ import json
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
+from plastic.biophysics import CalciumIndicator
 from plastic.experiment import (
     AbstractAcrossConditions,
     AbstractExperiment,
     AbstractReadout,
     ConditionField,
+    delta_g_over_r_index,
 )
 from plastic.model import SpineModel
 from plastic.readouts import fit_length_constant
@@ -23,6 +26,8 @@ from plastic.simulate import SolverSettings
 from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE
 from plastic.studies.tazerart2020.protocol import (
     DRUG_NAMES,
+    EARLY_PAIRINGS,
+    LATE_PAIRINGS,
     READOUT_DELAY,
     ConditionReadouts,
     model_in_condition,
@@ -30,6 +35,8 @@ from plastic.studies.tazerart2020.protocol import (
 )
 from plastic.studies.tazerart2020.replay import RECORDED, record_conditions, replay_condition
 
+IMAGED_SITES = ("activated", "dendrite")
+"""The sites of the imaging readouts: the activated spine's head and the dendrite under it."""
 SITES = ("activated", "neighbour")
 """The sites of the structural readouts: the first uncaged spine, and the other spine (uncaged
 too in two-spine conditions, an unstimulated neighbour otherwise)."""
@@ -51,6 +58,9 @@ FIELDS = (
     ConditionField("drug", choices=DRUG_NAMES, default="none",
                    description="a full block of NMDA receptors, GluR1 insertion or actin"),
     ConditionField("temperature", "degC", 0.0, 45.0, default=21.0),
+    ConditionField("indicator", "uM", 0.0, 5000.0, default=0.0,
+                   description="calcium indicator (Fluo-4) loaded through the pipette, for the "
+                   "imaging readouts; 0: none, as in the plasticity experiments"),
 )  # fmt: skip
 """The condition fields of `TazerartExperiment`."""
 
@@ -88,6 +98,68 @@ class PairingCalcium(AbstractReadout):
         return getattr(result.calcium, self.name.replace("_calcium", ""))
 
 
+class ImagingIndex(AbstractReadout):
+    """What Figs. 6-8 say of each imaged condition: how much Delta G / R of the indicator
+    (condition field ``indicator``) changes over the repetitions, before (``calcium_before``)
+    or after (``calcium_after``) each pairing, in the activated spine's head (site
+    ``activated``) and the dendrite under it (``dendrite``): 1 = no change
+    (`plastic.experiment.delta_g_over_r_index` over repetitions `EARLY_PAIRINGS` and
+    `LATE_PAIRINGS`). The paper states these as directions: data rows bound them (``relation``
+    ``>=`` 1.10 for an increase, ``<=`` 1.05 for no change; `imaging_data`). Coupled mode, at
+    least 40 pairings."""
+
+    name: str = eqx.field(static=True)
+    unit: str = eqx.field(static=True, default="1")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("site",))
+    sites: tuple[str, ...] = eqx.field(static=True, default=IMAGED_SITES)
+
+    def __call__(self, model, condition, result: ConditionReadouts) -> Array:
+        if result.calcium is None or result.calcium.imaged is None:
+            raise ValueError(
+                f"readout {self.name!r} needs the imaged calcium of a coupled run with an "
+                "indicator (TazerartExperiment(mode='coupled'), through a Predictor)"
+            )
+        moment = self.name.removeprefix("calcium_")
+        head_before, head_after, dendrite_before, dendrite_after = (
+            signal[:, 0] for signal in result.calcium.imaged
+        )
+        windows = (EARLY_PAIRINGS, LATE_PAIRINGS)
+        return jnp.stack(
+            [
+                delta_g_over_r_index(head_before, head_after, moment, *windows),
+                delta_g_over_r_index(dendrite_before, dendrite_after, moment, *windows),
+            ]
+        )
+
+
+IMAGING_READOUTS = (ImagingIndex("calcium_before"), ImagingIndex("calcium_after"))
+"""The two `ImagingIndex` readouts, named like the paper's findings' observables."""
+
+
+class ImagingContrast(AbstractAcrossConditions):
+    """An `ImagingIndex` (``of``) at the second of ``values`` of the condition field ``field``
+    minus that at the first, the row's other fields kept: how the paper's orderings between
+    imaged conditions (more accumulation for two clustered spines than one, for +13 than for
+    +7 ms) enter a fit, as a row bounded below by 0 (`imaging_data`)."""
+
+    name: str = eqx.field(static=True)
+    field: str = eqx.field(static=True)
+    values: tuple[float, ...] = eqx.field(static=True)
+    of: str = eqx.field(static=True, default="calcium_before")
+    unit: str = eqx.field(static=True, default="1")
+    dims: tuple[str, ...] = eqx.field(static=True, default=("site",))
+    sites: tuple[str, ...] = eqx.field(static=True, default=IMAGED_SITES)
+
+    def combine(self, values: Float[Array, " n_values"]) -> Float[Array, ""]:
+        return values[1] - values[0]
+
+
+IMAGING_CONTRASTS = (
+    ImagingContrast("calcium_before_two_minus_one_spine", "n_spines_uncaged", (1.0, 2.0)),
+    ImagingContrast("calcium_before_13_minus_7_ms", "delta_t", (7.0, 13.0)),
+)
+"""The before-pairing build-up of two uncaged spines minus one, and of +13 minus +7 ms."""
+
 CALCIUM_READOUTS = tuple(
     PairingCalcium(f"{where}_calcium_{when}")
     for where in ("head", "dendrite")
@@ -118,11 +190,14 @@ READOUTS = (
     Measured("neck_length", "%", ("site",), SITES),
     Measured("head_volume", "%", ("site",), SITES),
     *CALCIUM_READOUTS,
+    *IMAGING_READOUTS,
+    *IMAGING_CONTRASTS,
     LengthConstant(),
 )
 """uEPSP after induction (% of baseline) and before it (mV); neck length and head volume (% of
 baseline) at `SITES`; head and dendrite calcium before and after each pairing (uM; traces, read
-per condition); the eq. 2 length constant (um)."""
+per condition); the change of the imaged Delta G / R over the repetitions (`ImagingIndex`) and
+its contrasts between conditions (`ImagingContrast`); the eq. 2 length constant (um)."""
 
 
 class TazerartExperiment(AbstractExperiment):
@@ -152,6 +227,9 @@ class TazerartExperiment(AbstractExperiment):
             took 3.9 s instead of 5.2 s with diffrax's default, before the calcium store).
         measure_uepsp: whether the uEPSP after induction is recorded (set by `prepare`: a fit
             of neck and head rows skips that stiff solve).
+        imaging: whether every condition's model carries the indicator of its ``indicator``
+            field (set by `prepare` when an imaging readout is asked for; conditions without
+            dye then hold a trace of it, 1e-6 uM, so that one batch has one state).
     """
 
     fields: tuple[ConditionField, ...] = eqx.field(static=True, default=FIELDS)
@@ -164,6 +242,7 @@ class TazerartExperiment(AbstractExperiment):
     atol: float = eqx.field(static=True, default=1e-7)
     checkpoints: int | None = eqx.field(static=True, default=4096)
     measure_uepsp: bool = eqx.field(static=True, default=True)
+    imaging: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         if self.mode not in ("coupled", "replay"):
@@ -186,8 +265,13 @@ class TazerartExperiment(AbstractExperiment):
     def model_in_condition(self, model: SpineModel, condition) -> SpineModel:
         """``model`` with the condition's inter-spine distance, drug and temperature
         (`plastic.studies.tazerart2020.protocol.model_in_condition`, what `run` solves and
-        what `prepare` records for a replay)."""
-        return model_in_condition(model, condition)
+        what `prepare` records for a replay), and its indicator when `imaging`."""
+        model = model_in_condition(model, condition)
+        if not self.imaging:
+            return model
+        concentration = jnp.maximum(jnp.asarray(condition["indicator"], dtype=float), 1e-6)
+        indicator = CalciumIndicator(concentration=concentration)
+        return eqx.tree_at(lambda m: m.indicator, model, indicator, is_leaf=lambda x: x is None)
 
     def attributes(self):
         solve = dict(rtol=self.rtol, atol=self.atol, checkpoints=self.checkpoints)
@@ -211,7 +295,21 @@ class TazerartExperiment(AbstractExperiment):
 
     def prepare(self, conditions, readouts, model):
         experiment, arrays = super().prepare(conditions, readouts, model)
-        experiment = dataclasses.replace(experiment, measure_uepsp="uepsp" in readouts)
+        imaging = any(readout.name in readouts for readout in IMAGING_READOUTS)
+        dyed = bool(np.any(np.asarray(conditions.get("indicator", 0.0)) > 0.0))
+        if dyed and not imaging:
+            raise ValueError(
+                "conditions with an indicator are read only by the imaging readouts "
+                f"{[r.name for r in IMAGING_READOUTS]}; the plasticity rows had no dye"
+            )
+        experiment = dataclasses.replace(
+            experiment, measure_uepsp="uepsp" in readouts, imaging=imaging
+        )
+        if imaging and self.mode != "coupled":
+            raise ValueError(
+                f"the imaging readouts {[r.name for r in IMAGING_READOUTS]} need "
+                "TazerartExperiment(mode='coupled'): a replay has no dye and no dendrite calcium"
+            )
         if self.mode == "coupled":
             return experiment, arrays
         if model is None:

@@ -32,6 +32,8 @@ from plastic.biophysics import AbstractCalciumIndicator, CalciumIndicator
 from plastic.experiment import (
     CALCIUM_PER_PAIRING,
     INDICATOR_PER_PAIRING,
+    DataSet,
+    dataset_from_records,
     delta_g_over_r_index,
 )
 from plastic.model import SpineModel
@@ -44,7 +46,15 @@ from plastic.studies.tazerart2020.protocol import (
     induction_protocol,
     model_in_condition,
 )
+from plastic.studies.tazerart2020.record import paper_findings
 
+ORDERINGS = (
+    ("single +13 ms", "single +7 ms", "calcium_before_13_minus_7_ms"),
+    ("clustered -15 ms", "single -15 ms", "calcium_before_two_minus_one_spine"),
+)
+"""The paper's orderings of the build-up (`ACCUMULATION_ORDER`) between conditions that differ
+in one field, each as (more, less, the `ImagingContrast` that compares them). Clustered +7 ms
+against single +13 ms differs in two and is not a row."""
 INCREASE_INDEX = 1.10
 NO_CHANGE_INDEX = 1.05
 IMAGED_OBSERVABLES = ("calcium_before", "calcium_after")
@@ -164,3 +174,69 @@ def imaging_table(signals: dict[str, dict], findings: tuple[Finding, ...]) -> li
             )
         )
     return records
+
+
+def imaging_data(
+    findings: tuple[Finding, ...] | None = None,
+    *,
+    concentration: float = 300.0,
+    sem: float = 0.02,
+) -> DataSet:
+    """The calcium findings (default `paper_findings`) as rows a fit sees: readout
+    ``calcium_before`` or ``calcium_after`` (`ImagingIndex`) at site ``activated`` or
+    ``dendrite``, bounded by its direction (an increase: at least `INCREASE_INDEX`; no change:
+    at most `NO_CHANGE_INDEX`; a decrease: at most 1 / `INCREASE_INDEX`), with ``concentration``
+    uM of indicator loaded (the seed's Fluo-4: 300) and ``sem`` the shortfall of one standard
+    error (an index has no SEM in the paper). Condition labels end in " imaged". Then the
+    paper's `ORDERINGS` as rows of their contrast at least 0 (the activated spine's head)."""
+    findings = paper_findings() if findings is None else findings
+    bounds = {
+        "increase": (">=", INCREASE_INDEX),
+        "no change": ("<=", NO_CHANGE_INDEX),
+        "decrease": ("<=", 1.0 / INCREASE_INDEX),
+    }
+    records = []
+    for label, condition in imaged_conditions(findings).items():
+        for finding in findings:
+            if finding.condition != label or finding.observable not in IMAGED_OBSERVABLES:
+                continue
+            relation, bound = bounds[finding.outcome]
+            p_value = f", P {finding.p_value}" if finding.p_value else ""
+            records.append(
+                dict(
+                    condition=f"{label} imaged",
+                    readout=finding.observable,
+                    site=finding.site,
+                    relation=relation,
+                    mean=bound,
+                    sem=sem,
+                    n=finding.n,
+                    unit="1",
+                    source=finding.source,
+                    note=f"{finding.outcome}{p_value}: Delta G / R index (ImagingIndex)",
+                    **{**condition, "drug": DRUG_NAMES[condition["drug"]]},
+                    indicator=concentration,
+                )
+            )
+    conditions = imaged_conditions(findings)
+    for more, less, readout in ORDERINGS:
+        if more not in conditions or less not in conditions:
+            continue
+        condition = conditions[more]
+        records.append(
+            dict(
+                condition=f"{more} > {less} imaged",
+                readout=readout,
+                site="activated",
+                relation=">=",
+                mean=0.0,
+                sem=sem,
+                n=math.nan,
+                unit="1",
+                source="Results (Figs. 6-8)",
+                note=f"the paper's ordering of the before-pairing build-up: {more} > {less}",
+                **{**condition, "drug": DRUG_NAMES[condition["drug"]]},
+                indicator=concentration,
+            )
+        )
+    return dataset_from_records(records, where="imaging_data")

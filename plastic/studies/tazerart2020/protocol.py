@@ -11,7 +11,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from plastic.experiment import CALCIUM_PER_PAIRING, Condition
+from plastic.experiment import CALCIUM_PER_PAIRING, INDICATOR_PER_PAIRING, Condition
 from plastic.model import SpineModel, SpineState
 from plastic.protocols import MINUTE, NEVER, pairing_protocol
 from plastic.readouts import percent_change
@@ -24,6 +24,10 @@ PERIOD = 2000.0
 """ms between pairings (0.5 Hz)."""
 FIRST_PAIRING = 100.0
 """ms of rest before the first pairing."""
+EARLY_PAIRINGS = (1, 5)
+LATE_PAIRINGS = (35, 40)
+"""Repetitions (1-based, inclusive) whose calcium is compared to tell accumulation over the
+induction, the windows of the paper's Fig. 8g."""
 TEST_UNCAGING_WINDOW = 60.0
 """ms of somatic recording after a test uncaging, in which the uEPSP peak is found."""
 
@@ -124,12 +128,15 @@ class ImagedCalcium(eqx.Module):
     """The free calcium the paper images during induction (Figs. 6-8): in each spine head and
     in the dendrite under it, just before each pairing and
     `plastic.experiment.AFTER_PAIRING_DELAY` ms after its end (the readouts
-    `plastic.experiment.CALCIUM_PER_PAIRING`, in this order); ``(n_pairings, n_spines)`` uM."""
+    `plastic.experiment.CALCIUM_PER_PAIRING`, in this order); ``(n_pairings, n_spines)`` uM.
+    With an indicator in the model, also what was imaged: its Delta G / R at the same times
+    (`plastic.experiment.INDICATOR_PER_PAIRING`, in this order; None without one)."""
 
     head_before: Float[Array, "n_pairings n_spines"]
     head_after: Float[Array, "n_pairings n_spines"]
     dendrite_before: Float[Array, "n_pairings n_spines"]
     dendrite_after: Float[Array, "n_pairings n_spines"]
+    imaged: tuple[Float[Array, "n_pairings n_spines"], ...] | None = None
 
 
 class ConditionReadouts(eqx.Module):
@@ -222,14 +229,16 @@ def run_in_condition(
         raise ValueError("run_condition needs a model with an expression model; got None")
     protocol = induction_protocol(model, condition, n_pairings=n_pairings, quiet=readout_delay)
     # One solve, saved where the imaged calcium is read; its final state is the readouts'.
-    requested = [readout.save_times(protocol) for readout in CALCIUM_PER_PAIRING]
+    readouts = CALCIUM_PER_PAIRING
+    if model.indicator is not None:
+        readouts = (*readouts, *INDICATOR_PER_PAIRING)
+    requested = [readout.save_times(protocol) for readout in readouts]
     simulations = simulate_each(model, protocol, requested, settings)
-    calcium = ImagedCalcium(
-        *(
-            readout.read(model, protocol, simulation)
-            for readout, simulation in zip(CALCIUM_PER_PAIRING, simulations)
-        )
-    )
+    values = [
+        readout.read(model, protocol, simulation)
+        for readout, simulation in zip(readouts, simulations)
+    ]
+    calcium = ImagedCalcium(*values[:4], imaged=tuple(values[4:]) or None)
     final = simulations[0].final_state
     before = uepsp_amplitude(model, condition, settings)
     return measure(
