@@ -23,13 +23,14 @@ SOMA_AXIAL_RESISTIVITY = 1e-3  # Ohm cm: an isopotential soma (as the NEURON ref
 
 
 class UncagedAMPA(Channel):
-    """Dual-exponential AMPA conductance driven by one rectangular glutamate pulse.
+    """Dual-exponential AMPA conductance driven by a train of rectangular glutamate pulses.
 
     States ``rise`` and ``decay`` (1) follow ``dx/dt = rate * pulse(t) - x / tau``, integrated
-    exactly over a step with the pulse's overlap with that step as its drive; ``time`` (ms)
+    exactly over a step with the pulses' overlap with that step as its drive; ``time`` (ms)
     counts the steps taken. Current ``gmax * norm * (decay - rise) * (v - e)``. Parameters:
-    ``gmax`` S/cm^2, ``e`` mV, ``onset`` and ``duration`` ms, ``rate`` 1/ms, ``tau_rise`` and
-    ``tau_decay`` ms, ``norm`` (1; the peak of the unit dual exponential scaled to 1).
+    ``gmax`` S/cm^2, ``e`` mV, ``onset``, ``duration`` and ``period`` ms (``count`` pulses, the
+    k-th from ``onset + k period``; a step overlaps at most two), ``rate`` 1/ms, ``tau_rise``
+    and ``tau_decay`` ms, ``norm`` (1; the peak of the unit dual exponential scaled to 1).
     """
 
     def __init__(self, name=None):
@@ -41,6 +42,8 @@ class UncagedAMPA(Channel):
             f"{p}_e": 0.0,
             f"{p}_onset": 0.0,
             f"{p}_duration": 2.0,
+            f"{p}_period": 2000.0,
+            f"{p}_count": 1.0,
             f"{p}_rate": 0.5,
             f"{p}_tau_rise": 0.2,
             f"{p}_tau_decay": 1.7,
@@ -53,9 +56,15 @@ class UncagedAMPA(Channel):
         p = self._name
         t = states[f"{p}_time"]
         onset, duration = params[f"{p}_onset"], params[f"{p}_duration"]
-        end = onset + duration
-        overlap = jnp.clip(jnp.minimum(t + dt, end) - jnp.maximum(t, onset), 0.0, dt) / dt
-        drive = params[f"{p}_rate"] * overlap
+        period, count = params[f"{p}_period"], params[f"{p}_count"]
+        first = jnp.clip(jnp.floor((t - onset) / period), 0.0, count - 1.0)
+
+        def overlap(pulse):  # ms of the step [t, t + dt] within pulse number ``pulse``
+            start = onset + pulse * period
+            return jnp.clip(jnp.minimum(t + dt, start + duration) - jnp.maximum(t, start), 0.0, dt)
+
+        within = overlap(first) + jnp.where(first + 1.0 < count, overlap(first + 1.0), 0.0)
+        drive = params[f"{p}_rate"] * within / dt
         updated = {f"{p}_time": t + dt}
         for state in ("rise", "decay"):
             tau = params[f"{p}_tau_{state}"]
@@ -85,12 +94,14 @@ def _branch(n_compartments, length, diameter, axial_resistivity, capacitance, le
 
 
 class JaxleyCell:
-    """The Jaxley cell of a passive two-spine `SpineModel`, uncaging spine 0 at ``onset`` ms.
+    """The Jaxley cell of a passive two-spine `SpineModel`, uncaging spine 0 at ``onset`` ms
+    (and every ``period`` ms after it, ``count`` times).
 
     Args:
         model: a passive `SpineModel` with two spines (positions increasing, inside the
             dendrite).
         onset: ms. compartment_length: the dendrite's target compartment length, um.
+        period: ms between uncagings. count: uncagings.
     Attributes:
         cell: the `jaxley.Cell`, recording head 0, the soma and the three compartments around
             spine 0's branch point (in that order).
@@ -100,7 +111,14 @@ class JaxleyCell:
         head_area: um^2 of head 0.
     """
 
-    def __init__(self, model, onset: float, compartment_length: float = 10.0):
+    def __init__(
+        self,
+        model,
+        onset: float,
+        compartment_length: float = 10.0,
+        period: float = 2000.0,
+        count: int = 1,
+    ):
         geometry = model.geometry
         if geometry.n_spines != 2:
             raise ValueError(f"JaxleyCell builds two spines; the model has {geometry.n_spines}")
@@ -145,6 +163,8 @@ class JaxleyCell:
         head = self.cell.branch(5).comp(0)
         for key, value in (
             ("onset", onset),
+            ("period", period),
+            ("count", float(count)),
             ("rate", float(model.ampa.release_rate)),
             ("tau_rise", tau_rise),
             ("tau_decay", tau_decay),
@@ -173,13 +193,14 @@ class JaxleyCell:
         """The synapse's ``gmax`` (S/cm^2) for a total ``conductance`` (nS) on head 0."""
         return conductance * 1e-9 / (self.head_area * 1e-8)
 
-    def peaks(self, conductance, delta_t: float, duration: float):
+    def peaks(self, conductance, delta_t: float, duration: float, after: float = 0.0):
         """Peak depolarisation (mV above rest) at head 0, under spine 0 and at the soma, ``(3,)``,
-        for an AMPA ``conductance`` (nS), backward Euler at ``delta_t`` ms for ``duration`` ms.
-        Traceable in ``conductance``."""
+        from ``after`` ms on, for an AMPA ``conductance`` (nS), backward Euler at ``delta_t`` ms
+        for ``duration`` ms. Traceable in ``conductance``."""
         head = self.cell.branch(5).comp(0)
         state = head.data_set("UncagedAMPA_gmax", self.gmax(conductance), None)
         v = jx.integrate(self.cell, param_state=state, delta_t=delta_t, t_max=duration)
+        v = v[:, int(round(after / delta_t)) :]
         weights = jnp.asarray(self.parent_weights / self.parent_weights.sum())
         parent = weights @ v[2:5]
         return jnp.stack([v[0].max(), parent.max(), v[1].max()]) - self.rest
