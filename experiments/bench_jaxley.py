@@ -47,6 +47,7 @@ from plastic.biophysics import NMDAReceptor, SomaticSpike, VoltageGatedCalciumCh
 from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
 from plastic.protocols import event_protocol
+from plastic.rosenbrock import Rodas5
 from plastic.simulate import SolverSettings, simulate
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -57,6 +58,11 @@ SITES = ("head", "parent", "soma")
 POSITIONS = (50.0, 55.0)  # um
 BATCH_RANGE = (0.25, 0.75)  # nS
 FINITE_DIFFERENCE = 1e-3  # relative step of NEURON's gradient
+
+
+def settings(args) -> SolverSettings:
+    """The default tolerances, with ``--linear-algebra``'s Rodas5."""
+    return SolverSettings(solver=Rodas5(sparse=args.linear_algebra == "sparse"))
 
 
 def passive_model(conductance: float, dendrite_length: float, n_compartments: int) -> SpineModel:
@@ -76,12 +82,13 @@ def passive_model(conductance: float, dendrite_length: float, n_compartments: in
     )
 
 
-def plastic_peaks(model: SpineModel, onset: float, duration: float, save_dt: float):
+def plastic_peaks(
+    model: SpineModel, onset: float, duration: float, save_dt: float, settings: SolverSettings
+):
     """``peaks(conductance) -> (3,)`` mV above rest at head 0, under it and at the soma, and
     ``steps(conductance)``, accepted Rodas5 steps; both traceable."""
     protocol = event_protocol([[onset], []], [], duration=duration)
     times = jnp.arange(0.0, duration, save_dt)
-    settings = SolverSettings()
     rest = model.geometry.dendrite.resting_potential
 
     def solve(conductance):
@@ -122,7 +129,7 @@ def seed_protocol(args, model: SpineModel, cell_type) -> dict:
 
     def plastic_run(conductance):
         with_g = eqx.tree_at(lambda m: m.ampa.conductance, model, conductance)
-        simulation = simulate(with_g, protocol, times)
+        simulation = simulate(with_g, protocol, times, settings(args))
         states = simulation.states
         peaks = jnp.stack(
             [
@@ -261,6 +268,12 @@ def main():
     parser.add_argument("--duration", type=float, default=50.0, help="ms")
     parser.add_argument("--dendrite-length", type=float, default=200.0, help="um")
     parser.add_argument("--compartments", type=int, default=20, help="plastic's dendrite")
+    parser.add_argument(
+        "--linear-algebra",
+        choices=("dense", "sparse"),
+        default="dense",
+        help="plastic's Rodas5: dense LU, or Rodas5(sparse=True) (compiles far longer)",
+    )
     parser.add_argument("--save-dt", type=float, default=0.1, help="plastic's readout grid, ms")
     parser.add_argument("--jaxley-dt", type=float, default=0.1, help="ms")
     parser.add_argument("--jaxley-dx", type=float, default=10.0, help="um")
@@ -278,7 +291,7 @@ def main():
 
     load_at_start = os.getloadavg()[0]
     model = passive_model(args.conductance, args.dendrite_length, args.compartments)
-    peaks, steps = plastic_peaks(model, args.onset, args.duration, args.save_dt)
+    peaks, steps = plastic_peaks(model, args.onset, args.duration, args.save_dt, settings(args))
     results = {"plastic": measure(peaks, args.conductance, args.batch, args.repeats)}
     results["plastic"]["steps"] = int(jax.jit(steps)(jnp.asarray(args.conductance)))
 
@@ -307,7 +320,8 @@ def main():
         f"\nPassive cell, spines at {POSITIONS[0]:g} and {POSITIONS[1]:g} um on a "
         f"{args.dendrite_length:g} um dendrite, {args.conductance:g} nS AMPA on spine 0 at "
         f"{args.onset:g} ms, {args.duration:g} ms; float64, {jax.devices()[0].platform}. "
-        f"plastic: Rodas5, {args.compartments} compartments, default tolerances, "
+        f"plastic: Rodas5 ({args.linear_algebra}), {args.compartments} compartments, default "
+        "tolerances, "
         f"{results['plastic']['steps']} steps. Jaxley {jaxley.__version__}: backward Euler, "
         f"dt {args.jaxley_dt:g} ms, {args.jaxley_dx:g} um compartments. NEURON: CVODE 1e-7, "
         f"401 segments (reference, 1 run, building included). Batch: vmap over {args.batch:,} "
