@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401
+from plastic.geometry import Geometry, Spines
 from plastic.model import SpineModel
 from plastic.protocols import Drive
 from plastic.rules.base import SynapseSignals
@@ -143,3 +144,66 @@ def test_calcium_sensitivity_q10_lowers_the_rule_thresholds():
 def test_bad_q10_is_refused_by_name(field, q10):
     with pytest.raises(ValueError, match=f"SpineModel.{field}"):
         SpineModel(**{field: q10})
+
+
+def test_resting_state_gradient_matches_finite_differences():
+    # The rest is differentiated implicitly (jax.lax.custom_root), not through Newton's steps.
+    def rest(parameters):
+        model = eqx.tree_at(
+            lambda m: (
+                m.vgcc.density,
+                m.spike.potassium_conductance,
+                m.geometry.soma.leak_conductance,
+            ),
+            SpineModel(),
+            (parameters[0], parameters[1], parameters[2]),
+        )
+        state = model.resting_state()
+        return state.soma_voltage + state.head_calcium.sum() + state.vgcc[:, 0].sum()
+
+    model = SpineModel()
+    parameters = jnp.stack(
+        [
+            model.vgcc.density,
+            model.spike.potassium_conductance,
+            model.geometry.soma.leak_conductance,
+        ]
+    )
+    gradient = np.asarray(jax.grad(rest)(parameters))
+    steps = 1e-3 * np.abs(np.asarray(parameters))
+    expected = [
+        (rest(parameters.at[i].add(step)) - rest(parameters.at[i].add(-step))) / (2 * step)
+        for i, step in enumerate(steps)
+    ]
+    assert np.all(np.abs(gradient) > 0)  # each parameter moves the rest
+    np.testing.assert_allclose(gradient, expected, rtol=1e-4)
+
+
+def test_neck_currents_solve_the_coupled_attachment_system():
+    # Three spines between the same two nodes are coupled through the cable between them.
+    spines = Spines(
+        position=(41.0, 43.0, 44.5),
+        neck_length=(1.0, 1.2, 0.8),
+        neck_diameter=(0.1, 0.12, 0.1),
+        head_volume=(0.07, 0.05, 0.1),
+    )
+    geometry = Geometry(spines=spines)
+    model = SpineModel(geometry=geometry)
+    state = model.resting_state()
+    rng = np.random.default_rng(0)
+    state = eqx.tree_at(
+        lambda s: (s.dendrite_voltage, s.head_voltage),
+        state,
+        (
+            jnp.asarray(-70.0 + 10 * rng.random(20)),
+            jnp.asarray(-70.0 + 10 * rng.random(3)),
+        ),
+    )
+    resistance = np.asarray(geometry.attachment_resistance(geometry.spines.position))
+    assert resistance[0, 2] > 0  # coupled
+    g = np.asarray(geometry.neck_conductance)
+    nodes = np.concatenate([[float(state.soma_voltage)], np.asarray(state.dendrite_voltage)])
+    weights = np.asarray(geometry.attachment_weights(geometry.spines.position))
+    drive = g * (weights @ nodes - np.asarray(state.head_voltage))
+    expected = np.linalg.solve(np.eye(3) + g[:, None] * resistance, drive)
+    np.testing.assert_allclose(model.neck_current(state), expected, rtol=1e-12)

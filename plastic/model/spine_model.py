@@ -241,7 +241,13 @@ class SpineModel(eqx.Module):
         """Current from the dendrite into each spine head through its neck, pA.
 
         The parent potential is corrected for the cable between the two bracketing nodes (see
-        `Geometry.attachment_resistance`), which couples the spines: a small linear solve.
+        `Geometry.attachment_resistance`), which couples the spines: a small linear system,
+        ``(I + diag(g_neck) R) i = drive``. Its matrix depends on the geometry only, so it is
+        inverted once (a solve would run per state, and per vmapped condition: XLA's CPU
+        triangular solve of a 2 x 2 system against a batch of right-hand sides took half of a
+        1,000-condition batch, `experiments/bench_jaxley.py`) and applied by a product. It is
+        well conditioned: ``diag(g_neck) R`` is similar to a positive semi-definite matrix, so
+        every eigenvalue of the matrix is at least 1.
         """
         geo = self.geometry
         weights = geo.attachment_weights(geo.spines.position)
@@ -251,7 +257,7 @@ class SpineModel(eqx.Module):
             geo.spines.position
         )
         drive = neck_g * (node_voltage @ weights.T - state.head_voltage)
-        return jnp.linalg.solve(coupling, drive[..., None])[..., 0]
+        return drive @ jnp.linalg.inv(coupling).T
 
     def parent_voltage(self, state: SpineState) -> Float[Array, "... n_spines"]:
         """Dendritic potential at the base of each spine neck, mV (any leading axes)."""
@@ -266,6 +272,10 @@ class SpineModel(eqx.Module):
         """The steady state without input, found by Newton's method from the leak equilibrium.
 
         The rule starts from its own ``initial_state``; only the biophysics is solved for.
+        Differentiated implicitly (`jax.lax.custom_root`): the derivative of the root is
+        ``-(df/dy)^-1 df/dparameters`` at the state found, one linear solve, not the
+        derivative of every Newton step (which cost ~8 s of the ~26 s that the gradient of a
+        short simulation took to compile, `experiments/bench_jaxley.py`).
         """
         geo = self.geometry
         rest = geo.dendrite.resting_potential
@@ -294,10 +304,16 @@ class SpineModel(eqx.Module):
         def residual(y):
             return ravel_pytree(biophysics.derivative(unravel(y), no_input))[0]
 
-        def newton(y, _):
-            return y - jnp.linalg.solve(jax.jacfwd(residual)(y), residual(y)), None
+        def newton(function, y):
+            def step(y, _):
+                return y - jnp.linalg.solve(jax.jacfwd(function)(y), function(y)), None
 
-        flat, _ = jax.lax.scan(newton, flat, None, length=newton_steps)
+            return jax.lax.scan(step, y, None, length=newton_steps)[0]
+
+        def linear_solve(linear, right):
+            return jnp.linalg.solve(jax.jacfwd(linear)(right), right)
+
+        flat = jax.lax.custom_root(residual, flat, newton, linear_solve)
         rule_state, expression = self.initial_plasticity_state()
         return eqx.tree_at(
             lambda s: (s.rule, s.expression),
