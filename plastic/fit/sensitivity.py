@@ -22,6 +22,7 @@ import numpy as np
 from jaxtyping import PyTree
 
 from plastic.fit.objective import Objective
+from plastic.paths import ModelPath
 from plastic.provenance import field_units
 
 
@@ -140,15 +141,9 @@ def sensitivity(
 
 
 def _leaves_at(model, paths):
-    return [_node(model, path) for path in paths]
-
-
-def _node(model, path: str):
-    for part in path.split("."):
-        model = model[int(part)] if isinstance(model, (tuple, list)) else getattr(model, part)
-    return model
+    return [ModelPath(path).node(model) for path in paths]
 
 
 def _owner(model, path: str):
     parent = path.rsplit(".", 1)[0] if "." in path else ""
-    return _node(model, parent) if parent else model
+    return ModelPath(parent).node(model) if parent else model
