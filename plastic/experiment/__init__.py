@@ -22,6 +22,10 @@ from plastic.experiment.experiment import AbstractReadout as AbstractReadout
 from plastic.experiment.experiment import Cell as Cell
 from plastic.experiment.experiment import Condition as Condition
 from plastic.experiment.experiment import ConditionField as ConditionField
+from plastic.experiment.indicator_readouts import INDICATOR_PER_PAIRING as INDICATOR_PER_PAIRING
+from plastic.experiment.indicator_readouts import IndicatorIndex as IndicatorIndex
+from plastic.experiment.indicator_readouts import IndicatorPerPairing as IndicatorPerPairing
+from plastic.experiment.indicator_readouts import delta_g_over_r_index as delta_g_over_r_index
 from plastic.experiment.predictor import Predictor as Predictor
 from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
 from plastic.experiment.spike_pairing import Efficacy as Efficacy
@@ -32,11 +36,10 @@ from plastic.experiment.spine_calcium import SpineCalciumExperiment as SpineCalc
 from plastic.experiment.spine_calcium import SpineCalciumTraces as SpineCalciumTraces
 from plastic.experiment.spine_pairing import DEFAULT_DISTANCE as DEFAULT_DISTANCE
 from plastic.experiment.spine_pairing import SPINE_PAIRING_FIELDS as SPINE_PAIRING_FIELDS
+from plastic.experiment.spine_pairing import SPINE_READOUTS as SPINE_READOUTS
 from plastic.experiment.spine_pairing import SpinePairingExperiment as SpinePairingExperiment
 from plastic.experiment.spine_readouts import AFTER_PAIRING_DELAY as AFTER_PAIRING_DELAY
 from plastic.experiment.spine_readouts import CALCIUM_PER_PAIRING as CALCIUM_PER_PAIRING
-from plastic.experiment.spine_readouts import INDICATOR_PER_PAIRING as INDICATOR_PER_PAIRING
-from plastic.experiment.spine_readouts import SPINE_READOUTS as SPINE_READOUTS
 from plastic.experiment.spine_readouts import (
     AbstractCalciumAfterLastPairing as AbstractCalciumAfterLastPairing,
 )
@@ -45,11 +48,8 @@ from plastic.experiment.spine_readouts import CalciumPerPairing as CalciumPerPai
 from plastic.experiment.spine_readouts import DendriteCalciumAfter as DendriteCalciumAfter
 from plastic.experiment.spine_readouts import FinalEfficacy as FinalEfficacy
 from plastic.experiment.spine_readouts import HeadCalciumAfter as HeadCalciumAfter
-from plastic.experiment.spine_readouts import IndicatorIndex as IndicatorIndex
-from plastic.experiment.spine_readouts import IndicatorPerPairing as IndicatorPerPairing
 from plastic.experiment.spine_readouts import PairingSimulation as PairingSimulation
 from plastic.experiment.spine_readouts import PeakHeadCalcium as PeakHeadCalcium
-from plastic.experiment.spine_readouts import delta_g_over_r_index as delta_g_over_r_index
 from plastic.experiment.spine_readouts import (
     dendrite_calcium_at_spines as dendrite_calcium_at_spines,
 )

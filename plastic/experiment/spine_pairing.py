@@ -16,9 +16,12 @@ import equinox as eqx
 
 from plastic._validation import is_concrete
 from plastic.experiment.experiment import AbstractExperiment, ConditionField
+from plastic.experiment.indicator_readouts import INDICATOR_PER_PAIRING
 from plastic.experiment.spine_readouts import (
+    CALCIUM_PER_PAIRING,
     AbstractSpineReadout,
     DendriteCalciumAfter,
+    FinalEfficacy,
     HeadCalciumAfter,
     PairingSimulation,
     PeakHeadCalcium,
@@ -187,3 +190,15 @@ class SpinePairingExperiment(AbstractExperiment):
         where they need it."""
         asked = dataclasses.replace(self, readouts=tuple(self.readout(name) for name in names))
         return AbstractExperiment.measure(asked, model, condition, names)
+
+
+SPINE_READOUTS = (
+    HeadCalciumAfter(),
+    PeakHeadCalcium(),
+    DendriteCalciumAfter(),
+    FinalEfficacy(),
+    *CALCIUM_PER_PAIRING,
+    *INDICATOR_PER_PAIRING,
+)
+"""Every built-in `AbstractSpineReadout`, with its defaults (the command line's ``--readout``
+names)."""
