@@ -12,10 +12,12 @@ Measured, on the CPU (or ``--device gpu``; scipy always runs on the CPU):
 - throughput in conditions per second against batch size: each batch is one compiled call of the
   chunk function of `plastic.sweep.run_sweep`, vmapped ``--vmap`` conditions at a time
   (`jax.lax.map` beyond that, so memory stays bounded at any batch size) on one CPU device or
-  split over every GPU; compile time and peak resident memory apart. One CPU device, not one
-  per core: with as many CPU devices as cores, jaxlib's batched LU (``lapack_dgetrf_ffi``)
-  blocks every thread of XLA's pool waiting for subtasks that need a free thread, and the run
-  hangs; one device still spreads the batched LU and large fusions over the cores;
+  split over every GPU; compile time and peak resident memory apart. One CPU device unless
+  ``--cpu-devices N``: then the batch is split over N CPU devices, and Rodas5 factorises one
+  matrix at a time (`plastic.rosenbrock.with_sequential_lu`, as `plastic.sweep.run_sweep`
+  does there: jaxlib's batched LU, ``lapack_dgetrf_ffi``, blocks threads of the pool the
+  devices share waiting for tasks that need a free thread, and with as many devices as
+  threads the run hangs);
 - the gradient of a sweep-level loss (mean final efficacy over ``--gradient-batch`` conditions)
   with respect to ``nmda.conductance`` and ``rule.cam_half``, reverse mode, against the forward
   pass of the same loss (both timed after their compile);
@@ -33,6 +35,7 @@ condition; gradient <= 5x forward; 10,000 conditions in < 8 GiB); writes ``summa
     python experiments/bench_spine.py                  # everything: ~8 h on 2 CPU cores
     python experiments/bench_spine.py --batches 1,4,16 --n-pairings 4 --quiet-min 1 --scipy 1
     python experiments/bench_spine.py --device gpu     # plastic on a GPU, scipy on the CPU
+    python experiments/bench_spine.py --cpu-devices 2  # the batch split over 2 CPU devices
 """
 
 import argparse
@@ -64,7 +67,7 @@ from plastic.experiment import (  # noqa: E402
 from plastic.fit import load_model  # noqa: E402
 from plastic.protocols import MINUTE  # noqa: E402
 from plastic.reference import solve_with_scipy  # noqa: E402
-from plastic.rosenbrock import Rodas5  # noqa: E402
+from plastic.rosenbrock import Rodas5, with_sequential_lu  # noqa: E402
 from plastic.simulate import SolverSettings  # noqa: E402
 from plastic.sparse_lu import SparseLU  # noqa: E402
 from plastic.sparsity import column_colouring, jacobian_structure  # noqa: E402
@@ -123,6 +126,8 @@ def seed_evaluation(args, readouts) -> ExperimentEvaluation:
     model = tazerart_model() if args.model is None else load_model(args.model, tazerart_model())
     ranges = {"delta_t": np.array(DELTA_T_RANGE), "distance": np.array(DISTANCE_RANGE)}
     sweep = ExperimentSweep.build(experiment, model, ranges, {"quiet": args.quiet_min * MINUTE})
+    if getattr(args, "cpu_devices", 1) > 1 and args.device == "cpu":
+        return with_sequential_lu(sweep.evaluation)
     return sweep.evaluation
 
 
@@ -183,7 +188,9 @@ def run_batch(evaluation, values, devices, vmap: int, repeats: int) -> dict:
     began = time.perf_counter()
     compiled = function.lower(evaluation, conditions, mesh, batch_size).compile()
     compile_s = time.perf_counter() - began
-    (efficacy, steps), wall_s = best_of(repeats, compiled, evaluation, conditions, mesh, batch_size)
+    ((efficacy, steps), _), wall_s = best_of(
+        repeats, compiled, evaluation, conditions, mesh, batch_size
+    )
     return dict(
         batch=len(values),
         compile_s=compile_s,
@@ -202,7 +209,7 @@ def sweep_loss(parameters, evaluation, conditions, mesh, batch_size):
         evaluation,
         (parameters[0], parameters[1]),
     )
-    (efficacy,) = evaluate_chunk(evaluation, conditions, mesh, batch_size)
+    (efficacy,), _ = evaluate_chunk(evaluation, conditions, mesh, batch_size)
     return jnp.mean(efficacy)
 
 
@@ -469,6 +476,13 @@ def parse_arguments():
         default="dense",
         help="Rodas5's Jacobian and LU: dense, or structurally sparse (slower to compile)",
     )
+    parser.add_argument(
+        "--cpu-devices",
+        type=int,
+        default=1,
+        help="CPU devices to split each batch over (with --device cpu); Rodas5 then factorises "
+        "one matrix at a time",
+    )
     parser.add_argument("--model", help="a fitted model.eqx (default: tazerart_model())")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/bench_spine"))
     return parser.parse_args()
@@ -484,7 +498,13 @@ def main():
             print(f"No GPU present (JAX sees: {', '.join(platforms)}); nothing to run on a GPU.")
             return
     else:
-        devices = jax.devices("cpu")[:1]  # see the module docstring: more would deadlock
+        if args.cpu_devices < 1:
+            raise SystemExit(f"--cpu-devices must be >= 1; got {args.cpu_devices}")
+        # Before the CPU backend starts: afterwards its device count is fixed.
+        jax.config.update("jax_num_cpu_devices", args.cpu_devices)
+        devices = jax.devices("cpu")
+        if len(devices) != args.cpu_devices:
+            raise SystemExit(f"asked for {args.cpu_devices} CPU devices, JAX has {len(devices)}")
     cpu = jax.devices("cpu")[0]
     batches = sorted(set(args.batches))
     values = sample_conditions(max(batches))

@@ -1,6 +1,8 @@
 """Rodas5: convergence order of the step and of the dense output, a stiff problem against scipy,
 and gradients through the solve against finite differences."""
 
+import functools
+
 import diffrax
 import jax
 import jax.numpy as jnp
@@ -133,8 +135,8 @@ def test_vmapped_gradient_with_conditions_finishing_at_different_times_is_finite
     np.testing.assert_allclose(np.asarray(batched), np.asarray(looped), rtol=1e-8)
 
 
-@pytest.mark.parametrize("sparse", [False, True])
-def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse):
+@pytest.mark.parametrize("sparse, sequential_lu", [(False, False), (True, False), (False, True)])
+def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse, sequential_lu):
     """The stages' hand-written discrete adjoint against JAX's reverse mode through the same
     computation (dense Jacobian by forward mode, LU, eight solves), for every input: time,
     step, state, and a parameter that reaches the right-hand side only through its closure."""
@@ -151,10 +153,10 @@ def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse):
     cotangent = jax.random.normal(jax.random.key(0), (len(Rodas5Tableau.c), 3))
 
     def autodiff(t0, h, y0, rates, coupling):
-        return _stage_values(rhs, False, t0, h, y0, (rates, coupling))[0]
+        return _stage_values(rhs, (False, False), t0, h, y0, (rates, coupling))[0]
 
     def written_out(t0, h, y0, rates, coupling):
-        return _stages(rhs, sparse, t0, h, y0, (rates, coupling))
+        return _stages(rhs, (sparse, sequential_lu), t0, h, y0, (rates, coupling))
 
     stages, pullback = jax.vjp(written_out, t0, h, y0, rates, coupling)
     expected_stages, expected_pullback = jax.vjp(autodiff, t0, h, y0, rates, coupling)
@@ -183,10 +185,10 @@ def _cable_with_a_spine(t, y, args):
     return jnp.concatenate([d_nodes, jnp.stack([d_head])])
 
 
-def _cable_solve(sparse, neck_conductance, weights):
+def _cable_solve(sparse, neck_conductance, weights, sequential_lu=False):
     return diffrax.diffeqsolve(
         diffrax.ODETerm(_cable_with_a_spine),
-        Rodas5(sparse=sparse),
+        Rodas5(sparse=sparse, sequential_lu=sequential_lu),
         0.0,
         6.0,
         1e-3,
@@ -212,3 +214,25 @@ def test_sparse_linear_algebra_gives_the_dense_solution_and_gradient_under_vmap(
     np.testing.assert_allclose(np.asarray(sparse[1]), np.asarray(dense[1]), rtol=1e-8)
     steps = [int(_cable_solve(s, 2.0, weights).stats["num_steps"]) for s in (False, True)]
     assert steps[0] == steps[1]
+
+
+def test_sequential_lu_equals_the_batched_one_under_vmap():
+    """One matrix at a time (the CPU multi-device path) against one batched call: the same
+    LAPACK arithmetic per matrix, so the same solution and gradient to rounding; and its
+    program makes one-matrix library calls inside a loop over the batch."""
+    weights = jnp.zeros(8).at[jnp.array([3, 4])].set(jnp.array([0.3, 0.7]))
+    conductances = jnp.array([0.5, 2.0, 3.0])
+
+    def loss(sequential_lu, neck_conductance):
+        solution = _cable_solve(False, neck_conductance, weights, sequential_lu)
+        return jnp.sum(solution.ys[:, -1] ** 2)
+
+    batched = jax.vmap(jax.value_and_grad(lambda g: loss(False, g)))(conductances)
+    sequential = jax.vmap(jax.value_and_grad(lambda g: loss(True, g)))(conductances)
+    np.testing.assert_allclose(np.asarray(sequential[0]), np.asarray(batched[0]), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(sequential[1]), np.asarray(batched[1]), rtol=1e-11)
+    for sequential_lu, factorised in ((False, "tensor<3x9x9xf64>"), (True, "tensor<9x9xf64>")):
+        program = jax.jit(jax.vmap(functools.partial(loss, sequential_lu))).lower(conductances)
+        calls = [line for line in program.as_text().splitlines() if "lapack_dgetrf" in line]
+        # The factorised operand: the whole batch in one call, or one matrix per call.
+        assert calls and all(f"({factorised})" in line for line in calls), calls

@@ -105,9 +105,9 @@ CLI_ARGUMENTS = [
 ]
 
 
-def small_sweep(delta_t=DELTA_T) -> sweeps.ExperimentSweep:
+def small_sweep(delta_t=DELTA_T, experiment=EXPERIMENT) -> sweeps.ExperimentSweep:
     return sweeps.ExperimentSweep.build(
-        EXPERIMENT,
+        experiment,
         MODEL,
         {"delta_t": delta_t, "distance": DISTANCE},
         FIXED,
@@ -119,20 +119,30 @@ _SUBPROCESS = """
 import sys
 import jax
 from plastic.sweep import run_sweep
-from tests.test_sweep import small_sweep
+from tests.test_sweep import RODAS5_EXPERIMENT, small_sweep
 assert len(jax.devices()) == 2, jax.devices()
 run_sweep(small_sweep(), sys.argv[1], chunk_size=4, batch_size=2)
 run_sweep(small_sweep(), sys.argv[2], chunk_size=6, devices=jax.devices()[:1])
+rodas5 = small_sweep(experiment=RODAS5_EXPERIMENT)
+run_sweep(rodas5, sys.argv[3], chunk_size=6)
+run_sweep(rodas5, sys.argv[4], chunk_size=6, devices=jax.devices()[:1])
 """
+# The same sweep solved by Rodas5, whose dense LUs run one matrix at a time on several CPU
+# devices, so that the batch stays vmapped there.
+RODAS5_EXPERIMENT = eqx.tree_at(
+    lambda e: e.settings, EXPERIMENT, SolverSettings(rtol=1e-4, atol=1e-4)
+)
 
 
 @pytest.fixture(scope="module")
 def subprocess_runs(tmp_path_factory):
     """In a process with 2 CPU devices: the sweep in chunks of 4 on both devices (2 conditions
-    each, asked in batches of 2 but run one at a time through `jax.lax.map`, the CPU
-    workaround; the last chunk half padding), then unchunked on one device. (process, paths)."""
+    each, asked in batches of 2 but run one at a time through `jax.lax.map`, the fallback for
+    a solver with batched LAPACK calls; the last chunk half padding), then unchunked on one
+    device; then with Rodas5, in one chunk on both devices (3 conditions vmapped on each) and
+    on one. (process, paths)."""
     folder = tmp_path_factory.mktemp("subprocess")
-    paths = (folder / "sharded.nc", folder / "whole.nc")
+    paths = tuple(folder / f"{name}.nc" for name in ("sharded", "whole", "rodas5_2", "rodas5_1"))
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     env["XLA_FLAGS"] = (
         env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"
@@ -156,7 +166,12 @@ def subprocess_runs(tmp_path_factory):
 def subprocess_results(subprocess_runs):
     """The subprocess's output (after waiting for it) and its two results."""
     process, paths = subprocess_runs
-    output, _ = process.communicate(timeout=600)
+    try:
+        output, _ = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0]
+        raise AssertionError(f"no result in 600 s (a deadlock?): {output}") from None
     assert process.returncode == 0, output
     return output, *(xr.load_dataset(path) for path in paths)
 
@@ -418,7 +433,7 @@ def test_plots_of_one_and_two_axes(chunked, tmp_path):
 
 def test_chunked_equals_unchunked(chunked, subprocess_results):
     dataset, path, lines = chunked
-    output, _, whole = subprocess_results
+    output, _, whole, *_ = subprocess_results
     assert "in 1 chunks of 6 on 1 cpu device(s)" in output
     _assert_same_numbers(dataset, whole)
     _assert_same_numbers(dataset, xr.load_dataset(path))
@@ -446,12 +461,26 @@ def test_chunked_equals_unchunked(chunked, subprocess_results):
 
 
 def test_sharded_equals_single_device(chunked, subprocess_results):
-    output, sharded, _ = subprocess_results
+    output, sharded, *_ = subprocess_results
     assert "in 2 chunks of 4 on 2 cpu device(s)" in output
-    assert "batch_size 2 -> 1 on 2 CPU devices" in output
+    assert "the devices step together" in output  # implicit Euler's lineax under shard_map
+    assert "batch_size 2 -> 1 on 2 CPU devices: the solver makes batched LAPACK calls" in output
     # The partitioned program, unbatched on each device, fuses and rounds differently, and the
     # adaptive solver carries the rounding along: measured 1e-12 relative. A condition on the
     # wrong device or in the wrong place would be off by more than 1e-3 (see
     # test_labels_match_direct_solves).
     for name in sharded.data_vars:
         np.testing.assert_allclose(sharded[name], chunked[0][name], rtol=1e-8, err_msg=name)
+
+
+def test_rodas5_stays_batched_on_two_cpu_devices(subprocess_results):
+    """Rodas5 on 2 CPU devices, 3 conditions vmapped on each, finishes (batched LAPACK calls
+    there never did) and gives the one-device result."""
+    output, _, _, two_devices, one_device = subprocess_results
+    assert "in 1 chunks of 6 on 2 cpu device(s)" in output
+    # Only the implicit-Euler sweep falls back (to batch size 1, and to stepping together).
+    assert output.count("-> 1 on 2 CPU devices") == 1
+    assert output.count("the devices step together") == 1
+    for name in one_device.data_vars:
+        np.testing.assert_allclose(two_devices[name], one_device[name], rtol=1e-10, err_msg=name)
+    assert not np.allclose(two_devices["peak_head_calcium"], 0.0)

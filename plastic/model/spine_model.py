@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float, PyTree
 
+from plastic import dense_lu
 from plastic._validation import check_range
 from plastic.biophysics import (
     AbstractCalciumIndicator,
@@ -22,6 +23,7 @@ from plastic.biophysics import (
 )
 from plastic.biophysics.kinetics import q10_factor
 from plastic.coupling import AbstractSpineCoupling
+from plastic.dense_lu import inverse_without_pivoting
 from plastic.expression import AbstractExpression, ExpressionState
 from plastic.geometry import Geometry
 from plastic.model.derivative import _derivative
@@ -247,7 +249,11 @@ class SpineModel(eqx.Module):
         triangular solve of a 2 x 2 system against a batch of right-hand sides took half of a
         1,000-condition batch, `experiments/bench_jaxley.py`) and applied by a product. It is
         well conditioned: ``diag(g_neck) R`` is similar to a positive semi-definite matrix, so
-        every eigenvalue of the matrix is at least 1.
+        every eigenvalue of the matrix is at least 1. It is ``diag(g_neck) (diag(g_neck)^-1 +
+        R)``, a positive diagonal times a symmetric positive definite matrix, so Gauss-Jordan
+        elimination needs no pivoting (`plastic.dense_lu.inverse_without_pivoting`: XLA
+        operations, no LAPACK call in every right-hand side, which on several CPU devices at
+        once could deadlock).
         """
         geo = self.geometry
         weights = geo.attachment_weights(geo.spines.position)
@@ -257,7 +263,7 @@ class SpineModel(eqx.Module):
             geo.spines.position
         )
         drive = neck_g * (node_voltage @ weights.T - state.head_voltage)
-        return drive @ jnp.linalg.inv(coupling).T
+        return drive @ inverse_without_pivoting(coupling).T
 
     def parent_voltage(self, state: SpineState) -> Float[Array, "... n_spines"]:
         """Dendritic potential at the base of each spine neck, mV (any leading axes)."""
@@ -304,14 +310,16 @@ class SpineModel(eqx.Module):
         def residual(y):
             return ravel_pytree(biophysics.derivative(unravel(y), no_input))[0]
 
+        # Solves in XLA operations (`plastic.dense_lu`), not LAPACK: batched LAPACK calls
+        # could deadlock a sweep over several CPU devices.
         def newton(function, y):
             def step(y, _):
-                return y - jnp.linalg.solve(jax.jacfwd(function)(y), function(y)), None
+                return y - dense_lu.solve(jax.jacfwd(function)(y), function(y)), None
 
             return jax.lax.scan(step, y, None, length=newton_steps)[0]
 
         def linear_solve(linear, right):
-            return jnp.linalg.solve(jax.jacfwd(linear)(right), right)
+            return dense_lu.solve(jax.jacfwd(linear)(right), right)
 
         flat = jax.lax.custom_root(residual, flat, newton, linear_solve)
         rule_state, expression = self.initial_plasticity_state()

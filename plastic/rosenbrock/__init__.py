@@ -11,8 +11,10 @@ triangular solves, with no inner loop. With the exact Jacobian, Rodas5 is L-stab
 - `plastic.rosenbrock.tableau`: the method and its coefficients (`Rodas5Tableau`).
 - `plastic.rosenbrock.linear_algebra`: ``J`` and ``W``'s factors, dense or structurally sparse.
 - `plastic.rosenbrock.stages`: the stages of one step and their written-out reverse mode.
-- `plastic.rosenbrock.solver`: `Rodas5` and its dense output, `RosenbrockInterpolation`.
+- `plastic.rosenbrock.solver`: `Rodas5` and its dense output, `RosenbrockInterpolation`;
+  `with_sequential_lu` for several CPU devices at once.
 """
 
 from plastic.rosenbrock.solver import Rodas5 as Rodas5
 from plastic.rosenbrock.solver import RosenbrockInterpolation as RosenbrockInterpolation
+from plastic.rosenbrock.solver import with_sequential_lu as with_sequential_lu

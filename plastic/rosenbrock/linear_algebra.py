@@ -2,6 +2,8 @@
 ``W = I / (h gamma) - J`` at the step's start, and solves with ``W`` and its transpose.
 
 Dense by default (``n + 1`` forward-mode directions for ``J``, LU with partial pivoting). With
+``Rodas5(sequential_lu=True)`` the dense factorisation and solves of a batch run one matrix after
+another (why: `_DenseLinearAlgebra`). With
 ``Rodas5(sparse=True)`` the structural pattern of ``J`` is read from the right-hand side's jaxpr
 when the step is traced (`plastic.sparsity`), ``J`` comes from one direction per colour of its
 columns and ``W`` is factorised by straight-line sparse LU without pivoting
@@ -20,7 +22,21 @@ from plastic.sparsity import column_colouring, evaluate_with_cuts, jacobian_stru
 
 class _DenseLinearAlgebra:
     """``J`` from ``n + 1`` forward-mode directions, ``W`` factorised by LAPACK-style LU with
-    partial pivoting."""
+    partial pivoting.
+
+    With ``sequential``, under `jax.vmap` the factorisations and solves of the batch are a loop
+    of one-matrix library calls (`jax.custom_batching.sequential_vmap`) instead of one batched
+    call. Why: on the CPU a batched call is jaxlib's LAPACK kernel, which splits the batch into
+    tasks on XLA's intra-op thread pool and blocks its thread until they finish. With several
+    CPU devices running at once, each device's blocked thread can be one the others' tasks
+    wait for, and with as many devices as pool threads all of them wait forever (seen in gdb:
+    every ``tf_XLAEigen`` thread in ``jax::ParallelBatchMap``, ``BlockingCounter::Wait``). A
+    one-matrix call runs on its caller's thread. Only the forward pass needs it: reverse mode
+    through a step is written out (`plastic.rosenbrock.stages`) and reuses these solves.
+    """
+
+    def __init__(self, sequential: bool = False):
+        self.sequential = sequential
 
     def factorise(self, rhs, t0, h, y0, parameters):
         """``f(t0, y0)``, ``df/dt`` and the factors of ``W = I / (h gamma) - J``."""
@@ -31,27 +47,45 @@ class _DenseLinearAlgebra:
         df_dt, jacobian = derivatives[0], derivatives[1:].T
         n = y0.shape[0]
         w = jnp.eye(n, dtype=y0.dtype) / (h * Rodas5Tableau.gamma) - jacobian
-        lu, _, permutation = jax.lax.linalg.lu(w)
-        return f0, df_dt, (lu, permutation)
+        factor = _sequential_lu_factor if self.sequential else _lu_factor
+        return f0, df_dt, factor(w)
 
     def solve(self, factors, right):
         """``W x = right``, with ``W[permutation] = L U``."""
-        lu, permutation = factors
-        lower = jax.lax.linalg.triangular_solve(
-            lu, right[permutation, None], left_side=True, lower=True, unit_diagonal=True
-        )
-        return jax.lax.linalg.triangular_solve(lu, lower, left_side=True, lower=False)[:, 0]
+        solve = _sequential_lu_solve if self.sequential else _lu_solve
+        return solve(*factors, right)
 
     def solve_transposed(self, factors, right):
         """``W^T x = right``, with ``W^T = U^T L^T P``."""
-        lu, permutation = factors
-        upper = jax.lax.linalg.triangular_solve(
-            lu, right[:, None], left_side=True, lower=False, transpose_a=True
-        )
-        permuted = jax.lax.linalg.triangular_solve(
-            lu, upper, left_side=True, lower=True, unit_diagonal=True, transpose_a=True
-        )[:, 0]
-        return jnp.zeros_like(permuted).at[permutation].set(permuted)
+        solve = _sequential_lu_solve_transposed if self.sequential else _lu_solve_transposed
+        return solve(*factors, right)
+
+
+def _lu_factor(w):
+    lu, _, permutation = jax.lax.linalg.lu(w)
+    return lu, permutation
+
+
+def _lu_solve(lu, permutation, right):
+    lower = jax.lax.linalg.triangular_solve(
+        lu, right[permutation, None], left_side=True, lower=True, unit_diagonal=True
+    )
+    return jax.lax.linalg.triangular_solve(lu, lower, left_side=True, lower=False)[:, 0]
+
+
+def _lu_solve_transposed(lu, permutation, right):
+    upper = jax.lax.linalg.triangular_solve(
+        lu, right[:, None], left_side=True, lower=False, transpose_a=True
+    )
+    permuted = jax.lax.linalg.triangular_solve(
+        lu, upper, left_side=True, lower=True, unit_diagonal=True, transpose_a=True
+    )[:, 0]
+    return jnp.zeros_like(permuted).at[permutation].set(permuted)
+
+
+_sequential_lu_factor = jax.custom_batching.sequential_vmap(_lu_factor)
+_sequential_lu_solve = jax.custom_batching.sequential_vmap(_lu_solve)
+_sequential_lu_solve_transposed = jax.custom_batching.sequential_vmap(_lu_solve_transposed)
 
 
 class _SparseLinearAlgebra:
@@ -115,10 +149,12 @@ def _sparse_analysis(closed):
 _SPARSE_CACHE: dict = {}
 
 
-def _linear_algebra(sparse, rhs, t0, y0, parameters):
+def _linear_algebra(method, rhs, t0, y0, parameters):
+    """``method``: ``(sparse, sequential_lu)`` of `Rodas5`."""
+    sparse, sequential_lu = method
     if sparse:
         return _SparseLinearAlgebra(rhs, t0, y0, parameters)
-    return _DenseLinearAlgebra()
+    return _DenseLinearAlgebra(sequential_lu)
 
 
 def _directional_derivatives(rhs, t, y, parameters, directions_t, directions_y):

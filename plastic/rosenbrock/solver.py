@@ -12,6 +12,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from plastic._modules import map_modules
 from plastic.rosenbrock.stages import _stages
 from plastic.rosenbrock.tableau import Rodas5Tableau
 
@@ -63,9 +64,14 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
             sparse LU without pivoting, on the structural pattern read from the right-hand
             side's jaxpr (`plastic.sparsity`, `plastic.sparse_lu`); otherwise ``J`` is dense
             (``n + 1`` directions) and ``W`` is factorised with partial pivoting. Static.
+        sequential_lu: with dense linear algebra under `jax.vmap`, factorise and solve the
+            batch's matrices one after another instead of in one batched library call. For
+            several CPU devices at once, where batched LAPACK calls deadlock (`run_sweep` sets
+            it there); same results, a loop instead of a batched kernel. Static.
     """
 
     sparse: bool = eqx.field(static=True, default=False)
+    sequential_lu: bool = eqx.field(static=True, default=False)
 
     term_structure: ClassVar = diffrax.AbstractTerm
     interpolation_cls: ClassVar[Callable[..., RosenbrockInterpolation]] = RosenbrockInterpolation
@@ -94,7 +100,9 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
         # they are explicit inputs of the stages' own reverse mode.
         converted = eqx.filter_closure_convert(rhs, t0, y0)
         parameters, structure = eqx.partition(converted, eqx.is_array)
-        k = _stages(_Recombined(structure), self.sparse, t0, h, y0, parameters)
+        k = _stages(
+            _Recombined(structure), (self.sparse, self.sequential_lu), t0, h, y0, parameters
+        )
         y1 = jnp.where(zero_step, y0, y0 + jnp.asarray(Rodas5Tableau.B) @ k)
         y_error = jnp.where(zero_step, 0.0, k[-1])
         dense_info = dict(y0=y0, y1=y1, q=jnp.asarray(Rodas5Tableau.H) @ k)
@@ -102,3 +110,15 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
 
     def func(self, terms, t0, y0, args):
         return terms.vf(t0, y0, args)
+
+
+def with_sequential_lu(tree):
+    """``tree`` with every `Rodas5` in it set to ``sequential_lu=True``, static fields of
+    equinox modules included."""
+
+    def sequential(module):
+        if isinstance(module, Rodas5):
+            return Rodas5(sparse=module.sparse, sequential_lu=True)
+        return module
+
+    return map_modules(sequential, tree)

@@ -21,9 +21,9 @@ from plastic.rosenbrock.linear_algebra import _directional_derivatives, _linear_
 from plastic.rosenbrock.tableau import Rodas5Tableau
 
 
-def _stage_values(rhs, sparse, t0, h, y0, parameters):
+def _stage_values(rhs, method, t0, h, y0, parameters):
     """The stages, ``df/dt`` and the factors of ``W`` (the last two for the reverse pass)."""
-    linear_algebra = _linear_algebra(sparse, rhs, t0, y0, parameters)
+    linear_algebra = _linear_algebra(method, rhs, t0, y0, parameters)
     # One factorisation, permutation included, for all eight stages.
     f0, df_dt, factors = linear_algebra.factorise(rhs, t0, h, y0, parameters)
 
@@ -60,7 +60,7 @@ def _stage_state(y0, stages, a_row):
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _stages(rhs, sparse, t0, h, y0, parameters):
+def _stages(rhs, method, t0, h, y0, parameters):
     """The ``(s, n)`` stages ``k_i`` of one step ``h`` from ``(t0, y0)`` of
     ``dy/dt = rhs(t, y, parameters)`` (``parameters`` a pytree of arrays).
 
@@ -69,17 +69,17 @@ def _stages(rhs, sparse, t0, h, y0, parameters):
     Jacobian's cotangent is ``sum_i lambda_i k_i^T`` (one adjoint ``lambda_i`` per stage), so
     its second derivatives are needed along the ``s`` stages and ``t`` only.
     """
-    return _stage_values(rhs, sparse, t0, h, y0, parameters)[0]
+    return _stage_values(rhs, method, t0, h, y0, parameters)[0]
 
 
-def _stages_forward(rhs, sparse, t0, h, y0, parameters):
-    stages, df_dt, factors = _stage_values(rhs, sparse, t0, h, y0, parameters)
+def _stages_forward(rhs, method, t0, h, y0, parameters):
+    stages, df_dt, factors = _stage_values(rhs, method, t0, h, y0, parameters)
     return stages, (t0, h, y0, parameters, stages, df_dt, factors)
 
 
-def _stages_backward(rhs, sparse, residuals, stages_bar):
+def _stages_backward(rhs, method, residuals, stages_bar):
     t0, h, y0, parameters, stages, df_dt, factors = residuals
-    linear_algebra = _linear_algebra(sparse, rhs, t0, y0, parameters)
+    linear_algebra = _linear_algebra(method, rhs, t0, y0, parameters)
     differentiable, other = eqx.partition(parameters, eqx.is_inexact_array)
 
     def rhs_of_differentiable(t, y, differentiable):

@@ -5,9 +5,11 @@ that an interrupted sweep resumes.
 import functools
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 
+import diffrax
 import equinox as eqx
 import jax
 import numpy as np
@@ -16,7 +18,9 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from plastic._atomic import write_atomically
+from plastic._modules import find_modules
 from plastic.compile_times import CompileClock, computation_key
+from plastic.rosenbrock import with_sequential_lu
 from plastic.solver_status import raise_if_failed
 from plastic.sweep.memory import (
     MEMORY_FRACTION,
@@ -48,20 +52,66 @@ CONDITION = "condition"
 """The mesh axis that a chunk of conditions is split along."""
 
 
-def evaluate_chunk(evaluation, conditions, mesh, batch_size):
+def evaluate_chunk(evaluation, conditions, mesh, batch_size, per_device=True):
     """Evaluate a chunk, ``(chunk, n_axes)`` axis values, sharded over ``mesh``: one array per
-    readout with a leading axis of the chunk's length. The function `run_sweep` compiles."""
-    # (chunk, n_axes) -> (devices, share, n_axes), sharded along the leading axis: a batch of
-    # `jax.lax.map` then spans every device instead of the scan running over a sharded axis.
-    on_devices = NamedSharding(mesh, P(CONDITION))
-    shares = conditions.reshape(mesh.size, -1, conditions.shape[-1])
-    shares = jax.lax.with_sharding_constraint(shares, on_devices)
+    readout with a leading axis of the chunk's length, and the solves' result codes. The
+    function `run_sweep` compiles.
+
+    With ``per_device`` (static), each device runs its own share (`jax.shard_map`), with no
+    traffic between devices. Otherwise the chunk is one vmapped program that the compiler
+    partitions: the solver's while loop is then one loop over the whole chunk, with an
+    all-reduce of "any condition left?" between the devices at every step (measured: 2 CPU
+    devices 3x slower than 1). Only for solvers that fail under `jax.shard_map` (diffrax's
+    implicit solvers: their lineax linear solves, lineax issue 185).
+    """
+    if not per_device:
+        # (chunk, n_axes) -> (devices, share, n_axes), sharded along the leading axis: a batch
+        # of `jax.lax.map` then spans every device instead of the scan running over a sharded
+        # axis.
+        on_devices = NamedSharding(mesh, P(CONDITION))
+        shares = conditions.reshape(mesh.size, -1, conditions.shape[-1])
+        shares = jax.lax.with_sharding_constraint(shares, on_devices)
+        outputs = jax.lax.with_sharding_constraint(
+            jax.vmap(functools.partial(_evaluate_share, evaluation, batch_size))(shares),
+            on_devices,
+        )
+        return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), outputs)
+    dynamic, static = eqx.partition(evaluation, eqx.is_array)
+
+    def on_device(dynamic, share):
+        return _evaluate_share(eqx.combine(dynamic, static), batch_size, share)
+
+    # check_vma off: solver loops (diffrax's, ours) start their carries from constants that are
+    # the same on every device, which its type check would ask to be marked per device.
+    return jax.shard_map(
+        on_device,
+        mesh=mesh,
+        in_specs=(P(), P(CONDITION)),
+        out_specs=P(CONDITION),
+        check_vma=False,
+    )(dynamic, conditions)
+
+
+def _evaluate_share(evaluation, batch_size, share):
+    """One device's share of a chunk: vmapped, or in batches of ``batch_size``."""
     if batch_size is None:
-        run = jax.vmap(evaluation)
-    else:
-        run = functools.partial(jax.lax.map, evaluation, batch_size=batch_size)
-    outputs = jax.lax.with_sharding_constraint(jax.vmap(run)(shares), on_devices)
-    return jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), outputs)
+        return jax.vmap(evaluation)(share)
+    return jax.lax.map(evaluation, share, batch_size=batch_size)
+
+
+def batched_lapack_calls(program: str) -> list[str]:
+    """The LAPACK custom calls of a lowered ``program`` (StableHLO text) that take a batch of
+    matrices (an operand of rank 3 or more), by target name."""
+    found = set()
+    for line in program.splitlines():
+        call = re.search(r"custom_call @(lapack_\w+)", line)
+        if call is None:
+            continue
+        operands = line.rsplit(" : ", 1)[-1].split("->")[0]
+        # "tensor<3x9x9xf64>": as many "x" as dimensions.
+        if any(shape.count("x") >= 3 for shape in re.findall(r"tensor<([^>]*)>", operands)):
+            found.add(call.group(1))
+    return sorted(found)
 
 
 # One module-level jitted function: a second sweep with the same structure and chunk shape reuses
@@ -97,10 +147,12 @@ def run_sweep(
             bounds memory (capped at the grid size rounded up to that multiple).
         batch_size: conditions vmapped together on a device; the rest of the device's share of
             a chunk runs batch after batch (`jax.lax.map`). Default: the whole share at once.
-            On several CPU devices it is 1 whatever is asked (and the progress says so):
-            there, jaxlib's batched LAPACK LU (in every implicit step) deadlocks the devices'
-            shared thread pool (measured with 2 forced host devices and 84-state LUs; one
-            matrix at a time, or one device, runs).
+            On several CPU devices, every dense `Rodas5` in the sweep factorises and solves
+            its batch one matrix at a time (`with_sequential_lu`; same results): jaxlib's
+            batched LAPACK calls split a batch into tasks on the thread pool the devices share
+            and block until they finish, and with as many devices as pool threads the run
+            waits forever. A solver that still makes batched LAPACK calls there (e.g. a
+            diffrax implicit solver) runs with batch size 1, and the progress says so.
         devices: the devices to split chunks over (default: all of `jax.devices()`).
         memory_limit: bytes one chunk may use on each device (default `device_memory_limit`).
         overwrite: replace an existing result, or partial results of a different sweep (not with
@@ -166,12 +218,6 @@ def run_sweep(
                 "overwrite=True (--overwrite) cannot be combined with part: the parts share the "
                 f"partial results in {path}.partial; delete them (and {path}) to start again"
             )
-    if n_devices > 1 and devices[0].platform == "cpu" and batch_size != 1:
-        report(
-            f"batch_size {batch_size} -> 1 on {n_devices} CPU devices (batched LAPACK LUs "
-            "deadlock their shared thread pool)"
-        )
-        batch_size = 1
     n_conditions = sweep.n_conditions
     chunk_size = min(chunk_size, -(-n_conditions // n_devices) * n_devices)
     n_chunks = -(-n_conditions // chunk_size)
@@ -217,7 +263,15 @@ def run_sweep(
             f"{n_devices} {devices[0].platform} device(s); {clock.message('a chunk')}"
         )
         mesh = Mesh(np.asarray(devices), (CONDITION,))
-        dynamic, static = eqx.partition(sweep.evaluation, eqx.is_array)
+        several_cpus = n_devices > 1 and devices[0].platform == "cpu"
+        evaluation = with_sequential_lu(sweep.evaluation) if several_cpus else sweep.evaluation
+        per_device = not find_modules(evaluation, diffrax.AbstractImplicitSolver)
+        if n_devices > 1 and not per_device:
+            report(
+                "the devices step together (one program partitioned over them): diffrax's "
+                "implicit solvers fail under jax.shard_map (lineax issue 185); Rodas5 does not"
+            )
+        dynamic, static = eqx.partition(evaluation, eqx.is_array)
         evaluation = eqx.combine(jax.device_put(dynamic, NamedSharding(mesh, P())), static)
         on_devices = NamedSharding(mesh, P(CONDITION))
 
@@ -228,7 +282,7 @@ def run_sweep(
             padded = np.concatenate([values, np.repeat(values[-1:], chunk_size - len(values), 0)])
             return jax.device_put(padded, on_devices), len(values)
 
-        arguments = (evaluation, chunk(0)[0], mesh, batch_size)
+        arguments = (evaluation, chunk(0)[0], mesh, batch_size, per_device)
         # Traced once: the trace is cached for the compile below and for later sweeps alike.
         shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
         result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes[0])
@@ -244,7 +298,17 @@ def run_sweep(
                 host_limit,
             )
 
-        compiled = _evaluate_chunk_jit.lower(*arguments).compile()
+        lowered = _evaluate_chunk_jit.lower(*arguments)
+        if several_cpus and batch_size != 1 and batched_lapack_calls(lowered.as_text()):
+            report(
+                f"batch_size {batch_size} -> 1 on {n_devices} CPU devices: the solver makes "
+                f"batched LAPACK calls ({', '.join(batched_lapack_calls(lowered.as_text()))}), "
+                "which deadlock the devices' shared thread pool"
+            )
+            batch_size = 1
+            arguments = (evaluation, chunk(0)[0], mesh, batch_size, per_device)
+            lowered = _evaluate_chunk_jit.lower(*arguments)
+        compiled = lowered.compile()
         compile_seconds = clock.stop()
         needed = memory_needed(compiled)
         limit = device_memory_limit(devices) if memory_limit is None else memory_limit
@@ -284,7 +348,7 @@ def run_sweep(
                     f"finished chunks are kept in {folder} for a rerun"
                 )
                 try:
-                    outputs, codes = compiled(evaluation, conditions, mesh, batch_size)
+                    outputs, codes = compiled(evaluation, conditions, mesh, batch_size, per_device)
                     outputs = [np.asarray(out)[:n_real] for out in outputs]
                 except jax.errors.JaxRuntimeError as error:
                     raise RuntimeError(where) from error
