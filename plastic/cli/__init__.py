@@ -9,7 +9,7 @@ from plastic.cli.fit import add_fit_command
 from plastic.cli.processes import start_processes
 from plastic.cli.simulate import add_simulate_command
 from plastic.cli.studies import add_studies_command
-from plastic.cli.sweep import add_merge_command, add_sweep_command
+from plastic.cli.sweep import add_merge_command, add_sweep_command, use_cpu_devices
 from plastic.cli.sweep import parse_values as parse_values
 from plastic.cli.uncertainty import add_uncertainty_command
 
@@ -57,6 +57,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     import plastic  # noqa: F401  (float64)
 
+    if hasattr(args, "cpu_devices"):
+        use_cpu_devices(args.cpu_devices)  # before anything starts JAX's backend
     if hasattr(args, "distributed"):
         start_processes(args)  # before anything starts JAX's backend
     _compile_cache(args)
