@@ -58,7 +58,10 @@ def main(argv=None) -> None:
     import plastic  # noqa: F401  (float64)
 
     if hasattr(args, "cpu_devices"):
-        use_cpu_devices(args.cpu_devices)  # before anything starts JAX's backend
+        # diffrax's implicit solvers run their devices in step, one condition at a time
+        # (`plastic.sweep.run_sweep`): one batched device is faster.
+        implicit = getattr(args, "solver", None) not in (None, "Rodas5")
+        use_cpu_devices(1 if args.cpu_devices is None and implicit else args.cpu_devices)
     if hasattr(args, "distributed"):
         start_processes(args)  # before anything starts JAX's backend
     _compile_cache(args)

@@ -304,8 +304,8 @@ def add_sweep_command(commands, compiling: argparse.ArgumentParser) -> None:
         type=COUNT,
         metavar="N",
         help="on the CPU, split each chunk over N devices, each running its own share (default: "
-        "one per core, at most 8: on 2 cores 2 devices ran the seed protocol 2.2x faster than "
-        "1); --chunk-size is rounded up to a multiple of N",
+        "one per core, at most 8; one with a --solver other than Rodas5). On 2 cores 2 devices "
+        "ran the seed protocol 1.7x faster than 1. --chunk-size is rounded up to a multiple of N",
     )
     sweep.add_argument("--chunk-size", type=COUNT, default=64, help="conditions per compiled call")
     sweep.add_argument("--batch-size", type=COUNT, help="conditions vmapped at once per device")
