@@ -29,6 +29,12 @@ os.environ.setdefault("PLASTIC_CACHE_DIR", tempfile.mkdtemp(prefix="plastic-test
 os.environ.setdefault("PLASTIC_COMPILE_CACHE", "0")
 
 
+# One CPU device in every test process, started now: `plastic.cli.main` run by a test would
+# otherwise give a backend it starts one device per core (`--cpu-devices`), and what later tests
+# in the same process compute would depend on which test ran first.
+jax.devices()
+
+
 @pytest.fixture(autouse=True, scope="module")
 def release_compiled_programs():
     """Drop every compiled program after each test module. XLA's CPU backend keeps a few memory

@@ -135,7 +135,8 @@ def _sweep(args) -> None:
             sweep = build_sweep(args)
         import jax
 
-        n_devices = len(jax.devices())
+        # Each process splits its chunks over its own devices (`run_sweep`).
+        n_devices = len(jax.local_devices())
         chunk_size = -(-args.chunk_size // n_devices) * n_devices
         if chunk_size != args.chunk_size:
             print(
