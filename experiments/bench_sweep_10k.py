@@ -19,24 +19,11 @@ conductances, both spines) and ``summary.json`` under ``--out``.
 import argparse
 import json
 import pathlib
-import resource
 import time
 
 import numpy as np
 
 GIB = 2.0**30
-
-
-def peak_rss_bytes() -> float:
-    """Peak resident memory of this process since it started, bytes."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
 
 
 def plot(dataset, path: pathlib.Path) -> None:
@@ -112,7 +99,9 @@ def main():
     began = time.perf_counter()
     cli.main(command)
     wall_s = time.perf_counter() - began
-    peak_gib = peak_rss_bytes() / GIB
+    from bench_spine import peak_memory  # this script's folder is on sys.path
+
+    peak_gib = peak_memory() / GIB
 
     import jax
     import xarray as xr
