@@ -299,11 +299,12 @@ def run_sweep(
             )
 
         lowered = _evaluate_chunk_jit.lower(*arguments)
-        if several_cpus and batch_size != 1 and batched_lapack_calls(lowered.as_text()):
+        batched = batched_lapack_calls(lowered.as_text()) if several_cpus else []
+        if batched and batch_size != 1:
             report(
                 f"batch_size {batch_size} -> 1 on {n_devices} CPU devices: the solver makes "
-                f"batched LAPACK calls ({', '.join(batched_lapack_calls(lowered.as_text()))}), "
-                "which deadlock the devices' shared thread pool"
+                f"batched LAPACK calls ({', '.join(batched)}), which deadlock the devices' "
+                "shared thread pool"
             )
             batch_size = 1
             arguments = (evaluation, chunk(0)[0], mesh, batch_size, per_device)
