@@ -5,8 +5,9 @@ experiment = SpikePairingExperiment()                 # condition fields, readou
 predictor = Predictor.from_data(experiment, data)     # distinct conditions, batched
 objective = plastic.fit.Objective(predictor, data)    # chi-square, for plastic.fit.fit
 
-Experiments here: `SpikePairingExperiment` and `VoltageClampExperiment` (spike-driven rules, and
-the spine model through `SpineSynapse`), `SpinePairingExperiment` (the uncaging pairing protocol
+Experiments here: `SpikePairingExperiment`, `RateTrainExperiment` (Poisson or regular trains at
+given rates) and `VoltageClampExperiment` (spike-driven rules, and the spine model through
+`SpineSynapse`), `SpinePairingExperiment` (the uncaging pairing protocol
 on a `plastic.model.SpineModel`, read out by `AbstractSpineReadout`s), `SpineCalciumExperiment`
 (spine-head calcium of one AP, one uncaging and one pairing, for the physiology); each study in
 `plastic.studies` defines its own.
@@ -27,6 +28,8 @@ from plastic.experiment.indicator_readouts import IndicatorIndex as IndicatorInd
 from plastic.experiment.indicator_readouts import IndicatorPerPairing as IndicatorPerPairing
 from plastic.experiment.indicator_readouts import delta_g_over_r_index as delta_g_over_r_index
 from plastic.experiment.predictor import Predictor as Predictor
+from plastic.experiment.rate_trains import RATE_TRAIN_FIELDS as RATE_TRAIN_FIELDS
+from plastic.experiment.rate_trains import RateTrainExperiment as RateTrainExperiment
 from plastic.experiment.spike_pairing import SPIKE_PAIRING_FIELDS as SPIKE_PAIRING_FIELDS
 from plastic.experiment.spike_pairing import Efficacy as Efficacy
 from plastic.experiment.spike_pairing import SpikePairingExperiment as SpikePairingExperiment

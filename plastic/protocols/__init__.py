@@ -7,9 +7,12 @@ different event counts batch under `jax.vmap`.
   synaptic glutamate and somatic spikes; `current_steps`).
 - `SpikeTrains`: pre- and postsynaptic spike times, for rules driven by spikes (`spike_pairs`,
   `burst_pairs`, `spike_triplets`, `spike_quadruplets`, `presynaptic_train`, `poisson_trains`,
-  `spike_lists`).
+  `spike_lists`; `rate_trains`: repeated Poisson or regular trains at given rates).
 """
 
+from plastic.protocols.rate_trains import PATTERNS as PATTERNS
+from plastic.protocols.rate_trains import rate_trains as rate_trains
+from plastic.protocols.rate_trains import spike_capacity as spike_capacity
 from plastic.protocols.spike_trains import SpikeTrains as SpikeTrains
 from plastic.protocols.spike_trains import burst_pairs as burst_pairs
 from plastic.protocols.spike_trains import poisson_trains as poisson_trains
