@@ -19,6 +19,7 @@ from plastic.rules.kinase_cascade import spike_driven_states as spike_driven_sta
 from plastic.rules.kinase_cascade import spike_weight_changes as spike_weight_changes
 from plastic.rules.kinase_competition import KinaseCompetition as KinaseCompetition
 from plastic.rules.kinase_competition import KinaseCompetitionState as KinaseCompetitionState
+from plastic.rules.kinase_cycles import KinaseCycleSynapse as KinaseCycleSynapse
 from plastic.rules.nmda_calcium import NMDACalcium as NMDACalcium
 from plastic.rules.nmda_calcium import NMDACalciumSynapse as NMDACalciumSynapse
 from plastic.rules.shouval import SHOUVAL_PARAMETER_SETS as SHOUVAL_PARAMETER_SETS
@@ -41,10 +42,13 @@ from plastic.rules.stdp import TripletSTDP as TripletSTDP
 from plastic.rules.urakubo import NetworkBuilder as NetworkBuilder
 from plastic.rules.urakubo import Reaction as Reaction
 from plastic.rules.urakubo import ReactionNetwork as ReactionNetwork
+from plastic.rules.urakubo import SpikeWaveforms as SpikeWaveforms
 from plastic.rules.urakubo import Urakubo2008 as Urakubo2008
 from plastic.rules.urakubo import UrakuboDrive as UrakuboDrive
+from plastic.rules.urakubo import UrakuboSynapse as UrakuboSynapse
 from plastic.rules.urakubo import equilibrate as equilibrate
 from plastic.rules.urakubo import euler_solve as euler_solve
+from plastic.rules.urakubo import genesis_waveforms as genesis_waveforms
 from plastic.rules.urakubo import resting_drive as resting_drive
 from plastic.rules.urakubo import solve_urakubo as solve_urakubo
 from plastic.rules.urakubo import urakubo_network as urakubo_network

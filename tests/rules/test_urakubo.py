@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
-from plastic.rules import Urakubo2008, UrakuboDrive, equilibrate, euler_solve, solve_urakubo
+from plastic.protocols import spike_lists
+from plastic.rules import (
+    Urakubo2008,
+    UrakuboDrive,
+    UrakuboSynapse,
+    equilibrate,
+    euler_solve,
+    genesis_waveforms,
+    solve_urakubo,
+)
 from plastic.rules.urakubo.genesis import (
+    POST_SPIKE,
     REST_DURATION,
     compare,
     load_trace,
@@ -245,3 +255,70 @@ def test_twenty_pairings_against_the_genesis_traces(rest_rule, delta_t):
     # The sign of the plasticity is GENESIS's: LTP after +16 ms, LTD after -16 ms.
     change = result["model"]["Trp_AMPAR"][-1] / result["model"]["Trp_AMPAR"][0] - 1.0
     assert (change > 0.1) if delta_t > 0 else (change < -0.1), change
+
+
+def test_spike_waveforms_superpose_at_every_knot():
+    """The drive of overlapping trains against each waveform summed directly (numpy) at the
+    knots; the GENESIS waveforms rebuild the -16 ms trace's first pairing."""
+    waveforms = genesis_waveforms()
+    bap_t, bap_v = np.asarray(waveforms.bap_t), np.asarray(waveforms.bap_v)
+    epsp_t, epsp_v = np.asarray(waveforms.epsp_t), np.asarray(waveforms.epsp_v)
+    psd = np.asarray(waveforms.vgcc_psd)
+    pre = np.array([3.0, 9.0, 40.0, np.inf])
+    post = np.array([0.0, 7.0, 12.5, np.inf, np.inf])
+    ts, voltage, vgcc_psd, _ = waveforms.drive(jnp.asarray(pre), jnp.asarray(post))
+    ts = np.asarray(ts)
+    assert np.all(np.diff(ts) >= 0) and np.all(np.isfinite(ts))
+
+    def bap(s):
+        tail = bap_v[-1] * np.exp(-np.maximum(s - bap_t[-1], 0.0) / float(waveforms.bap_tail))
+        return np.where(s <= bap_t[-1], np.interp(s, bap_t, bap_v, left=0.0), tail)
+
+    expected = -65.0 + sum(bap(ts - p) for p in post[np.isfinite(post)])
+    expected = expected + sum(
+        np.interp(ts - p, epsp_t, epsp_v, left=0.0, right=0.0) for p in pre[np.isfinite(pre)]
+    )
+    np.testing.assert_allclose(voltage, expected, rtol=0, atol=1e-12)
+    influx = sum(np.interp(ts - p, bap_t, psd, left=0.0, right=0.0) for p in post[:3])
+    np.testing.assert_allclose(vgcc_psd, influx, rtol=1e-12)
+
+    trace = load_trace(-16)
+    window = (trace["t"] > POST_SPIKE) & (trace["t"] < POST_SPIKE + 100.0)
+    t = trace["t"][window]
+    rebuilt = -65.0 + waveforms.bap(t - POST_SPIKE) + waveforms.epsp(t - POST_SPIKE - 16.0)
+    np.testing.assert_allclose(rebuilt, trace["Vdend"][window], atol=1e-9)
+    assert float(jnp.max(waveforms.bap_v)) > 50.0  # a spike, not a ripple
+
+
+def test_synapse_equals_the_drive_built_by_hand(rest_rule):
+    """`UrakuboSynapse` on two pairs at +10 ms against `solve_urakubo` with the voltage and VGCC
+    influx knots built here in numpy, as the GENESIS comparison builds them."""
+    waveforms = genesis_waveforms()
+    posts = np.array([200.0, 1200.0])
+    pres = posts - 10.0
+    trains = spike_lists(pres, posts, duration=4000.0)
+    synapse = UrakuboSynapse(rest_rule, waveforms)
+    efficacy = float(eqx.filter_jit(lambda s, t: s.efficacy(t))(synapse, trains))
+
+    bap_t = np.asarray(waveforms.bap_t)
+    tail = bap_t[-1] + np.array([5.0, 20.0, 60.0])
+    epsp_t = np.asarray(waveforms.epsp_t)
+    knots = np.sort(
+        np.concatenate(
+            [*(p + bap_t for p in posts), *(p + tail for p in posts)] + [p + epsp_t for p in pres]
+        )
+    )
+    voltage = -65.0 + sum(np.asarray(waveforms.bap(knots - p)) for p in posts)
+    voltage = voltage + sum(np.asarray(waveforms.epsp(knots - p)) for p in pres)
+    influx = [
+        sum(np.interp(knots - p, bap_t, np.asarray(v), left=0.0, right=0.0) for p in posts)
+        for v in (waveforms.vgcc_psd, waveforms.vgcc_cyt)
+    ]
+    rule = eqx.tree_at(
+        lambda r: r.prescribed_vgcc, rest_rule, (knots, *influx), is_leaf=lambda x: x is None
+    )
+    by_hand = solve_urakubo(rule, UrakuboDrive(knots, voltage, pres), 0.0, 4000.0).efficacy
+    np.testing.assert_allclose(efficacy, float(by_hand), rtol=1e-7)
+    assert efficacy - 1.0 > 1e-3  # +10 ms pairs potentiate
+    with pytest.raises(ValueError, match="must not prescribe its VGCC"):
+        UrakuboSynapse(rule)

@@ -6,6 +6,9 @@ NMDAR, VGCC, CaM, CaMKII, CaN, AC1/cAMP/PKA, PP1/I-1, PP2A, AMPAR trafficking) a
 - `plastic.rules.urakubo.model`: `Urakubo2008` (an `AbstractRule`).
 - `plastic.rules.urakubo.drive`: `UrakuboDrive` (voltage and release times), `resting_drive`.
 - `plastic.rules.urakubo.solve`: the Rodas5 and forward-Euler solves, `equilibrate`.
+- `plastic.rules.urakubo.waveforms`: bAP, VGCC influx and EPSP waveforms (`SpikeWaveforms`,
+  `genesis_waveforms`) that turn spike trains into a drive.
+- `plastic.rules.urakubo.synapse`: `UrakuboSynapse`, the model as a spike-driven synapse.
 """
 
 from plastic.rules.urakubo.drive import UrakuboDrive as UrakuboDrive
@@ -18,3 +21,6 @@ from plastic.rules.urakubo.reactions import ReactionNetwork as ReactionNetwork
 from plastic.rules.urakubo.solve import equilibrate as equilibrate
 from plastic.rules.urakubo.solve import euler_solve as euler_solve
 from plastic.rules.urakubo.solve import solve_urakubo as solve_urakubo
+from plastic.rules.urakubo.synapse import UrakuboSynapse as UrakuboSynapse
+from plastic.rules.urakubo.waveforms import SpikeWaveforms as SpikeWaveforms
+from plastic.rules.urakubo.waveforms import genesis_waveforms as genesis_waveforms
