@@ -11,8 +11,9 @@ from plastic.studies.ngezahayo2000 import STUDY as _ngezahayo2000
 from plastic.studies.study import RuleChoice as RuleChoice
 from plastic.studies.study import Study as Study
 from plastic.studies.tazerart2020 import STUDY as _tazerart2020
+from plastic.studies.urakubo2008 import STUDY as _urakubo2008
 
-_SHIPPED = (_tazerart2020, _markram1997, _ngezahayo2000)
+_SHIPPED = (_tazerart2020, _markram1997, _ngezahayo2000, _urakubo2008)
 STUDIES = MappingProxyType({study.name: study for study in _SHIPPED})
 """Every shipped study by name."""
 
