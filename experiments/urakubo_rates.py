@@ -52,8 +52,6 @@ OUT_OF_PHASE = {
     "repeat_period": 1000.0,
     "post_delay": 5.0,
 }
-GO_PUMP_CYT = 1.0426e5 * 0.8 / 12.0
-"""per s: the Go code's cytosolic Ca pump (SVR_cyt x 0.8 / 12), 4 x GENESIS's."""
 GO_TABLES = {
     "poisson": "fig_urakubo22_poisson_200msec_isi1_final100_10rep.tsv",
     "out_of_phase_50": "fig_urakubo22_opphasedur_50shz_final100_1rep.tsv",
@@ -101,10 +99,11 @@ def main():
 
     from plastic.experiment import RateTrainExperiment, dataset_from_records, save_dataset
     from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate, urakubo_network
+    from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP
     from plastic.sweep import ExperimentSweep, run_sweep
 
     args.out.mkdir(parents=True, exist_ok=True)
-    network = urakubo_network(**({"pump_cyt": GO_PUMP_CYT} if args.pump == "go" else {}))
+    network = urakubo_network(**({"pump_cyt": GO_CYTOSOLIC_PUMP} if args.pump == "go" else {}))
     synapse = UrakuboSynapse(equilibrate(Urakubo2008(network)))
     experiment = RateTrainExperiment(tail=TAIL)
     summary, records = {}, []

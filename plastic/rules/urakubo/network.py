@@ -358,6 +358,12 @@ def _nmdar(b: NetworkBuilder, genesis_cam_binding: bool):
         b.reaction(f"nmdar.{state}.2>1", (s(state, 2),), (s(state, 1),), 400.0, 1.0)
 
 
+GO_CYTOSOLIC_PUMP = 1.0426e5 * 0.8 / 12.0
+"""per s: the cytosolic Ca pump of the emer/axon Go re-implementation (SVR_cyt x 0.8 / 12), 4x
+the GENESIS value this network uses by default; ``urakubo_network(pump_cyt=GO_CYTOSOLIC_PUMP)``
+reproduces the Go code's rate tables (``experiments/urakubo_rates.py --pump go``)."""
+
+
 def urakubo_network(
     ca_rest: float = 0.05,
     pump_cyt: float = 1.0426e5 * 0.8 / 48.0,
