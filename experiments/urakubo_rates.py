@@ -31,6 +31,8 @@ import numpy as np
 
 from plastic.cli.sweep import use_cpu_devices
 
+PUMP_HELP = "cytosolic Ca pump: GENESIS's (the model's default) or the Go code's, 4x faster"
+
 TAIL = 100_000.0
 """ms between the end of the last repeat period and the readout (the Go runs' 100 s;
 `plastic.studies.urakubo2008.data.READOUT_DELAY`)."""
@@ -83,12 +85,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="3 x 3 grids, not 10 x 10 / 10 x 9")
     parser.add_argument("--cpu-devices", type=int, default=None, help="default: one per core")
     parser.add_argument("--chunk-size", type=int, default=8)
-    parser.add_argument(
-        "--pump",
-        choices=("genesis", "go"),
-        default="genesis",
-        help="cytosolic Ca pump: GENESIS's (the model's default) or the Go code's, 4x faster",
-    )
+    parser.add_argument("--pump", choices=("genesis", "go"), default="genesis", help=PUMP_HELP)
     args = parser.parse_args()
     use_cpu_devices(args.cpu_devices)
 
@@ -98,13 +95,11 @@ def main():
     import matplotlib.pyplot as plt
 
     from plastic.experiment import RateTrainExperiment, dataset_from_records, save_dataset
-    from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate, urakubo_network
-    from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP
+    from plastic.rules import UrakuboSynapse
     from plastic.sweep import ExperimentSweep, run_sweep
 
     args.out.mkdir(parents=True, exist_ok=True)
-    network = urakubo_network(**({"pump_cyt": GO_CYTOSOLIC_PUMP} if args.pump == "go" else {}))
-    synapse = UrakuboSynapse(equilibrate(Urakubo2008(network)))
+    synapse = UrakuboSynapse.at_rest(args.pump)
     experiment = RateTrainExperiment(tail=TAIL)
     summary, records = {}, []
     grids = sweeps(args.quick)

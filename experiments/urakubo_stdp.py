@@ -26,6 +26,8 @@ import numpy as np
 
 from plastic.cli.sweep import use_cpu_devices
 
+PUMP_HELP = "cytosolic Ca pump: GENESIS's (the model's default) or the Go code's, 4x faster"
+
 N_PAIRS = 100
 PERIOD = 1000.0
 READOUT = 50_000.0
@@ -37,12 +39,7 @@ def main():
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/urakubo_stdp"))
     parser.add_argument("--step", type=float, default=5.0, help="delta_t grid step, ms")
     parser.add_argument("--cpu-devices", type=int, default=None, help="default: one per core")
-    parser.add_argument(
-        "--pump",
-        choices=("genesis", "go"),
-        default="genesis",
-        help="cytosolic Ca pump: GENESIS's (the model's default) or the Go code's, 4x faster",
-    )
+    parser.add_argument("--pump", choices=("genesis", "go"), default="genesis", help=PUMP_HELP)
     args = parser.parse_args()
     use_cpu_devices(args.cpu_devices)
 
@@ -52,8 +49,7 @@ def main():
     import matplotlib.pyplot as plt
 
     from plastic.experiment import SpikePairingExperiment
-    from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate, urakubo_network
-    from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP
+    from plastic.rules import UrakuboSynapse
     from plastic.sweep import ExperimentSweep, run_sweep
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -61,10 +57,9 @@ def main():
     text = importlib.resources.files("plastic.rules.urakubo").joinpath("reference", name)
     reference = np.loadtxt(text.open(), skiprows=1, usecols=(0, 2))
     delta_ts = np.arange(-50.0, 50.0 + 1e-9, args.step)
-    network = urakubo_network(**({"pump_cyt": GO_CYTOSOLIC_PUMP} if args.pump == "go" else {}))
     sweep = ExperimentSweep.build(
         SpikePairingExperiment(tail=READOUT),
-        UrakuboSynapse(equilibrate(Urakubo2008(network))),
+        UrakuboSynapse.at_rest(args.pump),
         {"delta_t": delta_ts},
         fixed={"n_bursts": N_PAIRS, "burst_period": PERIOD},
         model_description=f"UrakuboSynapse, {args.pump} cytosolic pump",

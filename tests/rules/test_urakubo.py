@@ -322,3 +322,5 @@ def test_synapse_equals_the_drive_built_by_hand(rest_rule):
     assert efficacy - 1.0 > 1e-3  # +10 ms pairs potentiate
     with pytest.raises(ValueError, match="must not prescribe its VGCC"):
         UrakuboSynapse(rule)
+    with pytest.raises(ValueError, match="pump must be one of"):
+        UrakuboSynapse.at_rest("axon")

@@ -16,8 +16,12 @@ from plastic.rules._validation import check_range
 from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse
 from plastic.rules.urakubo.drive import UrakuboDrive
 from plastic.rules.urakubo.model import Urakubo2008
-from plastic.rules.urakubo.solve import solve_urakubo
+from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP, urakubo_network
+from plastic.rules.urakubo.solve import equilibrate, solve_urakubo
 from plastic.rules.urakubo.waveforms import SpikeWaveforms, genesis_waveforms
+
+PUMPS = ("genesis", "go")
+"""The cytosolic Ca pumps `UrakuboSynapse.at_rest` offers."""
 
 
 class UrakuboSynapse(AbstractSpikeDrivenSynapse):
@@ -62,6 +66,17 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
                 "UrakuboSynapse.rule must not prescribe its VGCC influx: the synapse "
                 "prescribes it from its waveforms at every postsynaptic spike"
             )
+
+    @classmethod
+    def at_rest(cls, pump: str = "genesis", **kwargs) -> "UrakuboSynapse":
+        """The synapse on the model after the GENESIS runs' 500 s rest (`equilibrate`), with
+        the cytosolic Ca pump of GENESIS (``"genesis"``, the model's default) or of the Go
+        re-implementation (``"go"``, 4x faster: `GO_CYTOSOLIC_PUMP`); ``kwargs`` set the
+        other fields."""
+        if pump not in PUMPS:
+            raise ValueError(f"UrakuboSynapse.at_rest: pump must be one of {PUMPS}; got {pump!r}")
+        network = urakubo_network(pump_cyt=GO_CYTOSOLIC_PUMP) if pump == "go" else None
+        return cls(equilibrate(Urakubo2008(network)), **kwargs)
 
     def driven(self, trains: SpikeTrains) -> tuple[Urakubo2008, UrakuboDrive]:
         """The rule with the trains' VGCC influx prescribed, and the drive (voltage and
