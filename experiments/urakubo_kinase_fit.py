@@ -66,6 +66,10 @@ def fit_summary(activity: np.ndarray, change: np.ndarray) -> dict:
     return best
 
 
+def signs_equal(a, b) -> int:
+    return int(np.sum(np.sign(np.asarray(a)) == np.sign(np.asarray(b))))
+
+
 def pearson(a, b) -> float:
     return float(np.corrcoef(np.asarray(a, float), np.asarray(b, float))[0, 1])
 
@@ -101,12 +105,14 @@ def main():
     summary["piecewise_linear_out_of_phase"] = {
         **{k: piecewise[k] for k in ("theta", "d_rev", "gain")},
         "r": pearson(piecewise["prediction"], change[out_of_phase]),
+        "signs_equal": signs_equal(piecewise["prediction"], change[out_of_phase]),
         "n_rows": int(out_of_phase.sum()),
     }
     everything = fit_summary(activity, change)
     summary["piecewise_linear_all_rows"] = {
         **{k: everything[k] for k in ("theta", "d_rev", "gain")},
         "r": pearson(everything["prediction"], change),
+        "signs_equal": signs_equal(everything["prediction"], change),
         "n_rows": len(change),
     }
     print(
@@ -135,6 +141,9 @@ def main():
             "loss": record["loss"],
             "r_all_rows": pearson(predicted, change),
             "r_out_of_phase": pearson(predicted[out_of_phase], change[out_of_phase]),
+            "signs_equal": signs_equal(predicted, change),
+            "rows_depressed": int(np.sum(change < 0)),
+            "rows_predicted_depressed": int(np.sum(predicted < 0)),
         }
         print(
             f"kinase cascade ({rule}): r = {summary[f'kinase_{rule}']['r_all_rows']:.3f} (all "
