@@ -10,7 +10,7 @@ import pytest
 
 import plastic  # noqa: F401  (float64)
 from plastic.experiment import Predictor, RateTrainExperiment, dataset_from_records
-from plastic.protocols import PATTERNS, rate_trains, spike_capacity
+from plastic.protocols import PATTERNS, rate_trains
 from plastic.rules import STDPSynapse, TripletSTDP
 
 EXPERIMENT = RateTrainExperiment(tail=500.0)
@@ -45,9 +45,11 @@ def test_predictions_equal_the_trains_drawn_by_hand():
             repeat_period=row["repeat_period"],
             post_delay=row.get("post_delay", 0.0),
             tail=500.0,
-            max_repeats=row.get("n_repeats", 1),
-            max_pre=spike_capacity(row["pre_rate"], row["duration"]),
-            max_post=spike_capacity(row["post_rate"], row["duration"]),
+            # The batch's shapes (one compile); that a row's trains do not depend on them is
+            # tested in tests/protocols/test_rate_trains.py.
+            max_repeats=predictor.experiment.max_repeats,
+            max_pre=predictor.experiment.max_pre,
+            max_post=predictor.experiment.max_post,
         )
         assert bool(fits)
         expected.append(synapse.efficacy(trains))
