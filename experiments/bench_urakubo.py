@@ -86,7 +86,7 @@ def main():
     batch_trains = jax.vmap(lambda dt_: eqx.tree_at(lambda t: t.pre, trains, trains.post - dt_))(
         delta_ts
     )
-    batched = eqx.filter_jit(jax.vmap(synapse.efficacy))
+    batched = jax.jit(jax.vmap(synapse.efficacy))
     _, batch_first, batch_second = timed(batched, batch_trains)
 
     print(f"{args.n_pairs} pairs at +10 ms, {duration / 1000:g} s of model time "
