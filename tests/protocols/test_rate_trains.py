@@ -113,18 +113,8 @@ def test_the_same_key_gives_the_same_trains_and_vmap_equals_a_loop():
     rates = jnp.array([10.0, 40.0, 90.0])
 
     def draw(seed, rate):
-        return rate_trains(
-            jax.random.PRNGKey(seed),
-            pattern=PATTERNS.index("poisson"),
-            pre_rate=rate,
-            post_rate=rate,
-            duration=300.0,
-            n_repeats=2,
-            repeat_period=500.0,
-            max_repeats=2,
-            max_pre=60,
-            max_post=60,
-        )[0]
+        settings = dict(duration=300.0, repeat_period=500.0, max_pre=60, max_post=60)
+        return _trains("poisson", key=seed, pre_rate=rate, post_rate=rate, **settings)[0]
 
     batched = jax.vmap(draw)(keys, rates)
     for i in range(3):
