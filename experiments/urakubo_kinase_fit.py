@@ -31,18 +31,18 @@ SEM_FLOOR = 0.02
 """The weight of every row (a model's output has no SEM): it scales the chi-square only."""
 
 
-def synaptic_activity(rows) -> np.ndarray:
-    """pre_rate x post_rate x duration x n_repeats, Hz^2 s."""
-    return np.array(
-        [
-            float(r["pre_rate"])
-            * float(r["post_rate"])
-            * float(r["duration"])
-            / 1000.0
-            * float(r["n_repeats"] or 1.0)
-            for r in rows
-        ]
-    )
+def synaptic_activity(data) -> np.ndarray:
+    """pre_rate x post_rate x duration x n_repeats of each row of ``data``, Hz^2 s (a missing
+    or empty ``n_repeats`` is 1, its field's default)."""
+
+    def values(name, default=np.nan):
+        if name not in data.column_names:
+            return np.full(data.n_rows, default)
+        column = np.asarray(data.column(name), float)
+        return np.where(np.isnan(column), default, column)
+
+    rates = values("pre_rate") * values("post_rate")
+    return rates * values("duration") / 1000.0 * values("n_repeats", 1.0)
 
 
 def fit_summary(activity: np.ndarray, change: np.ndarray) -> dict:
@@ -95,10 +95,9 @@ def main():
     data = get_study("urakubo2008").data() if args.data is None else load_dataset(args.data)
     data_path = args.out / "data.csv"
     save_dataset(data, data_path)
-    rows = list(csv.DictReader(line for line in data_path.open() if not line.startswith("#")))
     change = np.asarray(data.mean) - 1.0
-    out_of_phase = np.array([r["pattern"] == "out_of_phase" for r in rows])
-    activity = synaptic_activity(rows)
+    out_of_phase = np.asarray(data.column("pattern")) == "out_of_phase"
+    activity = synaptic_activity(data)
 
     summary = {"data": str(args.data or "the Go tables (plastic.studies.urakubo2008)")}
     piecewise = fit_summary(activity[out_of_phase], change[out_of_phase])
