@@ -10,7 +10,7 @@ import scipy.optimize
 
 import plastic  # noqa: F401
 from plastic.experiment import Predictor, dataset_from_records, dendrite_calcium_at_spines
-from plastic.fit import FitParameters, Objective, fit
+from plastic.fit import FitParameters
 from plastic.replay import REPLAY_FITTABLE
 from plastic.simulate import simulate
 from plastic.studies import get_study
@@ -331,43 +331,3 @@ def test_default_fit_parameters_hold_the_default_model():
         value = float(values[parameter.path])
         assert parameter.lower < value < parameter.upper, parameter.path
         assert parameter.path.startswith(REPLAY_FITTABLE)
-
-
-class Interrupted(Exception):
-    pass
-
-
-def test_a_short_replay_fit_descends_and_resumes_bit_for_bit(tmp_path):
-    """The machinery of `plastic fit` on the seed data (two conditions, two pairings, three
-    parameters): the loss goes down, and a fit interrupted after its first step and resumed
-    from the checkpoint ends where the uninterrupted one does. Neck and head rows only: a
-    gradient through the uEPSP test recording compiles for minutes (the gradient of the stiff
-    solve is tested in test_simulate, the replay's in test_replay)."""
-    rows = SHORT_ROWS.select(readout=("neck_length", "head_volume"))
-    model = tazerart_model()
-    # Fast expression and an open messenger gate, so that two pairings move the readouts.
-    model = eqx.tree_at(
-        lambda m: (m.expression.k_head, m.expression.k_neck, m.coupling.half_activation),
-        model,
-        (jnp.asarray(5e-5), jnp.asarray(1e-4), jnp.asarray(1e-4)),
-    )
-    experiment = TazerartExperiment(mode="replay", **SHORT)
-    objective = Objective(Predictor.from_data(experiment, rows, model=model), rows)
-    chosen = ("rule.cam_half", "expression.k_head", "expression.k_neck")
-    parameters = FitParameters(model, [p for p in default_fit_parameters() if p.path in chosen])
-    settings = dict(n_starts=1, n_steps=3, checkpoint_every=1, progress_every=1)
-    whole = fit(objective, parameters, progress=False, **settings)
-    history = np.asarray(whole.loss_history)[:, 0]
-    assert np.all(np.isfinite(history)) and history[-1] < history[0]
-
-    path = tmp_path / "fit.ckpt"
-
-    def interrupt(record):
-        if record.step == 1:
-            raise Interrupted
-
-    with pytest.raises(Interrupted):
-        fit(objective, parameters, checkpoint=path, progress=interrupt, **settings)
-    resumed = fit(objective, parameters, checkpoint=path, progress=False, **settings)
-    for name in chosen:
-        assert np.array_equal(np.asarray(resumed.values[name]), np.asarray(whole.values[name]))
