@@ -49,6 +49,25 @@ RATE_TRAIN_FIELDS = (
     ConditionField(
         "seed", "", 0.0, 2.0**31 - 1, default=0.0, integer=True, description="of the trains"
     ),
+    ConditionField(
+        "late_fraction",
+        "",
+        0.0,
+        1.0,
+        default=0.0,
+        description="of each repeat's duration, at its end, at the late rates (a rate step)",
+    ),
+    ConditionField(
+        "late_pre_rate", "Hz", 0.0, 1000.0, default=0.0, description="presynaptic, after the step"
+    ),
+    ConditionField(
+        "late_post_rate",
+        "Hz",
+        0.0,
+        1000.0,
+        default=0.0,
+        description="postsynaptic, after the step",
+    ),
 )
 
 
@@ -89,8 +108,14 @@ class RateTrainExperiment(AbstractExperiment):
         sized = dataclasses.replace(
             self,
             max_repeats=int(np.max(conditions["n_repeats"])),
-            max_pre=spike_capacity(conditions["pre_rate"], conditions["duration"]),
-            max_post=spike_capacity(conditions["post_rate"], conditions["duration"]),
+            max_pre=spike_capacity(
+                np.maximum(conditions["pre_rate"], conditions["late_pre_rate"]),
+                conditions["duration"],
+            ),
+            max_post=spike_capacity(
+                np.maximum(conditions["post_rate"], conditions["late_post_rate"]),
+                conditions["duration"],
+            ),
         )
         # Drawn once, concretely, so that a train that outgrows its capacity is refused here,
         # naming its condition, rather than cut inside a compiled run.
@@ -116,6 +141,9 @@ class RateTrainExperiment(AbstractExperiment):
             repeat_period=condition["repeat_period"],
             post_delay=condition["post_delay"],
             tail=self.tail,
+            step_time=condition["duration"] * (1.0 - condition["late_fraction"]),
+            late_pre_rate=condition["late_pre_rate"],
+            late_post_rate=condition["late_post_rate"],
             max_repeats=self.max_repeats,
             max_pre=self.max_pre,
             max_post=self.max_post,

@@ -18,6 +18,11 @@ from the start of one to the start of the next. Patterns (`PATTERNS`):
 Every postsynaptic spike is then delayed by ``post_delay`` ms (the Go code's spikes follow their
 stimulus by about 5 ms). Traceable in the rates and times; the repeat count and the spike
 capacity set shapes. Times in ms, rates in Hz.
+
+A repeat may change its rates part-way (a rate step: the strong-then-weak and weak-then-strong
+stimuli of error-driven plasticity, the Go code's ``ThetaErr`` protocol): from ``step_time`` ms
+after its start both trains continue at ``late_pre_rate`` and ``late_post_rate``, drawn afresh in
+the same pattern (a regular train restarts its phase at the step).
 """
 
 import equinox as eqx
@@ -71,6 +76,9 @@ def rate_trains(
     repeat_period,
     post_delay=0.0,
     tail=0.0,
+    step_time=None,
+    late_pre_rate=0.0,
+    late_post_rate=0.0,
     max_repeats: int,
     max_pre: int,
     max_post: int,
@@ -88,8 +96,10 @@ def rate_trains(
         post_delay: ms added to every postsynaptic spike.
         tail: ms after the last repeat's period before the efficacy is read: ``duration`` of
             the trains is ``n_repeats * repeat_period + tail``.
+        step_time: ms from a repeat's start at which the rates step to ``late_pre_rate`` and
+            ``late_post_rate`` (Hz) until ``duration``; None (or ``duration`` or more): no step.
         max_repeats, max_pre, max_post: shapes: repeats, and spikes per repeat of each train
-            (`spike_capacity`).
+            over both parts of a stepped repeat (`spike_capacity` of the larger rate).
 
     Returns:
         The trains (``(max_repeats * max_pre,)`` and ``(max_repeats * max_post,)``, sorted,
@@ -99,12 +109,30 @@ def rate_trains(
     pattern = jnp.asarray(pattern)
     out_of_phase = pattern == PATTERNS.index("out_of_phase")
 
-    def repeat(r):
-        pre_key, post_key = jax.random.split(jax.random.fold_in(key, r))
-        pre, pre_fits = _one_train(pattern, pre_key, pre_rate, duration, 1.5, max_pre)
-        post, post_fits = _one_train(pattern, post_key, post_rate, duration, 2.0, max_post)
+    step = duration if step_time is None else jnp.minimum(step_time, duration)
+
+    def stepped(repeat_key, rate, late_rate, phase, capacity):
+        early, early_fits = _one_train(pattern, repeat_key[0], rate, step, phase, capacity)
+        late, late_fits = _one_train(
+            pattern, repeat_key[1], late_rate, duration - step, phase, capacity
+        )
+        both = jnp.sort(jnp.concatenate([early, step + late]))
         # Regular trains have no randomness to run out of.
-        fits = out_of_phase | (pre_fits & post_fits)
+        fits = out_of_phase | (early_fits & late_fits & ~jnp.isfinite(both[capacity]))
+        return both[:capacity], fits
+
+    def repeat(r):
+        # The late part draws from its own keys, so an unstepped repeat's trains are those of
+        # the plain protocol.
+        early_keys = jax.random.split(jax.random.fold_in(key, r))
+        late_keys = jax.random.split(jax.random.fold_in(jax.random.fold_in(key, r), 1))
+        pre, pre_fits = stepped(
+            (early_keys[0], late_keys[0]), pre_rate, late_pre_rate, 1.5, max_pre
+        )
+        post, post_fits = stepped(
+            (early_keys[1], late_keys[1]), post_rate, late_post_rate, 2.0, max_post
+        )
+        fits = pre_fits & post_fits
         start = r * repeat_period
         used = r < n_repeats
         return (

@@ -143,3 +143,50 @@ def test_a_conditions_trains_do_not_depend_on_the_capacity_they_are_padded_to(pa
     large, _ = _trains(pattern, key=7, max_pre=90, max_post=70)
     np.testing.assert_array_equal(_finite(small.pre), _finite(large.pre))
     np.testing.assert_array_equal(_finite(small.post), _finite(large.post))
+
+
+def test_a_rate_step_switches_both_trains_at_the_step_time():
+    """Regular trains: the early part at the early rates, the late part restarting its phase at
+    the step; and a step at or after the duration leaves the plain protocol's trains."""
+    trains, fits = _trains(
+        "out_of_phase", n_repeats=1, step_time=100.0, late_pre_rate=20.0, late_post_rate=50.0
+    )
+    assert bool(fits)
+    early_pre = (np.arange(4) + 1.5) * 20.0  # 50 Hz until 100 ms: 30, 50, 70, 90
+    late_pre = 100.0 + (np.arange(1) + 1.5) * 50.0  # then 20 Hz: 175
+    early_post = []  # 20 Hz: the first spike would be at 100 ms, the step
+    late_post = 100.0 + (np.arange(3) + 2.0) * 20.0  # then 50 Hz: 140, 160, 180
+    np.testing.assert_allclose(_finite(trains.pre), np.concatenate([early_pre, late_pre]))
+    np.testing.assert_allclose(_finite(trains.post), np.concatenate([early_post, late_post]))
+    for pattern in ("poisson", "axon_poisson"):
+        plain, _ = _trains(pattern)
+        unstepped, _ = _trains(pattern, step_time=200.0, late_pre_rate=90.0, late_post_rate=90.0)
+        np.testing.assert_array_equal(np.asarray(plain.pre), np.asarray(unstepped.pre))
+        np.testing.assert_array_equal(np.asarray(plain.post), np.asarray(unstepped.post))
+
+
+def test_a_stepped_poisson_train_has_each_parts_rate():
+    trains, fits = _trains(
+        "poisson",
+        pre_rate=100.0,
+        late_pre_rate=10.0,
+        post_rate=10.0,
+        late_post_rate=100.0,
+        step_time=500.0,
+        duration=1000.0,
+        n_repeats=200,
+        repeat_period=1000.0,
+        max_repeats=200,
+        max_pre=120,
+        max_post=120,
+    )
+    assert bool(fits)
+    pre, post = _finite(trains.pre) % 1000.0, _finite(trains.post) % 1000.0
+    # 200 repeats x 0.5 s: 10,000 spikes at 100 Hz (SD 100), 1,000 at 10 Hz (SD 32).
+    assert abs(np.sum(pre < 500.0) - 10_000) < 400 and abs(np.sum(pre >= 500.0) - 1_000) < 130
+    assert abs(np.sum(post < 500.0) - 1_000) < 130 and abs(np.sum(post >= 500.0) - 10_000) < 400
+
+
+def test_a_stepped_train_that_outgrows_its_capacity_says_so():
+    _, fits = _trains("poisson", step_time=100.0, late_pre_rate=400.0, max_pre=20)
+    assert not bool(fits)
