@@ -22,6 +22,8 @@ ROWS = [
          repeat_period=1200.0, post_delay=5.0),
     dict(pattern="out_of_phase", pre_rate=100.0, post_rate=30.0, duration=500.0,
          repeat_period=600.0),
+    dict(pattern="axon_poisson", pre_rate=50.0, post_rate=50.0, duration=200.0, n_repeats=2,
+         repeat_period=1200.0, late_fraction=0.5, late_pre_rate=25.0, late_post_rate=25.0),
 ]  # fmt: skip
 
 
@@ -45,6 +47,9 @@ def test_predictions_equal_the_trains_drawn_by_hand():
             repeat_period=row["repeat_period"],
             post_delay=row.get("post_delay", 0.0),
             tail=500.0,
+            step_time=row["duration"] * (1.0 - row.get("late_fraction", 0.0)),
+            late_pre_rate=row.get("late_pre_rate", 0.0),
+            late_post_rate=row.get("late_post_rate", 0.0),
             # The batch's shapes (one compile); that a row's trains do not depend on them is
             # tested in tests/protocols/test_rate_trains.py.
             max_repeats=predictor.experiment.max_repeats,
@@ -65,6 +70,7 @@ def test_predictions_equal_the_trains_drawn_by_hand():
         (dict(pre_rate=-1.0), "column 'pre_rate' must be a number in [0, 1000] Hz"),
         (dict(n_repeats=2.5), "column 'n_repeats' must be a whole number"),
         (dict(repeat_period=100.0), "repeat_period (100 ms) must be at least duration"),
+        (dict(late_fraction=1.5), "column 'late_fraction' must be a number in [0, 1]"),
     ],
 )
 def test_rows_it_cannot_run_are_refused_by_name(change, message):

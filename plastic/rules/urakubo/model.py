@@ -25,6 +25,7 @@ from jaxtyping import Array, Float
 
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
+from plastic.rules.urakubo import glun2b
 from plastic.rules.urakubo.network import (
     COMPARTMENTS,
     INITIAL_CONCENTRATIONS,
@@ -51,7 +52,10 @@ def initial_concentrations(network: ReactionNetwork) -> Float[Array, " n"]:
     """The paper's initial conditions (before the 500 s rest of the GENESIS runs) as a vector
     over ``network.species``, uM."""
     x = np.zeros(network.n_species)
-    for name, value in INITIAL_CONCENTRATIONS.items():
+    given = dict(INITIAL_CONCENTRATIONS)
+    if "psd.N2B" in network.species:
+        given.update(glun2b.INITIAL_CONCENTRATIONS)
+    for name, value in given.items():
         targets = [name] if "." in name else [f"{c}.{name}" for c in COMPARTMENTS]
         for target in targets:
             x[network.index(target)] = value
@@ -87,6 +91,12 @@ class Urakubo2008(AbstractRule):
             Ca influx (uM/s) into PSD and cytosol at times ``ts`` (ms), linearly interpolated,
             in place of the channel model. For validation against a recording whose voltage is
             sampled too coarsely to resolve the back-propagating spike (the GENESIS traces).
+        dapk1_autophosphorylation: with the DAPK1 variant (``urakubo_network(dapk1=True)``),
+            the scale K of DAPK1's Ser308 autophosphorylation rate, per s (1.0 in the emer/axon
+            code, 0.29 in ccnlab/kinase); unused without it.
+        dapk1_ampar_inhibition: with the DAPK1 variant, how much active DAPK1 takes off the
+            CaMKII activity that phosphorylates AMPARs, ``max(0, CaMKII - k DAPK1)``
+            (dimensionless; 2.0 in the emer/axon code).
     """
 
     network: ReactionNetwork
@@ -107,6 +117,8 @@ class Urakubo2008(AbstractRule):
     vgcc_tau_m: _Scalar
     vgcc_tau_h: _Scalar
     prescribed_vgcc: tuple[Float[Array, " k"], Float[Array, " k"], Float[Array, " k"]] | None
+    dapk1_autophosphorylation: _Scalar
+    dapk1_ampar_inhibition: _Scalar
 
     def __init__(
         self,
@@ -129,6 +141,8 @@ class Urakubo2008(AbstractRule):
         vgcc_tau_m=3.6,
         vgcc_tau_h=29.0,
         prescribed_vgcc=None,
+        dapk1_autophosphorylation=1.0,
+        dapk1_ampar_inhibition=2.0,
     ):
         self.network = urakubo_network() if network is None else network
         n = self.network.n_species
@@ -169,6 +183,8 @@ class Urakubo2008(AbstractRule):
                     f"length; got shapes {[a.shape for a in prescribed_vgcc]}"
                 )
         self.prescribed_vgcc = prescribed_vgcc
+        self.dapk1_autophosphorylation = jnp.asarray(dapk1_autophosphorylation, float)
+        self.dapk1_ampar_inhibition = jnp.asarray(dapk1_ampar_inhibition, float)
 
     def __check_init__(self):
         name = "Urakubo2008"
@@ -187,6 +203,8 @@ class Urakubo2008(AbstractRule):
             ("vgcc_conductance", ""),
             ("vgcc_flux_psd", "uM/s/mV"),
             ("vgcc_flux_cyt", "uM/s/mV"),
+            ("dapk1_autophosphorylation", "1/s"),
+            ("dapk1_ampar_inhibition", ""),
         ]:
             check_range(name, field, getattr(self, field), lower=0.0, units=units)
         for field in ("vgcc_m_slope", "vgcc_h_slope", "vgcc_tau_m", "vgcc_tau_h"):
@@ -210,24 +228,71 @@ class Urakubo2008(AbstractRule):
     def _sum(self, state, names):
         return sum(self.concentration(state, s) for s in names)
 
+    @property
+    def has_dapk1(self) -> bool:
+        """Whether the network is the DAPK1 variant (explicit GluN2B binding)."""
+        return "psd.N2B" in self.network.species
+
+    def _forms(self, compartment: str, form: str) -> list[str]:
+        """``{c}.{form}``, and in the variant's PSD its GluN2B-bound twin too."""
+        names = [f"{compartment}.{form}"]
+        if self.has_dapk1 and compartment == "psd":
+            names.append(f"psd.N2B_{form}")
+        return names
+
+    def _sum_forms(self, state, compartment, forms):
+        return self._sum(state, [n for form in forms for n in self._forms(compartment, form)])
+
     def camkii_fractions(self, state, compartment: str):
         """(active CaMKII in uM, autophosphorylation rate per s) of one compartment.
 
         Active = 0.75 W_B + W_P + 0.8 (W_T + W_A) with W_B CaM-bound, W_P Ca3CaM-bound
-        phosphorylated, W_T other CaM-bound phosphorylated, W_A free phosphorylated; the rate is
-        GENESIS T286Phos.c's ``0.29 max(0, S (-0.22 + 1.826 S - 0.8 S^2) x 0.75 a)`` with S
-        the bound-or-phosphorylated fraction and ``a`` the active fraction.
+        phosphorylated, W_T other CaM-bound phosphorylated, W_A free phosphorylated (in the
+        DAPK1 variant's PSD, on GluN2B or not); the rate is GENESIS T286Phos.c's
+        ``0.29 max(0, S (-0.22 + 1.826 S - 0.8 S^2) x 0.75 a)`` with S the
+        bound-or-phosphorylated fraction and ``a`` the active fraction.
         """
         c = compartment
-        bound = self._sum(state, [f"{c}.KB{n}" for n in range(4)])
-        p3 = self.concentration(state, f"{c}.KP3")
-        trapped = self._sum(state, [f"{c}.KP{n}" for n in range(3)])
-        autonomous = self.concentration(state, f"{c}.KP")
-        total = bound + p3 + trapped + autonomous + self.concentration(state, f"{c}.K")
+        bound = self._sum_forms(state, c, [f"KB{n}" for n in range(4)])
+        p3 = self._sum_forms(state, c, ["KP3"])
+        trapped = self._sum_forms(state, c, [f"KP{n}" for n in range(3)])
+        autonomous = self._sum_forms(state, c, ["KP"])
+        total = bound + p3 + trapped + autonomous + self._sum_forms(state, c, ["K"])
         active = 0.75 * bound + p3 + 0.8 * (trapped + autonomous)
         s = (bound + p3 + trapped + autonomous) / total
         rate = 0.29 * jnp.maximum(0.0, s * (-0.22 + 1.826 * s - 0.8 * s**2) * 0.75 * active / total)
         return active, rate
+
+    def dapk1_fractions(self, state, compartment: str):
+        """DAPK1 variant: (active DAPK1 in uM, Ser308 autophosphorylation rate per s) of one
+        compartment (the emer/axon ``dapk1.go``).
+
+        Active = W_B + 0.75 W_I, with W_B CaM-bound and W_I free Ser308-dephosphorylated DAPK1;
+        the rate is ``K T^2 max(0, -0.22 + 1.826 T - 0.8 T^2)`` with T the fraction that is
+        free and phosphorylated (so phosphorylation sustains itself and CaM binding, by taking
+        DAPK1 out of that fraction, opposes it) and K ``dapk1_autophosphorylation``.
+        """
+        c = compartment
+        bound = self._sum_forms(state, c, [f"DB{n}" for n in range(4)])
+        free = self._sum_forms(state, c, ["D"])
+        phosphorylated = self._sum_forms(state, c, ["DP"])
+        bound_phosphorylated = self._sum_forms(state, c, [f"DP{n}" for n in range(4)])
+        t = phosphorylated / (bound + free + phosphorylated + bound_phosphorylated)
+        rate = self.dapk1_autophosphorylation * t**2 * (-0.22 + 1.826 * t - 0.8 * t**2)
+        return bound + 0.75 * free, jnp.maximum(rate, 0.0)
+
+    def modifiers(self, state, glutamate):
+        """The network's rate multipliers (`plastic.rules.urakubo.network.MODIFIERS`, and
+        `DAPK1_MODIFIERS` in the variant) at ``state``, with ``glutamate`` in [0, 1]."""
+        values = {"glutamate": glutamate * self.glutamate_concentration}
+        for c in COMPARTMENTS:
+            active, values[f"{c}.Kauto"] = self.camkii_fractions(state, c)
+            if self.has_dapk1:
+                dapk1_active, values[f"{c}.Dauto"] = self.dapk1_fractions(state, c)
+                # Active DAPK1 opposes CaMKII at the AMPARs (ampar.go).
+                active = jnp.maximum(active - self.dapk1_ampar_inhibition * dapk1_active, 0.0)
+            values[f"{c}.CaMKIIact"] = active
+        return jnp.stack([values[m] for m in self.network.modifier_names])
 
     def trapped(self, state):
         """Trapped AMPAR, uM (PSD): the synaptic weight."""
@@ -264,6 +329,12 @@ class Urakubo2008(AbstractRule):
         for k, name in enumerate(("NMDA_Nt0", "NMDA_Nt1", "NMDA_Nt2")):
             out[name] = self._sum(state, [f"nmdar.{s}.{k}" for s in NMDAR_STATES])
         out.update({f"{pool}_AMPAR": value for pool, value in ampar.items()})
+        if self.has_dapk1:
+            out["PSD_DAPK1act"] = self.dapk1_fractions(state, "psd")[0]
+            out["Cyt_DAPK1act"] = self.dapk1_fractions(state, "cyt")[0]
+            n2b = [s for s in self.network.species if s.startswith("psd.N2B_")]
+            out["PSD_CaMKIIn2b"] = self._sum(state, [s for s in n2b if s[8] == "K"])
+            out["PSD_DAPK1n2b"] = self._sum(state, [s for s in n2b if s[8] == "D"])
         return out
 
     def totals(self, state) -> dict[str, Float[Array, "..."]]:
@@ -296,18 +367,7 @@ class Urakubo2008(AbstractRule):
         n = net.n_species
         x = state[:n]
         v = signals.voltage
-        active_cyt, rate_cyt = self.camkii_fractions(state, "cyt")
-        active_psd, rate_psd = self.camkii_fractions(state, "psd")
-        modifiers = jnp.stack(
-            [
-                signals.glutamate * self.glutamate_concentration,
-                rate_cyt,
-                rate_psd,
-                active_cyt,
-                active_psd,
-            ]
-        )
-        dx = net.rates(x, modifiers)
+        dx = net.rates(x, self.modifiers(state, signals.glutamate))
         nmda, vgcc_psd, vgcc_cyt = self.fluxes_in(state, v, t)
         dx = dx.at[net.index("psd.Ca")].add(nmda + vgcc_psd).at[net.index("cyt.Ca")].add(vgcc_cyt)
         # The gates see V capped at 0 mV (axon chans/vgcc.go).

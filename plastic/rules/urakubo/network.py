@@ -33,6 +33,7 @@ phosphorylation fluxes are ``Kf C_S C_E`` in the Go volume unit (so the concentr
 ``Kf / 48`` in the cytosol and ``Kf / 12`` in the PSD); ATP, AMP and PDE are buffered.
 """
 
+from plastic.rules.urakubo import glun2b
 from plastic.rules.urakubo.reactions import NetworkBuilder, Reaction, ReactionNetwork
 
 CYTOSOL_VOLUME = 0.08
@@ -83,7 +84,10 @@ appears in no rate."""
 
 MODIFIERS = ("glutamate", "cyt.Kauto", "psd.Kauto", "cyt.CaMKIIact", "psd.CaMKIIact")
 """Rate multipliers computed by `plastic.rules.urakubo.model`: glutamate (uM), the CaMKII
-autophosphorylation rate (per s) and active CaMKII (uM) of each compartment."""
+autophosphorylation rate (per s) and the CaMKII activity that phosphorylates AMPARs (uM) of each
+compartment."""
+DAPK1_MODIFIERS = ("cyt.Dauto", "psd.Dauto")
+"""With the DAPK1 variant: DAPK1's Ser308 autophosphorylation rate (per s) per compartment."""
 
 
 def _phosphatases(c):
@@ -145,11 +149,12 @@ def _calcium_and_calmodulin(b: NetworkBuilder, c: str, v: float, ca_rest: float,
         b.reversible(f"{c}.CaM{n}+Ca", (f"{c}.CaM{n}", f"{c}.Ca"), (f"{c}.CaM{n + 1}",), kf, kb, v)
 
 
-def _camkii(b: NetworkBuilder, c: str, v: float):
+def _camkii(b: NetworkBuilder, c: str, v: float, explicit_glun2b: bool):
     # Table S I d; numbers are the table's reaction numbers.
     for n, (kf, kb) in enumerate(CAM_CA):
-        # (1, 2) as for free CaM; (6) 2Ca -> 3Ca on CaMKII-bound CaM: slow dissociation.
-        kb = 0.02 if n == 2 else kb
+        # (1, 2) as for free CaM; (6) 2Ca -> 3Ca on CaMKII-bound CaM: slow dissociation, which
+        # stands for GluN2B binding unless that is explicit (`glun2b`).
+        kb = 0.02 if n == 2 and not explicit_glun2b else kb
         b.reversible(f"{c}.KB{n}+Ca", (f"{c}.KB{n}", f"{c}.Ca"), (f"{c}.KB{n + 1}",), kf, kb, v)
     for n in range(4):
         # (4) CaM0-2 + CaMKII; (5) Ca3CaM + CaMKII.
@@ -251,17 +256,21 @@ def _pp1(b: NetworkBuilder, c: str, v: float):
         b.enzyme("cyt.I1P-PP2A", "cyt.I1P", "cyt.PP2A", "cyt.I1P_PP2A", "cyt.I1", 3.0, 2.8, v)
 
 
-def _diffusion(b: NetworkBuilder):
-    # D in um^2/s (section 1.3): (species, D into the PSD, D out of it).
+def _diffusion(b: NetworkBuilder, explicit_glun2b: bool):
+    # D in um^2/s (section 1.3): (species, D into the PSD, D out of it). CaMKII's slower exit
+    # from the PSD stands for GluN2B binding unless that is explicit.
+    out = 6.0 if explicit_glun2b else 0.6
     exchange = [("Ca", 600.0, 600.0)]
     exchange += [(f"CaM{n}", 130.0, 130.0) for n in range(4)]
-    exchange += [(f"KB{n}", 6.0, 0.6) for n in range(4)] + [(f"KP{n}", 6.0, 0.6) for n in range(4)]
-    exchange += [("K", 6.0, 6.0), ("KP", 6.0, 0.6)]
+    exchange += [(f"KB{n}", 6.0, out) for n in range(4)] + [(f"KP{n}", 6.0, out) for n in range(4)]
+    exchange += [("K", 6.0, 6.0), ("KP", 6.0, out)]
     exchange += [(f"CaN{n}", 20.0, 20.0) for n in range(3)]
     exchange += [(f"CaNCaM{n}", 20.0, 20.0) for n in range(3)]
     exchange += [(r, 32.0, 32.0) for r in PKA_R_FORMS] + [("cAMP", 500.0, 500.0)]
     exchange += [("I1", 35.9, 35.9), ("I1P", 35.9, 35.9)]
     exchange += [("PP1", 31.4, 5.23), ("PP1_I1P", 31.4, 5.23)]
+    if explicit_glun2b:
+        exchange += [(s, 6.0, 6.0) for s in glun2b.DIFFUSING]
     for s, d_in, d_out in exchange:
         b.reaction(f"{s}:cyt>psd", (f"cyt.{s}",), (f"psd.{s}",), d_in * EXCHANGE, 1.0)
         b.reaction(f"{s}:psd>cyt", (f"psd.{s}",), (f"cyt.{s}",), d_out * EXCHANGE, 1.0)
@@ -369,8 +378,9 @@ def urakubo_network(
     pump_cyt: float = 1.0426e5 * 0.8 / 48.0,
     pump_psd: float = 1.7927e5 * 0.8 / 12.0,
     genesis_cam_binding: bool = True,
+    dapk1: bool = False,
 ) -> ReactionNetwork:
-    """The Urakubo 2008 network (DAPK1-free, section 1.2).
+    """The Urakubo 2008 network (DAPK1-free, section 1.2), or its structural variant.
 
     Args:
         ca_rest: the calcium level pumps and buffers restore, uM.
@@ -380,20 +390,28 @@ def urakubo_network(
             both pairings (normalised RMS 2-5 % against 13-18 % with the Go value).
         genesis_cam_binding: NMDARs join the 3Ca.CaM-bound class by binding 2Ca.CaM, as in
             GENESIS; False binds 3Ca.CaM, as the paper describes.
+        dapk1: add explicit GluN2B binding sites and DAPK1 competing with CaMKII for them
+            (`plastic.rules.urakubo.glun2b`; an exploratory variant, off by default).
     """
     b = NetworkBuilder()
     _declare_species(b)
+    if dapk1:
+        glun2b.declare_species(b, COMPARTMENTS)
     b.add_constant("ATP", ATP)
     b.add_constant("PDE", PDE)
-    for m in MODIFIERS:
+    for m in MODIFIERS + (DAPK1_MODIFIERS if dapk1 else ()):
         b.add_modifier(m)
     for c, v in COMPARTMENTS.items():
         _calcium_and_calmodulin(b, c, v, ca_rest, pump_cyt if c == "cyt" else pump_psd)
-        _camkii(b, c, v)
+        _camkii(b, c, v, explicit_glun2b=dapk1)
+        if dapk1:
+            glun2b.dapk1(b, c, v)
         _calcineurin(b, c, v)
         _pka(b, c, v)
         _pp1(b, c, v)
-    _diffusion(b)
+    if dapk1:
+        glun2b.camkii_on_glun2b(b, PSD_VOLUME)
+    _diffusion(b, explicit_glun2b=dapk1)
     _ampar(b)
     _nmdar(b, genesis_cam_binding)
     return b.build()

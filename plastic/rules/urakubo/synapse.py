@@ -68,15 +68,19 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
             )
 
     @classmethod
-    def at_rest(cls, pump: str = "genesis", **kwargs) -> "UrakuboSynapse":
-        """The synapse on the model after the GENESIS runs' 500 s rest (`equilibrate`), with
-        the cytosolic Ca pump of GENESIS (``"genesis"``, the model's default) or of the Go
-        re-implementation (``"go"``, 4x faster: `GO_CYTOSOLIC_PUMP`); ``kwargs`` set the
-        other fields."""
+    def at_rest(
+        cls, pump: str = "genesis", dapk1: bool = False, rest: float = 500_000.0, **kwargs
+    ) -> "UrakuboSynapse":
+        """The synapse on the model after ``rest`` ms without activity (`equilibrate`; the
+        GENESIS runs rest 500 s), with the cytosolic Ca pump of GENESIS (``"genesis"``, the
+        model's default) or of the Go re-implementation (``"go"``, 4x faster:
+        `GO_CYTOSOLIC_PUMP`), and with or without the DAPK1 variant
+        (`plastic.rules.urakubo.glun2b`); ``kwargs`` set the other fields."""
         if pump not in PUMPS:
             raise ValueError(f"UrakuboSynapse.at_rest: pump must be one of {PUMPS}; got {pump!r}")
-        network = urakubo_network(pump_cyt=GO_CYTOSOLIC_PUMP) if pump == "go" else None
-        return cls(equilibrate(Urakubo2008(network)), **kwargs)
+        pump_cyt = {"go": dict(pump_cyt=GO_CYTOSOLIC_PUMP), "genesis": {}}[pump]
+        network = urakubo_network(dapk1=dapk1, **pump_cyt)
+        return cls(equilibrate(Urakubo2008(network), duration=rest), **kwargs)
 
     def driven(self, trains: SpikeTrains) -> tuple[Urakubo2008, UrakuboDrive]:
         """The rule with the trains' VGCC influx prescribed, and the drive (voltage and

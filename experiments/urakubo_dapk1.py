@@ -1,0 +1,137 @@
+"""Strong-then-weak against weak-then-strong activity in the Urakubo 2008 model, with and without
+the DAPK1 variant (CaMKII and DAPK1 competing for GluN2B, `plastic.rules.urakubo.glun2b`).
+
+Seed 003 (after Jiang et al. 2025): activity that starts strong and drops should give LTD (a
+prediction not met), activity that starts weak and rises LTP. The stimulus is the emer/axon
+re-implementation's ``ThetaErr`` protocol: 200 ms of pre- and postsynaptic trains (its nearly
+regular generator, `plastic.protocols.rate_trains` ``axon_poisson``) at one rate for 100 ms and
+another for the next 100 ms, 10 repeats 1.2 s apart, read 50 s after; 25 -> 50 Hz, 50 -> 25 Hz,
+and the constant 25 and 50 Hz controls, each over ``--seeds`` draws of the trains, and an
+unstimulated run for the drift of the resting state (the variant's GluN2B binding is not at
+steady state after the 500 s rest, as the AMPAR trafficking is not in GENESIS). The Go code's
+cytosolic Ca pump by default (it reproduces the Go rate tables, `experiments/urakubo_rates.py`).
+
+    python experiments/urakubo_dapk1.py --out out/urakubo_dapk1 [--seeds 4] [--pump go]
+
+Writes ``dapk1.json`` (every run's weight change), ``dapk1.csv`` and ``dapk1.png`` (mean and
+spread per stimulus, both models); a finished model's runs are kept, so an interrupted run
+resumes there.
+"""
+
+import argparse
+import json
+import pathlib
+import time
+
+import numpy as np
+
+STIMULI = {
+    "25 -> 50 Hz": (25.0, 50.0),
+    "50 -> 25 Hz": (50.0, 25.0),
+    "25 Hz": (25.0, 25.0),
+    "50 Hz": (50.0, 50.0),
+    "none": (0.0, 0.0),
+}
+"""name -> (rate in the first 100 ms, rate in the second), pre and post alike."""
+PROTOCOL = {
+    "pattern": "axon_poisson",
+    "duration": 200.0,
+    "late_fraction": 0.5,
+    "n_repeats": 10,
+    "repeat_period": 1200.0,
+    "post_delay": 5.0,
+}
+TAIL = 50_000.0
+"""ms from the end of the last repeat period to the readout (the Go code's FinalSecs)."""
+MODELS = {"Urakubo 2008": False, "with DAPK1": True}
+
+
+def records(n_seeds: int) -> list[dict]:
+    rows = []
+    for name, (early, late) in STIMULI.items():
+        for seed in range(1 if name == "none" else n_seeds):
+            rows.append(
+                dict(
+                    condition=f"{name} seed {seed}",
+                    readout="weight",
+                    mean=1.0,
+                    sem=1.0,
+                    n=1,
+                    unit="ratio",
+                    source="experiments/urakubo_dapk1.py",
+                    pre_rate=early,
+                    post_rate=early,
+                    late_pre_rate=late,
+                    late_post_rate=late,
+                    seed=seed,
+                    **PROTOCOL,
+                )
+            )
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/urakubo_dapk1"))
+    parser.add_argument("--seeds", type=int, default=4, help="draws of the trains per stimulus")
+    parser.add_argument("--pump", choices=("genesis", "go"), default="go")
+    args = parser.parse_args()
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from plastic.experiment import Predictor, RateTrainExperiment, dataset_from_records
+    from plastic.rules import UrakuboSynapse
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "dapk1.json"
+    done = json.loads(path.read_text()) if path.exists() else {}
+    rows = dataset_from_records(records(args.seeds))
+    for label, dapk1 in MODELS.items():
+        key = f"{label}, {args.pump} pump, {args.seeds} seeds"
+        if key in done:
+            print(f"{label}: kept from {path}")
+            continue
+        began = time.perf_counter()
+        synapse = UrakuboSynapse.at_rest(args.pump, dapk1=dapk1)
+        predictor = Predictor.from_data(RateTrainExperiment(tail=TAIL), rows, model=synapse)
+        weights = np.asarray(predictor(synapse))
+        done[key] = {c: float(w) for c, w in zip(rows.condition, weights, strict=True)}
+        path.write_text(json.dumps(done, indent=1))
+        print(f"{label}: {rows.n_rows} runs in {time.perf_counter() - began:.0f} s", flush=True)
+
+    lines = ["model,stimulus,mean_change_percent,sd_percent,n,minus_unstimulated_percent"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(MODELS)
+    for m, label in enumerate(MODELS):
+        runs = done[f"{label}, {args.pump} pump, {args.seeds} seeds"]
+        drift = 100.0 * (runs["none seed 0"] - 1.0)
+        print(f"\n{label} ({args.pump} pump): weight change, % (unstimulated: {drift:+.2f} %)")
+        for s, name in enumerate(STIMULI):
+            changes = 100.0 * (
+                np.array([w for c, w in runs.items() if c.startswith(f"{name} seed")]) - 1.0
+            )
+            mean, sd = changes.mean(), changes.std(ddof=1) if changes.size > 1 else 0.0
+            lines.append(f"{label},{name},{mean:.3f},{sd:.3f},{changes.size},{mean - drift:.3f}")
+            print(
+                f"  {name:12s} {mean:+7.2f} +- {sd:5.2f} (n = {changes.size}); "
+                f"{mean - drift:+7.2f} against unstimulated"
+            )
+            x = s + (m - (len(MODELS) - 1) / 2) * width
+            ax.bar(x, mean - drift, width, color=f"C{m}", label=label if s == 0 else None)
+            ax.plot(np.full(changes.size, x), changes - drift, "k.", ms=3)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    ax.set_xticks(range(len(STIMULI)), list(STIMULI))
+    ax.set_ylabel("weight change against unstimulated (%)")
+    ax.set_title(f"ThetaErr stimuli, 10 x 200 ms, read 50 s after ({args.pump} pump)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(args.out / "dapk1.png", dpi=110)
+    (args.out / "dapk1.csv").write_text("\n".join(lines) + "\n")
+    print(f"\nwrote {args.out / 'dapk1.png'}, dapk1.csv and dapk1.json")
+
+
+if __name__ == "__main__":
+    main()
