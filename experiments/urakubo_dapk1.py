@@ -11,11 +11,14 @@ unstimulated run for the drift of the resting state (the variant's GluN2B bindin
 steady state after the 500 s rest, as the AMPAR trafficking is not in GENESIS). The Go code's
 cytosolic Ca pump by default (it reproduces the Go rate tables, `experiments/urakubo_rates.py`).
 
-    python experiments/urakubo_dapk1.py --out out/urakubo_dapk1 [--seeds 4] [--pump go]
+    python experiments/urakubo_dapk1.py --out out/urakubo_dapk1 [--seeds 4] [--pump go] [--scan]
 
 Writes ``dapk1.json`` (every run's weight change), ``dapk1.csv`` and ``dapk1.png`` (mean and
 spread per stimulus, both models); a finished model's runs are kept, so an interrupted run
-resumes there.
+resumes there. ``--scan`` also runs the two rate steps (2 seeds) over the variant's two free
+parameters, its Ser308 autophosphorylation scale (0.29, 1, 3 per s) and DAPK1's inhibition of
+CaMKII at the AMPARs (0.5, 1, 2), and prints the order effect (50 -> 25 minus 25 -> 50 Hz) at
+each (``scan.json``, ``scan.csv``).
 """
 
 import argparse
@@ -44,11 +47,15 @@ PROTOCOL = {
 TAIL = 50_000.0
 """ms from the end of the last repeat period to the readout (the Go code's FinalSecs)."""
 MODELS = {"Urakubo 2008": False, "with DAPK1": True}
+SCAN_AUTOPHOSPHORYLATION = (0.29, 1.0, 3.0)
+SCAN_INHIBITION = (0.5, 1.0, 2.0)
+SCAN_STIMULI = ("25 -> 50 Hz", "50 -> 25 Hz", "none")
 
 
-def records(n_seeds: int) -> list[dict]:
+def records(n_seeds: int, stimuli=tuple(STIMULI)) -> list[dict]:
     rows = []
-    for name, (early, late) in STIMULI.items():
+    for name in stimuli:
+        early, late = STIMULI[name]
         for seed in range(1 if name == "none" else n_seeds):
             rows.append(
                 dict(
@@ -75,6 +82,7 @@ def main():
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/urakubo_dapk1"))
     parser.add_argument("--seeds", type=int, default=4, help="draws of the trains per stimulus")
     parser.add_argument("--pump", choices=("genesis", "go"), default="go")
+    parser.add_argument("--scan", action="store_true", help="the variant's two free parameters")
     args = parser.parse_args()
 
     import matplotlib
@@ -131,6 +139,50 @@ def main():
     fig.savefig(args.out / "dapk1.png", dpi=110)
     (args.out / "dapk1.csv").write_text("\n".join(lines) + "\n")
     print(f"\nwrote {args.out / 'dapk1.png'}, dapk1.csv and dapk1.json")
+    if args.scan:
+        scan(args)
+
+
+def scan(args):
+    """The rate steps over the variant's free parameters (resumable per setting)."""
+    from plastic.experiment import Predictor, RateTrainExperiment, dataset_from_records
+    from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate
+    from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP, urakubo_network
+
+    path = args.out / "scan.json"
+    done = json.loads(path.read_text()) if path.exists() else {}
+    rows = dataset_from_records(records(2, SCAN_STIMULI))
+    pump = {"go": dict(pump_cyt=GO_CYTOSOLIC_PUMP), "genesis": {}}[args.pump]
+    network = urakubo_network(dapk1=True, **pump)
+    lines = ["autophosphorylation_per_s,ampar_inhibition,up_percent,down_percent,order_effect"]
+    print(f"\nDAPK1 variant ({args.pump} pump), against unstimulated, %, 2 seeds each:")
+    for k in SCAN_AUTOPHOSPHORYLATION:
+        for inhibition in SCAN_INHIBITION:
+            key = f"K {k:g}, inhibition {inhibition:g}, {args.pump} pump"
+            if key not in done:
+                rule = Urakubo2008(
+                    network, dapk1_autophosphorylation=k, dapk1_ampar_inhibition=inhibition
+                )
+                synapse = UrakuboSynapse(equilibrate(rule))
+                experiment = RateTrainExperiment(tail=TAIL)
+                predictor = Predictor.from_data(experiment, rows, model=synapse)
+                weights = np.asarray(predictor(synapse))
+                done[key] = {c: float(w) for c, w in zip(rows.condition, weights, strict=True)}
+                path.write_text(json.dumps(done, indent=1))
+            runs = done[key]
+            drift = runs["none seed 0"]
+
+            def mean_change(name, runs=runs, drift=drift):
+                return 100.0 * np.mean([w - drift for c, w in runs.items() if c.startswith(name)])
+
+            up, down = mean_change("25 -> 50 Hz"), mean_change("50 -> 25 Hz")
+            lines.append(f"{k:g},{inhibition:g},{up:.3f},{down:.3f},{down - up:.3f}")
+            print(
+                f"  K {k:4g} /s, inhibition {inhibition:3g}: 25 -> 50 Hz {up:+7.2f}, "
+                f"50 -> 25 Hz {down:+7.2f}, order effect {down - up:+6.2f}",
+                flush=True,
+            )
+    (args.out / "scan.csv").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
