@@ -13,16 +13,19 @@ The compiled programs themselves can be kept too, in JAX's persistent compilatio
 computation then loads its program instead of compiling it. The command line turns it on
 (``--compile-cache DIR``, ``--no-compile-cache``); a library user opts in. JAX keeps no program
 with host callbacks, so none of plastic's solves has one (`plastic.solver_status`: no
-``eqx.error_if`` inside, failures come out as result codes and are checked on the host). What a
-cache cannot save is tracing, the Python work that builds the program before JAX looks it up.
-Measured on 2 shared CPU cores (load ~7, so slow), first run / second run:
+``eqx.error_if`` inside, failures come out as result codes and are checked on the host). What this
+cache cannot save is tracing, the Python work that builds the program before JAX looks it up:
+`plastic.program_cache` keeps the traced programs too (the command line turns it on with the
+compilation cache), for ``plastic simulate``, the fit step and the replay's recording; a sweep's
+chunk is traced again. Measured on 2 CPU cores, first run / second run, 2026-12-07:
 
-- ``plastic simulate --n-pairings 1 --quiet-min 0.1``: 45 s / 7 s to trace, compile and run
-  the solve; of the second, 5 s tracing, 1 s loading the program (its compile: 27 s).
-- ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1``: the chunk 44 s / 13 s.
+- ``plastic simulate --n-pairings 1 --quiet-min 0.1``: the solve 9.7 s / 0.5 s (with the
+  compilation cache alone 10.7 s / 3.0 s); the whole command 16.4 s / 6.6 s.
 - ``plastic fit --select "condition=single +13 ms" --parameter rule.cam_half:0.5:40:log
-  --n-steps 2 --n-pairings 2 --readout-min 1``: the step 220 s / 121 s, of which 91 s tracing
-  the gradient and 6 s loading the program.
+  --n-steps 2 --n-pairings 2 --readout-min 1``: 100 s / 12.7 s (the compilation cache alone:
+  90 s / 46 s).
+- ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1``: the chunk 44 s / 13 s
+  (earlier, on a machine at load ~7).
 """
 
 import hashlib

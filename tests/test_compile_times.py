@@ -166,3 +166,33 @@ def test_an_enabled_cache_stores_compiled_programs(tmp_path, monkeypatch, jax_ca
     assert folder == tmp_path / "jax" and os.listdir(folder) == []
     jax.jit(lambda x: jnp.cos(x) * 3.0)(jnp.ones(7)).block_until_ready()
     assert any(name.startswith("jit_") for name in os.listdir(folder))
+
+
+def test_a_second_plastic_simulate_neither_traces_nor_compiles(
+    tmp_path, monkeypatch, jax_cache_config
+):
+    """The traced program is kept beside the compiled one (`plastic.program_cache`): the second
+    run calls it; and the command leaves the program cache of its caller as it was."""
+    import importlib
+
+    # The module (``plastic.simulate`` is also the function, re-exported).
+    simulate_module = importlib.import_module("plastic.simulate")
+    traces = []
+    original = simulate_module.simulate_each
+
+    def counted(*args):
+        traces.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(simulate_module, "simulate_each", counted)
+    folder = tmp_path / "jax"
+    argv = ["simulate", "--n-pairings", "1", "--quiet-min", "0.1", "--rule", "none"]
+    argv += ["--out", str(tmp_path / "out"), "--compile-cache", str(folder)]
+    cli.main(argv)
+    assert traces == [1] and len(list((folder / "programs").iterdir())) == 2
+    jax.clear_caches()
+    cli.main(argv)
+    assert traces == [1]
+    from plastic import program_cache
+
+    assert program_cache.program_cache_folder() is None

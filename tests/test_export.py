@@ -18,7 +18,7 @@ import plastic  # noqa: F401  (float64)
 from plastic.experiment import Predictor, SpinePairingExperiment
 from plastic.export import check_custom_calls, custom_call_targets, export_for
 from plastic.fit import FitParameters, Objective
-from plastic.fit.step import _initial_state, _step
+from plastic.fit.step import _initial_state, step_all_starts
 from plastic.model import SpineModel
 from plastic.network import FeedforwardNetwork, LIFNeurons, PlasticSynapses, SpikeSignals
 from plastic.protocols import pairing_protocol
@@ -106,7 +106,7 @@ def test_a_sweep_chunk_exports(record_property):
 
 
 def fit_step(state, objective, parameters):
-    return _step(state, objective, parameters, optax.adam(1e-2))
+    return step_all_starts(state, objective, parameters, optax.adam(1e-2))
 
 
 def _fit_arguments(experiment, rows, model):

@@ -64,8 +64,10 @@ def main(argv=None) -> None:
         use_cpu_devices(1 if args.cpu_devices is None and implicit else args.cpu_devices)
     if hasattr(args, "distributed"):
         start_processes(args)  # before anything starts JAX's backend
-    _compile_cache(args)
+    from plastic import program_cache
 
+    kept_programs = program_cache.program_cache_folder()
+    _compile_cache(args)
     try:
         args.run(args)
     except KeyboardInterrupt:
@@ -90,22 +92,34 @@ def main(argv=None) -> None:
         limit = getattr(args, "max_steps", None) or SolverSettings().max_steps
         option = f" (the step limit was {limit}; rerun with a larger --max-steps)"
         fail(args.command, f"{error}{option if hasattr(args, 'max_steps') else ''}")
+    finally:
+        # A command run from Python (a test, a notebook) leaves the caller's program cache as
+        # it found it.
+        if kept_programs is None:
+            program_cache.disable_program_cache()
+        else:
+            program_cache.enable_program_cache(kept_programs)
 
 
 def _compile_cache(args) -> None:
     """JAX's persistent compilation cache for a command that compiles, before it compiles."""
     from plastic.compile_times import disable_compile_cache, enable_compile_cache
+    from plastic.program_cache import disable_program_cache, enable_program_cache
 
     if not hasattr(args, "no_compile_cache"):  # studies, merge: nothing to compile
         return
     off_by_default = os.environ.get("PLASTIC_COMPILE_CACHE", "").lower() in ("0", "off", "no")
     if args.no_compile_cache or (off_by_default and args.compile_cache is None):
         disable_compile_cache()
+        disable_program_cache()
         return
     try:
-        enable_compile_cache(args.compile_cache)
+        folder = enable_compile_cache(args.compile_cache)
     except OSError as error:  # a cache is a speed-up: run without it
         print(f"plastic {args.command}: compile cache off: {error}", file=sys.stderr)
+        return
+    # The traced programs beside the compiled ones: a second run neither traces nor compiles.
+    enable_program_cache(folder / "programs")
 
 
 def _version() -> str:

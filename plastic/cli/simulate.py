@@ -12,7 +12,6 @@ from plastic.cli.arguments import COUNT, FINITE, NON_NEGATIVE, fail
 
 def simulate_pairing(args) -> None:
     """Run the pairing of the command's options on `plastic.cli.spine.spine_model`."""
-    import equinox as eqx
     import jax
     import jax.numpy as jnp
 
@@ -21,6 +20,7 @@ def simulate_pairing(args) -> None:
     from plastic.experiment import AFTER_PAIRING_DELAY, CalciumPerPairing, SpinePairingExperiment
     from plastic.experiment.traces import pairing_traces
     from plastic.plot import plot_pairing
+    from plastic.program_cache import cached_call
     from plastic.protocols import MINUTE
     from plastic.simulate import SolverSettings, simulate_each
 
@@ -69,7 +69,9 @@ def simulate_pairing(args) -> None:
         f"{quiet_min:g} min quiet; {clock.message('the solve')}",
         flush=True,
     )
-    sim, *at_readouts = jax.block_until_ready(eqx.filter_jit(simulate_each)(*arguments))
+    sim, *at_readouts = jax.block_until_ready(
+        cached_call("plastic.simulate.simulate_each", simulate_each, *arguments)
+    )
     print(f"done in {clock.stop():.1f} s ({int(sim.num_steps)} solver steps)")
     sim.raise_if_failed("the pairing's solve")
     head_before, head_after, dendrite_after = (

@@ -28,7 +28,8 @@ from plastic.fit.objective import Objective
 from plastic.fit.parameters import FitParameters
 from plastic.fit.processes import gather_starts, start_share
 from plastic.fit.result import FitProgress, FitResult
-from plastic.fit.step import FitState, _initial_state, _step
+from plastic.fit.step import FitState, _initial_state, step_all_starts
+from plastic.program_cache import cached_program
 from plastic.solver_status import describe
 
 
@@ -227,9 +228,13 @@ def _run(
         n_starts = state.loss.shape[0]
         what = f"the loss and its gradient at {n_starts} start{'s' * (n_starts > 1)}"
         print(clock.message(what), flush=True)
+    # Traced once per process; with the program cache on (the command line), read from disk.
+    step_program = cached_program(
+        "plastic.fit.step.step_all_starts", step_all_starts, state, objective, parameters, optimiser
+    )
     try:
         while evaluations <= n_steps:
-            state = _step(state, objective, parameters, optimiser)
+            state = step_program(state, objective, parameters, optimiser)
             if clock is not None:
                 jax.block_until_ready(state.loss)
                 clock.stop()

@@ -125,8 +125,7 @@ def _step_one(
     )
 
 
-@eqx.filter_jit
-def _step(
+def step_all_starts(
     state: FitState,
     objective: Objective,
     parameters: FitParameters,

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from plastic._validation import is_concrete
 from plastic.experiment import Condition
 from plastic.model import SpineModel
+from plastic.program_cache import cached_call
 from plastic.replay import (
     RepeatedSignals,
     pairing_nodes,
@@ -54,9 +55,28 @@ def record_conditions(
         plastic.solver_status.SolveFailedError: if a recording's solve failed, naming its
             conditions.
     """
-    biophysics = model.without_plasticity()
+    # A module-level function of its arguments alone, so that the command line keeps its traced
+    # program (`plastic.program_cache`): a second fit of the same rows does not trace it.
+    recorded, codes = cached_call(
+        "plastic.studies.tazerart2020.replay.record_all",
+        _record_all,
+        model.without_plasticity(),
+        conditions,
+        n_pairings,
+        settings,
+    )
+    if is_concrete(codes):  # traced, a failed recording shows as NaN in the replay
+        labels = [
+            ", ".join(f"{name}={float(values[i]):g}" for name, values in conditions.items())
+            for i in range(len(codes))
+        ]
+        raise_if_failed(codes, "recording the biophysics for a replay", labels=labels)
+    return recorded
 
-    @jax.jit
+
+def _record_all(biophysics: SpineModel, conditions: dict, n_pairings: int, settings):
+    """`record_conditions`'s solves, one condition after another."""
+
     def record(condition):
         in_condition = model_in_condition(biophysics, condition)
         protocol = induction_protocol(in_condition, condition, n_pairings=1, quiet=0.0)
@@ -76,14 +96,7 @@ def record_conditions(
         )
         return nan_where_failed(recorded, simulation.solver_result), simulation.solver_result
 
-    recorded, codes = jax.lax.map(record, conditions)
-    if is_concrete(codes):  # traced, a failed recording shows as NaN in the replay
-        labels = [
-            ", ".join(f"{name}={float(values[i]):g}" for name, values in conditions.items())
-            for i in range(len(codes))
-        ]
-        raise_if_failed(codes, "recording the biophysics for a replay", labels=labels)
-    return recorded
+    return jax.lax.map(record, conditions)
 
 
 def replay_condition(

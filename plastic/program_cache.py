@@ -1,0 +1,224 @@
+"""Traced programs kept on disk, so that a second run of the same computation skips tracing.
+
+JAX's persistent compilation cache (`plastic.compile_times.enable_compile_cache`) keeps compiled
+programs, but a second run still traces: the Python work that builds the program (5 s for
+``plastic simulate``, over a minute for a fit's gradient) before JAX can look the program up.
+`cached_call` keeps the traced program itself, exported with `jax.export` and serialized, next to
+the compilation cache; a later run of the same computation deserializes it and calls it, and its
+compilation then comes from the compilation cache too.
+
+"The same computation" is decided by a key (`program_key`) of: a name for the function, the
+tree structure, shapes and dtypes of its array arguments, everything else about the arguments
+(static fields, non-array leaves: their repr), the jax version, the backend, and a hash of
+every source file of plastic (so an edited or upgraded plastic never runs an old program). The
+function must depend on nothing but its arguments and plastic's code: pass a module-level
+function, not a closure over values that change.
+
+Outputs come back as pytrees: their structure is pickled beside the program. Where an
+argument's or output's structure cannot be pickled, or the program cannot be exported (a host
+callback), `cached_call` falls back to `eqx.filter_jit` and says why once.
+"""
+
+import dataclasses
+import functools
+import hashlib
+import pickle
+import re
+import types
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import equinox as eqx
+import jax
+
+from plastic.compile_times import cache_dir, computation_key
+
+_SUFFIX = ".jaxexport"
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """A hash of every ``.py`` file of the installed plastic package (paths and contents)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def program_key(name: str, *args) -> str:
+    """The key of ``name`` called on ``args`` (see the module docstring): `computation_key`,
+    and a description of every non-array part of ``args`` that sees into functions (their code,
+    defaults and the values their closures hold: an ``optax.adam(0.1)`` is not an
+    ``optax.adam(0.2)``), where a repr would not."""
+    description = hashlib.sha256(_describe(args, set()).encode()).hexdigest()
+    return computation_key("program", name, source_fingerprint(), description, *args)
+
+
+def _describe(value, seen: set[int]) -> str:
+    if eqx.is_array(value):
+        return f"array{tuple(value.shape)}{value.dtype}"
+    if id(value) in seen:
+        return "<cycle>"
+    if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
+        return repr(value)
+    seen = seen | {id(value)}
+    if isinstance(value, functools.partial):
+        parts = (value.func, value.args, value.keywords)
+        return f"partial({_describe(parts, seen)})"
+    if isinstance(value, types.MethodType):
+        return f"method({_describe(value.__func__, seen)}, {_describe(value.__self__, seen)})"
+    if isinstance(value, types.FunctionType):
+        code = value.__code__
+        cells = [cell.cell_contents for cell in value.__closure__ or ()]
+        inside = (code.co_code, code.co_consts, value.__defaults__, value.__kwdefaults__, cells)
+        return f"{value.__module__}.{value.__qualname__}({_describe(inside, seen)})"
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda item: repr(item[0]))
+        return "{" + ", ".join(f"{k!r}: {_describe(v, seen)}" for k, v in items) + "}"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__}(" + ", ".join(_describe(v, seen) for v in value) + ")"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ", ".join(
+            f"{f.name}={_describe(getattr(value, f.name, None), seen)}"
+            for f in dataclasses.fields(value)
+        )
+        return f"{type(value).__module__}.{type(value).__qualname__}({fields})"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def program_folder() -> Path:
+    """Where programs are kept: ``cache_dir() / "programs"``."""
+    return cache_dir() / "programs"
+
+
+_folder: Path | None = None
+
+
+def enable_program_cache(folder: str | Path | None = None) -> Path:
+    """Keep `cached_call`'s programs in ``folder`` (default `program_folder`); the command line
+    does, next to its compilation cache. Off by default for a library user, for whom
+    `cached_call` is `eqx.filter_jit`."""
+    global _folder
+    _folder = Path(folder) if folder is not None else program_folder()
+    return _folder
+
+
+def disable_program_cache() -> None:
+    global _folder
+    _folder = None
+
+
+def program_cache_folder() -> Path | None:
+    """Where `cached_call` keeps programs now; None when the cache is off."""
+    return _folder
+
+
+def cached_call(name: str, function: Callable, *args):
+    """``eqx.filter_jit(function)(*args)``, through a traced program kept on disk when the
+    cache is on (`enable_program_cache`): ``cached_program(name, function, *args)(*args)``."""
+    return cached_program(name, function, *args)(*args)
+
+
+def cached_program(name: str, function: Callable, *args) -> Callable:
+    """``eqx.filter_jit(function)`` for arguments structured as ``args``, its traced program
+    kept on disk when the cache is on (`enable_program_cache`): read from there if kept
+    before, else traced, exported and kept. For a function called many times with arguments
+    of one structure (a fit's step): the key is computed and the program loaded once.
+
+    Args:
+        name: what ``function`` is, for the key (e.g. ``"plastic.simulate.simulate_each"``).
+        function: a module-level function of its arguments alone.
+        args: example arguments (pytrees; arrays are inputs, everything else is static and
+            must be the same in every call of the returned function).
+
+    Returns:
+        A function of arguments like ``args`` returning ``function``'s output (arrays as jax
+        arrays).
+    """
+    if _folder is None:
+        return _jitted(function)
+    dynamic, static = eqx.partition(args, eqx.is_array)
+    leaves, in_tree = jax.tree.flatten(dynamic)
+    key = program_key(name, *args)
+    program_path, template_path = _folder / f"{key}{_SUFFIX}", _folder / f"{key}.outputs"
+    try:
+        exported = jax.export.deserialize(bytearray(program_path.read_bytes()))
+        template = pickle.loads(template_path.read_bytes())
+    except Exception:  # noqa: BLE001  (missing or damaged: trace again and replace it)
+        exported = None
+    if exported is None:
+        outputs = {}
+
+        def flat_function(*flat):
+            result = function(*eqx.combine(jax.tree.unflatten(in_tree, flat), static))
+            out_dynamic, out_static = eqx.partition(result, eqx.is_array)
+            # The outputs' structure, as an object (a pickled treedef of equinox modules does
+            # not unflatten in another process): every array replaced by a marker.
+            marked = jax.tree.map(lambda _: _Output(), out_dynamic)
+            outputs["template"] = eqx.combine(marked, out_static, is_leaf=_is_output)
+            return jax.tree.leaves(out_dynamic)
+
+        shapes = [jax.ShapeDtypeStruct(leaf.shape, leaf.dtype) for leaf in leaves]
+        try:
+            exported = jax.export.export(jax.jit(flat_function))(*shapes)
+            template = outputs["template"]
+            blob, pickled = exported.serialize(), pickle.dumps(template)
+        except Exception as error:  # noqa: BLE001  (any failure only costs the cache)
+            _fall_back(name, error)
+            return _jitted(function)
+        _keep(program_path, blob)
+        _keep(template_path, pickled)
+    call = jax.jit(exported.call)
+
+    device = jax.local_devices()[0]
+
+    def program(*call_args):
+        # Committed to one device, so that a step's outputs, fed back, are the same program's
+        # inputs: uncommitted and committed arguments make two compilations of it.
+        inputs = jax.device_put(jax.tree.leaves(eqx.filter(call_args, eqx.is_array)), device)
+        out_leaves = iter(call(*inputs))
+        return jax.tree.map(
+            lambda x: next(out_leaves) if _is_output(x) else x, template, is_leaf=_is_output
+        )
+
+    return program
+
+
+class _Output:
+    """Where an output array goes in a kept program's output template."""
+
+
+def _is_output(x) -> bool:
+    return isinstance(x, _Output)
+
+
+@functools.cache
+def _jitted(function: Callable) -> Callable:
+    # One jitted wrapper per function, so that its compiled programs serve every later call.
+    return eqx.filter_jit(function)
+
+
+def _keep(path: Path, data: bytes) -> None:
+    from plastic._atomic import write_atomically
+
+    try:
+        write_atomically(path, lambda file: file.write(data))
+    except OSError:
+        pass
+
+
+_warned: set[str] = set()
+
+
+def _fall_back(name: str, error: Exception) -> None:
+    if name in _warned:
+        return
+    _warned.add(name)
+    warnings.warn(
+        f"the traced program of {name} is not kept on disk ({type(error).__name__}: {error}); "
+        "it is traced again next time",
+        stacklevel=3,
+    )
