@@ -35,11 +35,8 @@ GLUN2B_CONCENTRATION = 10.0
 """uM of GluN2B binding sites in the PSD (``nmdar.go``: GluN2BN)."""
 DAPK1_CONCENTRATION = 20.0
 """uM per compartment, all Ser308-phosphorylated at the start (``dapk1.go``)."""
-CAMKII_N2B_CAM = [(51.2, 200.0), (133.3, 1000.0), (25.6, 0.02)]
-"""Ca binding on GluN2B-bound CaMKII's CaM, (uM^-1 s^-1, s^-1): reactions 1, 2 and the slow
-reaction 6."""
-DAPK1_CAM_CA = [(51.2, 200.0), (133.3, 1000.0), (25.6, 400.0)]
-"""Ca binding on DAPK1-bound CaM, as on free CaM."""
+GLUN2B_CAM_RELEASE = 0.02
+"""/s: Ca3CaM -> Ca2CaM on GluN2B-bound CaMKII (reaction 6; 400 /s on free CaMKII)."""
 SER308_KM, SER308_KCAT = 11.0, 0.335
 """Ser308 dephosphorylation by calcineurin (and PP2A in the cytosol): uM, per s."""
 
@@ -75,8 +72,9 @@ def declare_species(b: NetworkBuilder, compartments: dict[str, float]):
             b.add_species("cyt.DP_PP2A", v, {"DAPK1": 1, "PP2A": 1})
 
 
-def camkii_on_glun2b(b: NetworkBuilder, v: float):
-    """CaMKII binding GluN2B in the PSD (volume ``v``), and the reactions of the bound forms.
+def camkii_on_glun2b(b: NetworkBuilder, v: float, cam_ca):
+    """CaMKII binding GluN2B in the PSD (volume ``v``), and the reactions of the bound forms;
+    ``cam_ca``: Ca binding on free CaM, ``[(kf, kb)]`` for 0 -> 1, 1 -> 2, 2 -> 3 Ca.
 
     Binding: CaM-bound CaMKII (phosphorylated or not) 8 /(uM s) on, 0.001 /s off; free
     Thr286-phosphorylated CaMKII stays (off 1e-4 /s) but is not recruited; free
@@ -95,7 +93,8 @@ def camkii_on_glun2b(b: NetworkBuilder, v: float):
             )
     b.reversible("psd.KP+N2B", ("psd.KP", "psd.N2B"), ("psd.N2B_KP",), 0.0, 1.0e-4, v)
     b.reversible("psd.K+N2B", ("psd.K", "psd.N2B"), ("psd.N2B_K",), 0.0, 1000.0, v)
-    for n, (kf, kb) in enumerate(CAMKII_N2B_CAM):
+    for n, (kf, kb) in enumerate(cam_ca):
+        kb = GLUN2B_CAM_RELEASE if n == 2 else kb
         b.reversible(
             f"psd.N2B_KB{n}+Ca", (f"psd.N2B_KB{n}", "psd.Ca"), (f"psd.N2B_KB{n + 1}",), kf, kb, v
         )
@@ -133,8 +132,9 @@ def camkii_on_glun2b(b: NetworkBuilder, v: float):
         )
 
 
-def dapk1(b: NetworkBuilder, c: str, v: float):
-    """DAPK1 in compartment ``c`` (volume ``v``): CaM and Ca binding, inhibitory Ser308
+def dapk1(b: NetworkBuilder, c: str, v: float, cam_ca):
+    """DAPK1 in compartment ``c`` (volume ``v``): CaM and Ca binding (on the bound CaM as on
+    free CaM, ``cam_ca``: see `camkii_on_glun2b`), inhibitory Ser308
     autophosphorylation (rate: the modifier ``{c}.Dauto``), its removal by calcineurin (and
     PP2A in the cytosol), and in the PSD binding to GluN2B.
 
@@ -144,7 +144,7 @@ def dapk1(b: NetworkBuilder, c: str, v: float):
     phosphorylated)."""
     sites = [""] + (["N2B_"] if c == "psd" else [])
     for p in sites:
-        for n, (kf, kb) in enumerate(DAPK1_CAM_CA):
+        for n, (kf, kb) in enumerate(cam_ca):
             b.reversible(
                 f"{c}.{p}DB{n}+Ca", (f"{c}.{p}DB{n}", f"{c}.Ca"), (f"{c}.{p}DB{n + 1}",), kf, kb, v
             )

@@ -405,12 +405,12 @@ def urakubo_network(
         _calcium_and_calmodulin(b, c, v, ca_rest, pump_cyt if c == "cyt" else pump_psd)
         _camkii(b, c, v, explicit_glun2b=dapk1)
         if dapk1:
-            glun2b.dapk1(b, c, v)
+            glun2b.dapk1(b, c, v, CAM_CA)
         _calcineurin(b, c, v)
         _pka(b, c, v)
         _pp1(b, c, v)
     if dapk1:
-        glun2b.camkii_on_glun2b(b, PSD_VOLUME)
+        glun2b.camkii_on_glun2b(b, PSD_VOLUME, CAM_CA)
     _diffusion(b, explicit_glun2b=dapk1)
     _ampar(b)
     _nmdar(b, genesis_cam_binding)
