@@ -77,6 +77,23 @@ def records(n_seeds: int, stimuli=tuple(STIMULI)) -> list[dict]:
     return rows
 
 
+def kept_runs(path: pathlib.Path, key: str, synapse_of, rows) -> dict[str, float]:
+    """Weight per row condition of the synapse ``synapse_of()`` builds, kept under ``key`` in
+    the JSON file ``path`` (run and written only when not there yet, so a run resumes)."""
+    from plastic.experiment import Predictor, RateTrainExperiment
+
+    done = json.loads(path.read_text()) if path.exists() else {}
+    if key not in done:
+        began = time.perf_counter()
+        synapse = synapse_of()
+        predictor = Predictor.from_data(RateTrainExperiment(tail=TAIL), rows, model=synapse)
+        weights = np.asarray(predictor(synapse))
+        done[key] = {c: float(w) for c, w in zip(rows.condition, weights, strict=True)}
+        path.write_text(json.dumps(done, indent=1))
+        print(f"{key}: {rows.n_rows} runs in {time.perf_counter() - began:.0f} s", flush=True)
+    return done[key]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/urakubo_dapk1"))
@@ -90,31 +107,26 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from plastic.experiment import Predictor, RateTrainExperiment, dataset_from_records
+    from plastic.experiment import dataset_from_records
     from plastic.rules import UrakuboSynapse
 
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "dapk1.json"
-    done = json.loads(path.read_text()) if path.exists() else {}
     rows = dataset_from_records(records(args.seeds))
-    for label, dapk1 in MODELS.items():
-        key = f"{label}, {args.pump} pump, {args.seeds} seeds"
-        if key in done:
-            print(f"{label}: kept from {path}")
-            continue
-        began = time.perf_counter()
-        synapse = UrakuboSynapse.at_rest(args.pump, dapk1=dapk1)
-        predictor = Predictor.from_data(RateTrainExperiment(tail=TAIL), rows, model=synapse)
-        weights = np.asarray(predictor(synapse))
-        done[key] = {c: float(w) for c, w in zip(rows.condition, weights, strict=True)}
-        path.write_text(json.dumps(done, indent=1))
-        print(f"{label}: {rows.n_rows} runs in {time.perf_counter() - began:.0f} s", flush=True)
+    every = {
+        label: kept_runs(
+            args.out / "dapk1.json",
+            f"{label}, {args.pump} pump, {args.seeds} seeds",
+            lambda dapk1=dapk1: UrakuboSynapse.at_rest(args.pump, dapk1=dapk1),
+            rows,
+        )
+        for label, dapk1 in MODELS.items()
+    }
 
     lines = ["model,stimulus,mean_change_percent,sd_percent,n,minus_unstimulated_percent"]
     fig, ax = plt.subplots(figsize=(8, 4))
     width = 0.8 / len(MODELS)
     for m, label in enumerate(MODELS):
-        runs = done[f"{label}, {args.pump} pump, {args.seeds} seeds"]
+        runs = every[label]
         drift = 100.0 * (runs["none seed 0"] - 1.0)
         print(f"\n{label} ({args.pump} pump): weight change, % (unstimulated: {drift:+.2f} %)")
         for s, name in enumerate(STIMULI):
@@ -145,12 +157,10 @@ def main():
 
 def scan(args):
     """The rate steps over the variant's free parameters (resumable per setting)."""
-    from plastic.experiment import Predictor, RateTrainExperiment, dataset_from_records
+    from plastic.experiment import dataset_from_records
     from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate
     from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP, urakubo_network
 
-    path = args.out / "scan.json"
-    done = json.loads(path.read_text()) if path.exists() else {}
     rows = dataset_from_records(records(2, SCAN_STIMULI))
     pump = {"go": dict(pump_cyt=GO_CYTOSOLIC_PUMP), "genesis": {}}[args.pump]
     network = urakubo_network(dapk1=True, **pump)
@@ -158,18 +168,15 @@ def scan(args):
     print(f"\nDAPK1 variant ({args.pump} pump), against unstimulated, %, 2 seeds each:")
     for k in SCAN_AUTOPHOSPHORYLATION:
         for inhibition in SCAN_INHIBITION:
-            key = f"K {k:g}, inhibition {inhibition:g}, {args.pump} pump"
-            if key not in done:
-                rule = Urakubo2008(
-                    network, dapk1_autophosphorylation=k, dapk1_ampar_inhibition=inhibition
-                )
-                synapse = UrakuboSynapse(equilibrate(rule))
-                experiment = RateTrainExperiment(tail=TAIL)
-                predictor = Predictor.from_data(experiment, rows, model=synapse)
-                weights = np.asarray(predictor(synapse))
-                done[key] = {c: float(w) for c, w in zip(rows.condition, weights, strict=True)}
-                path.write_text(json.dumps(done, indent=1))
-            runs = done[key]
+            rule = Urakubo2008(
+                network, dapk1_autophosphorylation=k, dapk1_ampar_inhibition=inhibition
+            )
+            runs = kept_runs(
+                args.out / "scan.json",
+                f"K {k:g}, inhibition {inhibition:g}, {args.pump} pump",
+                lambda rule=rule: UrakuboSynapse(equilibrate(rule)),
+                rows,
+            )
             drift = runs["none seed 0"]
 
             def mean_change(name, runs=runs, drift=drift):

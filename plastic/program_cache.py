@@ -9,14 +9,14 @@ compilation then comes from the compilation cache too.
 
 "The same computation" is decided by a key (`program_key`) of: a name for the function, the
 tree structure, shapes and dtypes of its array arguments, everything else about the arguments
-(static fields, non-array leaves: their repr), the jax version, the backend, and a hash of
-every source file of plastic (so an edited or upgraded plastic never runs an old program). The
-function must depend on nothing but its arguments and plastic's code: pass a module-level
-function, not a closure over values that change.
+(static fields and non-array leaves, seen into where they are functions: code, defaults and
+closure values), the jax version, the backend, and a hash of every source file of plastic (so
+an edited or upgraded plastic never runs an old program). The function must depend on nothing
+but its arguments and plastic's code: pass a module-level function.
 
-Outputs come back as pytrees: their structure is pickled beside the program. Where an
-argument's or output's structure cannot be pickled, or the program cannot be exported (a host
-callback), `cached_call` falls back to `eqx.filter_jit` and says why once.
+Outputs come back as pytrees, rebuilt from a pickled template of them beside the program. Where
+that template cannot be pickled, or the program cannot be exported (a host callback),
+`cached_call` falls back to `eqx.filter_jit` and says why once.
 """
 
 import dataclasses

@@ -195,6 +195,11 @@ def dapk1(b: NetworkBuilder, c: str, v: float, cam_ca):
         b.reversible("psd.DP+N2B", ("psd.DP", "psd.N2B"), ("psd.N2B_DP",), 0.0, 1000.0, v)
 
 
+def in_network(species) -> bool:
+    """Whether a network of ``species`` (names) is the variant."""
+    return "psd.N2B" in species
+
+
 INITIAL_CONCENTRATIONS = {"DP": DAPK1_CONCENTRATION, "psd.N2B": GLUN2B_CONCENTRATION}
 """uM, per compartment unless prefixed (``dapk1.go``, ``nmdar.go``)."""
 

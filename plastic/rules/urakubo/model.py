@@ -53,7 +53,7 @@ def initial_concentrations(network: ReactionNetwork) -> Float[Array, " n"]:
     over ``network.species``, uM."""
     x = np.zeros(network.n_species)
     given = dict(INITIAL_CONCENTRATIONS)
-    if "psd.N2B" in network.species:
+    if glun2b.in_network(network.species):
         given.update(glun2b.INITIAL_CONCENTRATIONS)
     for name, value in given.items():
         targets = [name] if "." in name else [f"{c}.{name}" for c in COMPARTMENTS]
@@ -231,7 +231,7 @@ class Urakubo2008(AbstractRule):
     @property
     def has_dapk1(self) -> bool:
         """Whether the network is the DAPK1 variant (explicit GluN2B binding)."""
-        return "psd.N2B" in self.network.species
+        return glun2b.in_network(self.network.species)
 
     def _forms(self, compartment: str, form: str) -> list[str]:
         """``{c}.{form}``, and in the variant's PSD its GluN2B-bound twin too."""
