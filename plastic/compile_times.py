@@ -16,16 +16,18 @@ with host callbacks, so none of plastic's solves has one (`plastic.solver_status
 ``eqx.error_if`` inside, failures come out as result codes and are checked on the host). What this
 cache cannot save is tracing, the Python work that builds the program before JAX looks it up:
 `plastic.program_cache` keeps the traced programs too (the command line turns it on with the
-compilation cache), for ``plastic simulate``, the fit step and the replay's recording; a sweep's
-chunk is traced again. Measured on 2 CPU cores, first run / second run, 2026-12-07:
+compilation cache), for ``plastic simulate``, the fit step, the replay's recording and a sweep's
+chunk. Measured on 2 CPU cores, first run / second run, 2026-12-07:
 
 - ``plastic simulate --n-pairings 1 --quiet-min 0.1``: the solve 9.7 s / 0.5 s (with the
   compilation cache alone 10.7 s / 3.0 s); the whole command 16.4 s / 6.6 s.
 - ``plastic fit --select "condition=single +13 ms" --parameter rule.cam_half:0.5:40:log
   --n-steps 2 --n-pairings 2 --readout-min 1``: 100 s / 12.7 s (the compilation cache alone:
   90 s / 46 s).
-- ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1``: the chunk 44 s / 13 s
-  (earlier, on a machine at load ~7).
+- ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1`` (2 CPU devices): the chunk
+  8.5 s / 0.5 s, the whole command 11.5 s / 3.7 s; with ``--sparse-jacobian`` 12.6 s / 0.6 s
+  and 15.8 s / 3.7 s (with the compilation cache alone, earlier
+  and at load ~7: the chunk 44 s / 13 s).
 """
 
 import hashlib
@@ -102,8 +104,9 @@ def computation_key(*parts) -> str:
         digest.update(_without_addresses(str(structure)))
         for leaf in leaves:
             # Arrays enter a jitted program by shape and dtype; anything else is part of it.
-            shape = getattr(leaf, "shape", None)
-            text = f"{shape}{leaf.dtype}" if shape is not None else _without_addresses(repr(leaf))
+            shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+            array = shape is not None and dtype is not None  # a Mesh has a shape, no dtype
+            text = f"{shape}{dtype}" if array else _without_addresses(repr(leaf))
             digest.update(text if isinstance(text, bytes) else text.encode())
     return digest.hexdigest()[:32]
 

@@ -14,6 +14,11 @@ closure values), the jax version, the backend, and a hash of every source file o
 an edited or upgraded plastic never runs an old program). The function must depend on nothing
 but its arguments and plastic's code: pass a module-level function.
 
+`lower_kept` does the same for a program that is looked at before it runs and takes its inputs
+spread over several devices (a sweep's chunk: its memory and custom calls are read from the
+compiled program, its conditions are sharded over the CPU devices): its key includes the
+inputs' shardings and the kept program takes them as they are.
+
 Outputs come back as pytrees, rebuilt from a pickled template of them beside the program. Where
 that template cannot be pickled, or the program cannot be exported (a host callback),
 `cached_call` falls back to `eqx.filter_jit` and says why once.
@@ -140,37 +145,10 @@ def cached_program(name: str, function: Callable, *args) -> Callable:
     """
     if _folder is None:
         return _jitted(function)
-    dynamic, static = eqx.partition(args, eqx.is_array)
-    leaves, in_tree = jax.tree.flatten(dynamic)
-    key = program_key(name, *args)
-    program_path, template_path = _folder / f"{key}{_SUFFIX}", _folder / f"{key}.outputs"
-    try:
-        exported = jax.export.deserialize(bytearray(program_path.read_bytes()))
-        template = pickle.loads(template_path.read_bytes())
-    except Exception:  # noqa: BLE001  (missing or damaged: trace again and replace it)
-        exported = None
-    if exported is None:
-        outputs = {}
-
-        def flat_function(*flat):
-            result = function(*eqx.combine(jax.tree.unflatten(in_tree, flat), static))
-            out_dynamic, out_static = eqx.partition(result, eqx.is_array)
-            # The outputs' structure, as an object (a pickled treedef of equinox modules does
-            # not unflatten in another process): every array replaced by a marker.
-            marked = jax.tree.map(lambda _: _Output(), out_dynamic)
-            outputs["template"] = eqx.combine(marked, out_static, is_leaf=_is_output)
-            return jax.tree.leaves(out_dynamic)
-
-        shapes = [jax.ShapeDtypeStruct(leaf.shape, leaf.dtype) for leaf in leaves]
-        try:
-            exported = jax.export.export(jax.jit(flat_function))(*shapes)
-            template = outputs["template"]
-            blob, pickled = exported.serialize(), pickle.dumps(template)
-        except Exception as error:  # noqa: BLE001  (any failure only costs the cache)
-            _fall_back(name, error)
-            return _jitted(function)
-        _keep(program_path, blob)
-        _keep(template_path, pickled)
+    kept = _kept(name, function, args, sharded=False)
+    if kept is None:
+        return _jitted(function)
+    exported, template = kept
     call = jax.jit(exported.call)
 
     device = jax.local_devices()[0]
@@ -185,6 +163,109 @@ def cached_program(name: str, function: Callable, *args) -> Callable:
         )
 
     return program
+
+
+def _kept(name: str, function: Callable, args: tuple, sharded: bool):
+    """``function``'s exported program for arguments structured as ``args`` and its output
+    template: read from the cache folder, else traced, exported and kept there; None (after a
+    warning) where it cannot be exported. With ``sharded``, the program takes its inputs with
+    the shardings of ``args``' arrays (on several devices); else on any one device."""
+    dynamic, static = eqx.partition(args, eqx.is_array)
+    leaves, in_tree = jax.tree.flatten(dynamic)
+    key = program_key(name, *args)
+    if sharded:
+        key = computation_key(key, str([getattr(leaf, "sharding", None) for leaf in leaves]))
+    program_path, template_path = _folder / f"{key}{_SUFFIX}", _folder / f"{key}.outputs"
+    try:
+        exported = jax.export.deserialize(bytearray(program_path.read_bytes()))
+        return exported, pickle.loads(template_path.read_bytes())
+    except Exception:  # noqa: BLE001  (missing or damaged: trace again and replace it)
+        pass
+    outputs = {}
+
+    def flat_function(*flat):
+        result = function(*eqx.combine(jax.tree.unflatten(in_tree, flat), static))
+        out_dynamic, out_static = eqx.partition(result, eqx.is_array)
+        # The outputs' structure, as an object (a pickled treedef of equinox modules does not
+        # unflatten in another process): every array replaced by a marker.
+        marked = jax.tree.map(lambda _: _Output(), out_dynamic)
+        outputs["template"] = eqx.combine(marked, out_static, is_leaf=_is_output)
+        return jax.tree.leaves(out_dynamic)
+
+    shapes = [
+        jax.ShapeDtypeStruct(
+            leaf.shape, leaf.dtype, sharding=getattr(leaf, "sharding", None) if sharded else None
+        )
+        for leaf in leaves
+    ]
+    try:
+        exported = jax.export.export(jax.jit(flat_function))(*shapes)
+        template = outputs["template"]
+        blob, pickled = exported.serialize(), pickle.dumps(template)
+    except Exception as error:  # noqa: BLE001  (any failure only costs the cache)
+        _fall_back(name, error)
+        return None
+    _keep(program_path, blob)
+    _keep(template_path, pickled)
+    return exported, template
+
+
+def lower_kept(name: str, function: Callable, *args):
+    """``eqx.filter_jit(function).lower(*args)`` and the shapes of its outputs
+    (``eqx.filter_eval_shape``), through a traced program kept on disk when the cache is on.
+    For a program whose compiled form is looked at before it runs (its memory, its custom
+    calls) and that runs with its inputs spread over several devices (a sweep's chunk): the
+    kept program takes them with the shardings of ``args``' arrays.
+
+    Returns:
+        ``(lowered, shapes)``: ``lowered.as_text()`` and ``lowered.compile()``, whose result is
+        called with arguments like ``args`` and has ``.compiled``, jax's compiled program.
+    """
+    kept = None if _folder is None else _kept(name, function, args, sharded=True)
+    if kept is None:
+        jitted = _jitted(function)
+        return jitted.lower(*args), eqx.filter_eval_shape(jitted, *args)
+    exported, template = kept
+    flat_shapes = iter(exported.out_avals)
+    shapes = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(*_shape_dtype(next(flat_shapes))) if _is_output(x) else x,
+        template,
+        is_leaf=_is_output,
+    )
+    inputs = jax.tree.leaves(eqx.filter(args, eqx.is_array))
+    return _KeptLowered(jax.jit(exported.call).lower(*inputs), template), shapes
+
+
+def _shape_dtype(aval):
+    return aval.shape, aval.dtype
+
+
+@dataclasses.dataclass(frozen=True)
+class _KeptLowered:
+    """A kept program lowered for its inputs (`lower_kept`)."""
+
+    lowered: jax.stages.Lowered
+    template: object
+
+    def as_text(self) -> str:
+        return self.lowered.as_text()
+
+    def compile(self) -> "_KeptCompiled":
+        return _KeptCompiled(self.lowered.compile(), self.template)
+
+
+@dataclasses.dataclass(frozen=True)
+class _KeptCompiled:
+    """A kept program compiled: called with the arguments it was lowered for, as a whole."""
+
+    compiled: jax.stages.Compiled
+    template: object
+
+    def __call__(self, *args):
+        out_leaves = iter(self.compiled(*jax.tree.leaves(eqx.filter(args, eqx.is_array))))
+        return jax.tree.map(
+            lambda x: next(out_leaves) if _is_output(x) else x, self.template, is_leaf=_is_output
+        )
 
 
 class _Output:

@@ -120,6 +120,8 @@ class SparseLU:
         self._inverse = np.argsort(self.order)
         filled = _fill(pattern, self.order)
         level = _levels(filled)
+        if np.any(np.diff(level) < 0):
+            raise AssertionError("the pivots renumbered by level do not keep their dependencies")
         self.n_levels = int(level.max()) + 1 if n else 0
         bounds = np.searchsorted(level, np.arange(self.n_levels + 1))
         entries, blocks = [], []

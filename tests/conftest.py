@@ -45,6 +45,20 @@ def release_compiled_programs():
     gc.collect()
 
 
+def count_calls(monkeypatch, module, name: str) -> list:
+    """Replace ``module.name`` by a wrapper that appends to the returned list at every call
+    (for a traced function: every trace)."""
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
 def passive(model: SpineModel) -> SpineModel:
     """``model`` without NMDA, calcium channels or spike currents: a passive cable + AMPA."""
     return eqx.tree_at(

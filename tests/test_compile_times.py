@@ -21,6 +21,7 @@ from plastic.compile_times import (
     remember_compile_time,
 )
 from plastic.fit import FitParameters, Objective, Parameter, fit
+from tests.conftest import count_calls
 from tests.test_fit import DISTANCES, Decay, measurements, predict
 
 
@@ -177,14 +178,7 @@ def test_a_second_plastic_simulate_neither_traces_nor_compiles(
 
     # The module (``plastic.simulate`` is also the function, re-exported).
     simulate_module = importlib.import_module("plastic.simulate")
-    traces = []
-    original = simulate_module.simulate_each
-
-    def counted(*args):
-        traces.append(1)
-        return original(*args)
-
-    monkeypatch.setattr(simulate_module, "simulate_each", counted)
+    traces = count_calls(monkeypatch, simulate_module, "simulate_each")
     folder = tmp_path / "jax"
     argv = ["simulate", "--n-pairings", "1", "--quiet-min", "0.1", "--rule", "none"]
     argv += ["--out", str(tmp_path / "out"), "--compile-cache", str(folder)]

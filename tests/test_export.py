@@ -5,6 +5,8 @@ is compiled or run, so small problems keep it fast. Each test records the custom
 program lowers to (``custom_calls`` in the JUnit properties; printed with ``pytest -s``).
 """
 
+import dataclasses
+
 import diffrax
 import equinox as eqx
 import jax
@@ -22,6 +24,7 @@ from plastic.fit.step import _initial_state, step_all_starts
 from plastic.model import SpineModel
 from plastic.network import FeedforwardNetwork, LIFNeurons, PlasticSynapses, SpikeSignals
 from plastic.protocols import pairing_protocol
+from plastic.rosenbrock import Rodas5
 from plastic.rules import GraupnerBrunel, GraupnerBrunelCalcium, KinaseCompetition, TripletSTDP
 from plastic.rules.graupner_brunel_simulate import (
     calcium_segments,
@@ -98,8 +101,11 @@ def sweep_chunk(evaluation, conditions):
     return evaluate_chunk(evaluation, conditions, mesh, None)
 
 
-def test_a_sweep_chunk_exports(record_property):
-    experiment = SpinePairingExperiment(n_pairings=1, settings=SETTINGS)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_sweep_chunk_exports(record_property, sparse):
+    # Sparse: the LU level by level, its batch as the trailing axis (a custom vmap rule).
+    settings = dataclasses.replace(SETTINGS, solver=Rodas5(sparse=sparse))
+    experiment = SpinePairingExperiment(n_pairings=1, settings=settings)
     sweep = ExperimentSweep.build(experiment, SpineModel(), {"delta_t": np.array([-10.0, 10.0])})
     conditions = jnp.asarray(sweep.conditions(0, 2))
     exported_targets(record_property, sweep_chunk, sweep.evaluation, conditions)

@@ -11,6 +11,7 @@ import pytest
 import plastic  # noqa: F401  (float64)
 from plastic import program_cache
 from plastic.program_cache import cached_call, program_key
+from tests.conftest import count_calls
 
 TRACES = []
 
@@ -96,3 +97,29 @@ def test_a_program_that_cannot_be_kept_runs_and_says_so(cache):
         out = cached_call("with_callback", with_callback, jnp.asarray(1.0))
     assert float(out) == 2.0
     assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_a_second_sweep_runs_its_kept_chunk_without_tracing(cache, tmp_path, monkeypatch):
+    """`plastic.sweep.run_sweep` lowers its chunk through `lower_kept`: the second sweep of the
+    same grid neither traces the chunk nor changes a value (the triplet rule's Markram grid,
+    chunks of 2 on this process's devices)."""
+    import importlib
+
+    import xarray as xr
+
+    from plastic.studies import get_study
+    from plastic.sweep import ExperimentSweep, run_sweep
+
+    run = importlib.import_module("plastic.sweep.run")
+    traces = count_calls(monkeypatch, run, "_evaluate_share")
+    markram = get_study("markram1997")
+    axes = {"frequency": np.array([10.0, 20.0, 30.0]), "delta_t": np.array([-10.0, 10.0])}
+    bursts = {"n_per_burst": 5.0, "n_bursts": 10.0, "burst_period": 4000.0}
+    sweep = ExperimentSweep.build(markram.experiment, markram.rule("triplet").model(), axes, bursts)
+    first = run_sweep(sweep, str(tmp_path / "first.nc"), chunk_size=2, progress=None)
+    n_traces = len(traces)
+    assert n_traces >= 1 and any(p.suffix == ".jaxexport" for p in cache.iterdir())
+    jax.clear_caches()
+    second = run_sweep(sweep, str(tmp_path / "second.nc"), chunk_size=2, progress=None)
+    assert len(traces) == n_traces  # not traced again
+    xr.testing.assert_identical(first.drop_attrs(), second.drop_attrs())

@@ -20,6 +20,7 @@ from jax.sharding import PartitionSpec as P
 from plastic._atomic import write_atomically
 from plastic._modules import find_modules
 from plastic.compile_times import CompileClock, computation_key
+from plastic.program_cache import lower_kept
 from plastic.rosenbrock import with_sequential_lu
 from plastic.solver_status import raise_if_failed
 from plastic.sweep.memory import (
@@ -114,9 +115,8 @@ def batched_lapack_calls(program: str) -> list[str]:
     return sorted(found)
 
 
-# One module-level jitted function: a second sweep with the same structure and chunk shape reuses
-# its compiled code.
-_evaluate_chunk_jit = eqx.filter_jit(evaluate_chunk)
+# The chunk's name in the cache of traced programs (`plastic.program_cache`).
+_CHUNK = "plastic.sweep.evaluate_chunk"
 
 
 def _duration(seconds: float) -> str:
@@ -283,8 +283,8 @@ def run_sweep(
             return jax.device_put(padded, on_devices), len(values)
 
         arguments = (evaluation, chunk(0)[0], mesh, batch_size, per_device)
-        # Traced once: the trace is cached for the compile below and for later sweeps alike.
-        shapes = eqx.filter_eval_shape(_evaluate_chunk_jit, *arguments)
+        # Traced once, or not at all where the command line keeps traced programs on disk.
+        lowered, shapes = lower_kept(_CHUNK, evaluate_chunk, *arguments)
         result_bytes = n_conditions * sum(8 * math.prod(s.shape[1:]) for s in shapes[0])
         host_limit = int(MEMORY_FRACTION * host_memory_available())
         if result_bytes > host_limit:
@@ -298,7 +298,6 @@ def run_sweep(
                 host_limit,
             )
 
-        lowered = _evaluate_chunk_jit.lower(*arguments)
         batched = batched_lapack_calls(lowered.as_text()) if several_cpus else []
         if batched and batch_size != 1:
             report(
@@ -308,7 +307,7 @@ def run_sweep(
             )
             batch_size = 1
             arguments = (evaluation, chunk(0)[0], mesh, batch_size, per_device)
-            lowered = _evaluate_chunk_jit.lower(*arguments)
+            lowered, _ = lower_kept(_CHUNK, evaluate_chunk, *arguments)
         compiled = lowered.compile()
         compile_seconds = clock.stop()
         needed = memory_needed(compiled)
