@@ -272,7 +272,7 @@ def main():
         "--linear-algebra",
         choices=("dense", "sparse"),
         default="dense",
-        help="plastic's Rodas5: dense LU, or Rodas5(sparse=True) (compiles far longer)",
+        help="plastic's Rodas5: dense LU, or Rodas5(sparse=True) (compiles ~1.7x longer)",
     )
     parser.add_argument("--save-dt", type=float, default=0.1, help="plastic's readout grid, ms")
     parser.add_argument("--jaxley-dt", type=float, default=0.1, help="ms")

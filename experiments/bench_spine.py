@@ -474,7 +474,7 @@ def parse_arguments():
         "--linear-algebra",
         choices=("dense", "sparse"),
         default="dense",
-        help="Rodas5's Jacobian and LU: dense, or structurally sparse (slower to compile)",
+        help="Rodas5's Jacobian and LU: dense, or structurally sparse (LU level by level)",
     )
     parser.add_argument(
         "--cpu-devices",
