@@ -23,7 +23,7 @@ chunk. Measured on 2 CPU cores, first run / second run, 2026-12-07:
   compilation cache alone 10.7 s / 3.0 s); the whole command 16.4 s / 6.6 s.
 - ``plastic fit --select "condition=single +13 ms" --parameter rule.cam_half:0.5:40:log
   --n-steps 2 --n-pairings 2 --readout-min 1``: 100 s / 12.7 s (the compilation cache alone:
-  90 s / 46 s).
+  90 s / 46 s); the wait for the step's program and the first step, 63.7 s / 1.9 s.
 - ``plastic sweep --dt -10:10:20 --n-pairings 1 --quiet-min 0.1`` (2 CPU devices): the chunk
   8.5 s / 0.5 s, the whole command 11.5 s / 3.7 s; with ``--sparse-jacobian`` 12.6 s / 0.6 s
   and 15.8 s / 3.7 s (with the compilation cache alone, earlier

@@ -517,6 +517,9 @@ def test_the_seed_makes_the_fit_reproducible(noisy, reference, capsys):
     assert compiling.startswith("compiling the loss and its gradient at 3 starts ...")
     assert [line.split()[1] for line in lines] == ["0/300", "100/300", "200/300", "300/300"]
     assert all("steps/s" in line and "rejected 0 [0 0 0]" in line for line in lines)
+    # The first report says how long its wait for the program and the first step was.
+    waited = lines[0].split("(compiled and ran in ")[1].split(" s; steps/s from the next report)")
+    assert float(waited[0]) >= 0.0 and "compiled and ran" not in lines[1]
     other = fit(noisy, PARAMETERS, n_starts=3, n_steps=N_STEPS, seed=1, progress=False)
     for name, (low, high) in (("alpha", (1.0, 99.0)), ("beta", (80.0, 120.0))):
         first, drawn = reference.start_values[name], other.start_values[name]

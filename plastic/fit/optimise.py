@@ -343,12 +343,10 @@ def _reporter(progress: bool | Callable[[FitProgress], None], n_steps: int, firs
         now = time.perf_counter()
         # The first report of a run waited for the compilation: no rate from it.
         rate = (step - last["step"]) / (now - last["time"]) if last["reported"] else math.nan
+        first_seconds = None if last["reported"] else now - last["time"]
         last.update(step=step, time=now, reported=True)
-        sink(
-            FitProgress(
-                step, n_steps, best_loss, np.asarray(state.rejections), rate, np.asarray(state.loss)
-            )
-        )
+        rejections, loss = np.asarray(state.rejections), np.asarray(state.loss)
+        sink(FitProgress(step, n_steps, best_loss, rejections, rate, loss, first_seconds))
 
     return report
 

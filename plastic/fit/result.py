@@ -23,6 +23,8 @@ class FitProgress(eqx.Module):
             time is mostly compilation.
         loss: each start's loss at its current point, shape ``(n_starts,)`` (it may rise while
             the best stays), or None.
+        first_seconds: in the first report of a run, the seconds it waited for (compiling, or
+            loading a kept program, and the first step); else None.
     """
 
     step: int
@@ -31,6 +33,7 @@ class FitProgress(eqx.Module):
     rejections: np.ndarray
     steps_per_second: float
     loss: np.ndarray | None = None
+    first_seconds: float | None = None
 
     def line(self) -> str:
         """One line: step, best loss overall and per start, each start's current loss,
@@ -49,11 +52,16 @@ class FitProgress(eqx.Module):
             + (
                 f"[{rejected}{more}]  {self.steps_per_second:.3g} steps/s"
                 if np.isfinite(self.steps_per_second)
-                else f"[{rejected}{more}]  (compiled; steps/s from the next report)"
+                else f"[{rejected}{more}]  ({self._first()}; steps/s from the next report)"
             )
             + (f"  now [{now}{more}]" if self.loss is not None else "")
             + (f"  ETA {left:.0f} s" if self.steps_per_second > 0 else "")
         )
+
+    def _first(self) -> str:
+        if self.first_seconds is None:
+            return "compiled"
+        return f"compiled and ran in {self.first_seconds:.1f} s"
 
 
 class FitResult(eqx.Module):
