@@ -157,10 +157,7 @@ def cached_program(name: str, function: Callable, *args) -> Callable:
         # Committed to one device, so that a step's outputs, fed back, are the same program's
         # inputs: uncommitted and committed arguments make two compilations of it.
         inputs = jax.device_put(jax.tree.leaves(eqx.filter(call_args, eqx.is_array)), device)
-        out_leaves = iter(call(*inputs))
-        return jax.tree.map(
-            lambda x: next(out_leaves) if _is_output(x) else x, template, is_leaf=_is_output
-        )
+        return _filled(template, call(*inputs))
 
     return program
 
@@ -226,18 +223,9 @@ def lower_kept(name: str, function: Callable, *args):
         jitted = _jitted(function)
         return jitted.lower(*args), eqx.filter_eval_shape(jitted, *args)
     exported, template = kept
-    flat_shapes = iter(exported.out_avals)
-    shapes = jax.tree.map(
-        lambda x: jax.ShapeDtypeStruct(*_shape_dtype(next(flat_shapes))) if _is_output(x) else x,
-        template,
-        is_leaf=_is_output,
-    )
+    shapes = _filled(template, [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in exported.out_avals])
     inputs = jax.tree.leaves(eqx.filter(args, eqx.is_array))
     return _KeptLowered(jax.jit(exported.call).lower(*inputs), template), shapes
-
-
-def _shape_dtype(aval):
-    return aval.shape, aval.dtype
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,9 +250,8 @@ class _KeptCompiled:
     template: object
 
     def __call__(self, *args):
-        out_leaves = iter(self.compiled(*jax.tree.leaves(eqx.filter(args, eqx.is_array))))
-        return jax.tree.map(
-            lambda x: next(out_leaves) if _is_output(x) else x, self.template, is_leaf=_is_output
+        return _filled(
+            self.template, self.compiled(*jax.tree.leaves(eqx.filter(args, eqx.is_array)))
         )
 
 
@@ -274,6 +261,14 @@ class _Output:
 
 def _is_output(x) -> bool:
     return isinstance(x, _Output)
+
+
+def _filled(template, leaves):
+    """``template`` with its output markers replaced by ``leaves``, in order."""
+    leaves = iter(leaves)
+    return jax.tree.map(
+        lambda x: next(leaves) if _is_output(x) else x, template, is_leaf=_is_output
+    )
 
 
 @functools.cache
