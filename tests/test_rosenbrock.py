@@ -11,7 +11,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import plastic  # noqa: F401  (float64)
-from plastic.rosenbrock import Rodas5
+from plastic.rosenbrock import Rodas5, linear_algebra
+from plastic.rosenbrock.linear_algebra import _linear_algebra
 from plastic.rosenbrock.stages import _stage_values, _stages
 from plastic.rosenbrock.tableau import Rodas5Tableau
 
@@ -135,8 +136,11 @@ def test_vmapped_gradient_with_conditions_finishing_at_different_times_is_finite
     np.testing.assert_allclose(np.asarray(batched), np.asarray(looped), rtol=1e-8)
 
 
-@pytest.mark.parametrize("sparse, sequential_lu", [(False, False), (True, False), (False, True)])
-def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse, sequential_lu):
+@pytest.mark.parametrize(
+    "sparse, sequential_lu, coloured",
+    [(False, False, True), (False, False, False), (True, False, True), (False, True, True)],
+)
+def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse, sequential_lu, coloured):
     """The stages' hand-written discrete adjoint against JAX's reverse mode through the same
     computation (dense Jacobian by forward mode, LU, eight solves), for every input: time,
     step, state, and a parameter that reaches the right-hand side only through its closure."""
@@ -153,10 +157,11 @@ def test_written_out_reverse_mode_of_the_stages_equals_autodiff(sparse, sequenti
     cotangent = jax.random.normal(jax.random.key(0), (len(Rodas5Tableau.c), 3))
 
     def autodiff(t0, h, y0, rates, coupling):
-        return _stage_values(rhs, (False, False), t0, h, y0, (rates, coupling))[0]
+        return _stage_values(rhs, (False, False, False), t0, h, y0, (rates, coupling))[0]
 
     def written_out(t0, h, y0, rates, coupling):
-        return _stages(rhs, (sparse, sequential_lu), t0, h, y0, (rates, coupling))
+        method = (sparse, sequential_lu, coloured)
+        return _stages(rhs, method, t0, h, y0, (rates, coupling))
 
     stages, pullback = jax.vjp(written_out, t0, h, y0, rates, coupling)
     expected_stages, expected_pullback = jax.vjp(autodiff, t0, h, y0, rates, coupling)
@@ -236,3 +241,84 @@ def test_sequential_lu_equals_the_batched_one_under_vmap():
         calls = [line for line in program.as_text().splitlines() if "lapack_dgetrf" in line]
         # The factorised operand: the whole batch in one call, or one matrix per call.
         assert calls and all(f"({factorised})" in line for line in calls), calls
+
+
+def _nonlinear_chain(t, y, args):
+    """Twelve nodes in a chain, each with a nonlinear leak: a tridiagonal Jacobian."""
+    (rate,) = args
+    chain = jnp.concatenate([y[1:], y[-1:]]) + jnp.concatenate([y[:1], y[:-1]]) - 2 * y
+    return 50.0 * chain - rate * jnp.tanh(y) + jnp.where(t < 1.0, 1.0, 0.0)
+
+
+def test_coloured_jacobian_takes_three_directions_for_a_chain_and_equals_the_unit_ones():
+    """The dense path's Jacobian from one direction per colour: three for a tridiagonal
+    pattern, and the same Jacobian, solution and gradient as from ``n`` unit directions."""
+    y0 = jnp.linspace(-1.0, 1.0, 12)
+    t0, h = jnp.asarray(0.2), jnp.asarray(0.01)
+
+    def rhs(t, y, parameters):
+        return _nonlinear_chain(t, y, parameters)
+
+    coloured, unit = (
+        _linear_algebra((False, False, c), rhs, t0, y0, (0.7,)) for c in (True, False)
+    )
+    assert int(coloured.colour.max()) + 1 == 3
+    w_coloured = coloured.factorise(rhs, t0, h, y0, (0.7,))
+    w_unit = unit.factorise(rhs, t0, h, y0, (0.7,))
+    for got, expected in zip(jax.tree.leaves(w_coloured), jax.tree.leaves(w_unit)):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+    def final(rate, coloured_jacobian):
+        solution = diffrax.diffeqsolve(
+            diffrax.ODETerm(_nonlinear_chain),
+            Rodas5(coloured_jacobian=coloured_jacobian),
+            0.0,
+            3.0,
+            1e-3,
+            y0,
+            args=(rate,),
+            stepsize_controller=diffrax.ClipStepSizeController(
+                diffrax.PIDController(rtol=1e-8, atol=1e-10), jump_ts=jnp.array([1.0])
+            ),
+        )
+        return jnp.sum(solution.ys[-1] ** 2)
+
+    rates = jnp.array([0.3, 2.0])
+    got = jax.vmap(jax.value_and_grad(lambda r: final(r, True)))(rates)
+    expected = jax.vmap(jax.value_and_grad(lambda r: final(r, False)))(rates)
+    np.testing.assert_allclose(np.asarray(got[0]), np.asarray(expected[0]), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(got[1]), np.asarray(expected[1]), rtol=1e-12)
+
+
+def test_index_constants_under_jit_are_known_to_the_jacobian_pattern():
+    """Each node driven by the one an index array names, the array made inside the jit from
+    static data (as a reaction network turns its stoichiometry into gathers): under `jax.jit`
+    it is a tracer, a constant whose value is known, and the pattern has two entries a row."""
+    n = 10
+    neighbour = tuple(np.roll(np.arange(n), 3).tolist())
+
+    @functools.partial(jax.jit, static_argnums=1)
+    def solve(rate, sparse):
+        index = jnp.asarray(neighbour)
+
+        def field(t, y, args):
+            return -rate * y + jnp.tanh(y[index])
+
+        return diffrax.diffeqsolve(
+            diffrax.ODETerm(field),
+            Rodas5(sparse=sparse),
+            0.0,
+            1.0,
+            0.01,
+            jnp.linspace(0.1, 1.0, n),
+            stepsize_controller=diffrax.PIDController(rtol=1e-8, atol=1e-10),
+        ).ys[-1]
+
+    linear_algebra._ANALYSIS_CACHE.clear()
+    dense, sparse = solve(5.0, False), solve(5.0, True)
+    np.testing.assert_allclose(np.asarray(sparse), np.asarray(dense), rtol=1e-10)
+    analyses = dict((key[0], value) for key, value in linear_algebra._ANALYSIS_CACHE.items())
+    pattern, colour = analyses["dense"]
+    assert int(pattern.sum()) == 2 * n and int(colour.max()) + 1 <= 3
+    structure, lu, _ = analyses["sparse"]
+    assert int(structure.pattern.sum()) == 2 * n and structure.n_cut == 0
