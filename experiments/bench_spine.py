@@ -70,7 +70,7 @@ from plastic.reference import solve_with_scipy  # noqa: E402
 from plastic.rosenbrock import Rodas5, with_sequential_lu  # noqa: E402
 from plastic.simulate import SolverSettings  # noqa: E402
 from plastic.sparse_lu import SparseLU  # noqa: E402
-from plastic.sparsity import column_colouring, jacobian_structure  # noqa: E402
+from plastic.sparsity import column_colouring, jacobian_sparsity, jacobian_structure  # noqa: E402
 from plastic.studies.tazerart2020 import tazerart_model  # noqa: E402
 from plastic.sweep import (  # noqa: E402
     CONDITION,
@@ -311,7 +311,11 @@ def operation_counts(evaluation, sparse: bool) -> dict:
     rhs_flop, jacobian_flop = rhs_cost["flops"], jacobian_cost["flops"]
     # LU of W (2/3 n^3), a forward and a back substitution per stage (2 n^2 each).
     linear_algebra = 2.0 / 3.0 * n**3 + RODAS5_STAGES * 2.0 * n**2
-    directions, step_jacobian, factor_entries = n + 1, jacobian_flop, n * n
+    factor_entries = n * n
+    # As Rodas5(): one JVP per colour of the columns of the plain pattern, plus df/dt.
+    pattern = jacobian_sparsity(jax.make_jaxpr(rhs)(*arguments), argnum=1)
+    directions = int(column_colouring(pattern).max()) + 2
+    step_jacobian = jacobian_flop * directions / (n + 1)
     if sparse:
         # As Rodas5(sparse=True): one JVP per colour plus df/dt, the LU's own count, and per
         # stage a multiply-add per stored factor entry.

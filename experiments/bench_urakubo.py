@@ -31,6 +31,7 @@ import numpy as np
 
 import plastic  # noqa: F401  (float64)
 from plastic.protocols import spike_lists
+from plastic.rosenbrock import Rodas5
 from plastic.rules import Urakubo2008, UrakuboSynapse, equilibrate, euler_solve, solve_urakubo
 
 
@@ -55,20 +56,27 @@ def main():
         default="1e-2,3e-3,1e-3,1e-4,1e-5,1e-6,1e-8",
         help="Rodas5 tolerances to time (comma-separated)",
     )
+    parser.add_argument(
+        "--linear-algebra",
+        choices=("dense", "sparse"),
+        default="dense",
+        help="Rodas5's: dense LU with pivoting (solve_urakubo's default) or Rodas5(sparse=True)",
+    )
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/bench_urakubo.json"))
     args = parser.parse_args()
 
+    solver = Rodas5(sparse=args.linear_algebra == "sparse")
     rest = equilibrate(Urakubo2008())
     posts = 1000.0 * np.arange(args.n_pairs) + 100.0
     duration = 1000.0 * args.n_pairs + args.tail
     trains = spike_lists(posts - 10.0, posts, duration=duration)
-    synapse = UrakuboSynapse(rest)
+    synapse = UrakuboSynapse(rest, solver=solver)
     rule, drive = synapse.driven(trains)
 
     def rodas5(rtol):
         return eqx.filter_jit(
             lambda r, d: solve_urakubo(r, d, 0.0, duration, rtol=rtol, atol=rtol * 1e-4,
-                                       max_steps=2_000_000).efficacy
+                                       max_steps=2_000_000, solver=solver).efficacy
         )  # fmt: skip
 
     reference, _, _ = timed(rodas5(1e-10), rule, drive)
@@ -122,13 +130,15 @@ def main():
           f"{results[fastest]['speedup_vs_euler']:.1f}x faster")  # fmt: skip
     per_condition = batch_second / args.batch
     print(f"Rodas5 rtol {args.batch_rtol:g} vmapped over {args.batch} delta_t: {per_condition:.2f} "
-          f"s per condition ({batch_first:.1f} s first call)")  # fmt: skip
+          f"s per condition ({batch_first:.1f} s first call); {args.linear_algebra} linear "
+          "algebra")  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             dict(n_pairs=args.n_pairs, duration_ms=duration, reference_change=change,
                  schemes=results, fastest_as_accurate_as_euler=fastest, batch=args.batch,
                  batch_rtol=args.batch_rtol, batch_s_per_condition=per_condition,
+                 linear_algebra=args.linear_algebra,
                  device=str(jax.devices()[0])),
             indent=2,
         )
