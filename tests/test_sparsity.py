@@ -74,6 +74,24 @@ def _cable_with_a_spine(y, weights, neck_conductance):
     return jnp.concatenate([d_nodes, jnp.stack([-neck_current - 0.1 * head**3])])
 
 
+def test_weights_computed_from_constants_by_a_loop_are_folded():
+    """Interpolation weights of a fixed position found by `jnp.searchsorted` (a loop over
+    constants): folded, the node-to-spine coupling is exactly the two neighbouring nodes,
+    where unknown weights would couple every node to every other."""
+    nodes = jnp.linspace(0.0, 100.0, 11)
+    position = jnp.asarray(42.0)
+
+    def cable_and_spine(y):
+        right = jnp.searchsorted(nodes, position, method="scan")
+        fraction = (position - nodes[right - 1]) / (nodes[right] - nodes[right - 1])
+        weights = jnp.zeros(11).at[right - 1].set(1.0 - fraction).at[right].set(fraction)
+        return -y + jnp.tanh(weights @ y) * weights
+
+    pattern = jacobian_sparsity(jax.make_jaxpr(cable_and_spine)(jnp.ones(11)), 0)
+    coupled = np.isin(np.arange(11), [4, 5])
+    np.testing.assert_array_equal(pattern, np.eye(11, dtype=bool) | np.outer(coupled, coupled))
+
+
 def test_a_cut_keeps_a_spine_on_a_cable_sparse_and_gives_back_the_jacobian():
     n_nodes = 12
     rng = np.random.default_rng(1)

@@ -33,8 +33,8 @@ class _DenseLinearAlgebra:
     With ``coloured``, ``J`` comes from one direction per colour of the columns of its
     structural pattern (columns of one colour share no row), plus one for ``df/dt``: the same
     values as from ``n + 1`` unit directions (each entry is one column's derivative, the other
-    columns of its colour add exact zeros), at a fraction of the cost. Measured: 32 directions
-    instead of 136 for the Urakubo model, whose dense Jacobian was 60-80 % of a step.
+    columns of its colour add exact zeros), at a fraction of the cost. Measured: 33 directions
+    instead of 136 for the Urakubo model, a step 240 us instead of 337 us.
 
     With ``sequential``, under `jax.vmap` the factorisations and solves of the batch are a loop
     of one-matrix library calls (`jax.custom_batching.sequential_vmap`) instead of one batched

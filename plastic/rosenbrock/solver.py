@@ -71,7 +71,7 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
             direction per colour of the columns of its structural pattern (read from the
             right-hand side's jaxpr when the step is traced, `plastic.sparsity`) instead of
             ``n`` unit directions: the same values for a fraction of the cost (the Urakubo
-            model: 32 directions instead of 135). Off only to compare. Static.
+            model: 32 colours instead of 135 unit directions). Off only to compare. Static.
         sequential_lu: with dense linear algebra under `jax.vmap`, factorise and solve the
             batch's matrices one after another instead of in one batched library call. For
             several CPU devices at once, where batched LAPACK calls deadlock (`run_sweep` sets
@@ -107,7 +107,7 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
 
         # The model's parameters reach the right-hand side through its closure; hoisted out,
         # they are explicit inputs of the stages' own reverse mode.
-        converted = jax.tree.map(_known_index, eqx.filter_closure_convert(rhs, t0, y0))
+        converted = jax.tree.map(_known_constant, eqx.filter_closure_convert(rhs, t0, y0))
         parameters, structure = eqx.partition(converted, _is_jax_array)
         k = _stages(
             _Recombined(structure),
@@ -126,16 +126,23 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
         return terms.vf(t0, y0, args)
 
 
-def _known_index(leaf):
-    """``leaf`` as a NumPy array if it is an integer or boolean array whose value is known when
-    the step is traced (a model's index arrays: under `jax.jit` its constants are tracers too),
-    else ``leaf``. Kept out of the parameters, the indices are constants of the right-hand
-    side's jaxpr, so the gathers they index are exact in the Jacobian's pattern
-    (`plastic.sparsity`); as parameters they would be unknown, and the pattern dense."""
-    if not (
-        isinstance(leaf, jax.Array)
-        and (jnp.issubdtype(leaf.dtype, jnp.integer) or jnp.issubdtype(leaf.dtype, jnp.bool_))
-    ):
+MAX_FOLDED_FLOATS = 4096
+"""Largest float constant (elements) a step takes as known; see `_known_constant`."""
+
+
+def _known_constant(leaf):
+    """``leaf`` as a NumPy array if its value is known when the step is traced, else
+    ``leaf``. Under `jax.jit` a model's constants are tracers too (index arrays made from
+    static structure, the geometry of a model the jitted function closes over); passed in as
+    parameters they would be unknown to the Jacobian's pattern (`plastic.sparsity`), which
+    would then have to assume that every reaction gathers every species and that every spine
+    sits on every node. Known, the gathers and interpolation weights they feed are folded and
+    the pattern is exact. Floats above `MAX_FOLDED_FLOATS` elements stay parameters, so that
+    large tables are not written into the program. Differentiation is unaffected: a constant
+    of the trace has no tangent."""
+    if not isinstance(leaf, jax.Array):
+        return leaf
+    if jnp.issubdtype(leaf.dtype, jnp.inexact) and leaf.size > MAX_FOLDED_FLOATS:
         return leaf
     if not isinstance(leaf, jax.core.Tracer):
         return np.asarray(leaf)

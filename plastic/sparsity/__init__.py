@@ -7,7 +7,10 @@ feels glutamate during a pulse), and it needs concrete parameter values, which a
 per element, the set of input elements it depends on (a boolean array with one more trailing
 axis of length ``n``), propagated primitive by primitive. The pattern contains every entry that
 can be nonzero for some parameter values; it may contain more (a conservative rule for a
-primitive that has no exact one), never fewer.
+primitive that has no exact one), never fewer. The jaxpr's constants are known values:
+arithmetic on them is folded (calls and loops included), so an index array or the interpolation
+weights of a fixed geometry give exact gathers and products, and a factor known to be zero
+carries no dependency.
 
 - `plastic.sparsity.primitives`: what each primitive's outputs depend on, given its operands'.
 - `plastic.sparsity.propagate`: the walk through a jaxpr, calls and loops included.

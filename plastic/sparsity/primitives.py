@@ -183,6 +183,20 @@ def _dot_general(eqn, operands):
     return _Value((np.asarray(through_left) > 0) | (np.asarray(through_right) > 0))
 
 
+def _product(operands, shape):
+    """An elementwise product: an element depends on a factor's inputs only where the other
+    factor can be nonzero (a weight known to be zero cuts the dependency)."""
+    left, right = operands
+
+    def through(factor, other):
+        dependency = np.broadcast_to(factor.dependency, (*shape, factor.dependency.shape[-1]))
+        if other.value is None:
+            return dependency
+        return dependency & np.broadcast_to(np.asarray(other.value) != 0, shape)[..., None]
+
+    return _Value(through(left, right) | through(right, left))
+
+
 def _possibly_nonzero(operand):
     shape = operand.dependency.shape[:-1]
     if operand.value is None:

@@ -16,6 +16,7 @@ from plastic.sparsity.primitives import (
     _every_output_on_every_input,
     _indexed,
     _none,
+    _product,
     _Value,
 )
 
@@ -58,13 +59,19 @@ def _equation(eqn, operands, n):
     name = eqn.primitive.name
     shapes = [var.aval.shape for var in eqn.outvars]
     constant = all(operand.value is not None for operand in operands)
-    if constant and not eqn.primitive.multiple_results and not name.startswith(("random", "rng")):
-        # Index arithmetic on literals: fold it, so that the gathers it feeds are exact.
+    if constant and not name.startswith(("random", "rng")):
+        # Arithmetic on constants (index arithmetic, interpolation weights from a fixed
+        # geometry, calls and loops included): fold it, so that the gathers and products it
+        # feeds are exact.
         params = eqn.primitive.get_bind_params(eqn.params)
-        value = np.asarray(eqn.primitive.bind(*[o.value for o in operands], **params))
-        return [_Value(_none(shapes[0], n), value)]
+        values = eqn.primitive.bind(*[o.value for o in operands], **params)
+        if not eqn.primitive.multiple_results:
+            values = [values]
+        return [_Value(_none(shape, n), np.asarray(v)) for shape, v in zip(shapes, values)]
     if name in _ZERO_DERIVATIVE:
         return [_Value(_none(shape, n)) for shape in shapes]
+    if name == "mul":
+        return [_product(operands, shapes[0])]
     if name in _ELEMENTWISE or name == "select_n":
         data = operands[1:] if name == "select_n" else operands
         dependency = functools.reduce(
