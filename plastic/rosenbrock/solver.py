@@ -66,7 +66,7 @@ class Rodas5(diffrax.AbstractAdaptiveSolver):
         sparse: form ``J`` from coloured forward-mode directions and factorise ``W`` by a
             sparse LU without pivoting, on the structural pattern read from the right-hand
             side's jaxpr (`plastic.sparsity`, `plastic.sparse_lu`); otherwise ``J`` is dense
-            (``n + 1`` directions) and ``W`` is factorised with partial pivoting. Static.
+            (see ``coloured_jacobian``) and ``W`` is factorised with partial pivoting. Static.
         coloured_jacobian: with dense linear algebra, form ``J`` from one forward-mode
             direction per colour of the columns of its structural pattern (read from the
             right-hand side's jaxpr when the step is traced, `plastic.sparsity`) instead of

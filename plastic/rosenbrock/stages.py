@@ -79,7 +79,9 @@ def _stages_forward(rhs, method, t0, h, y0, parameters):
 
 def _stages_backward(rhs, method, residuals, stages_bar):
     t0, h, y0, parameters, stages, df_dt, factors = residuals
-    linear_algebra = _linear_algebra(method, rhs, t0, y0, parameters)
+    # Solves with the forward pass's factors only: no dense Jacobian, so no colouring to read.
+    sparse, sequential_lu, _ = method
+    linear_algebra = _linear_algebra((sparse, sequential_lu, False), rhs, t0, y0, parameters)
     differentiable, other = eqx.partition(parameters, eqx.is_inexact_array)
 
     def rhs_of_differentiable(t, y, differentiable):

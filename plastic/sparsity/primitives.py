@@ -189,10 +189,8 @@ def _product(operands, shape):
     left, right = operands
 
     def through(factor, other):
-        dependency = np.broadcast_to(factor.dependency, (*shape, factor.dependency.shape[-1]))
-        if other.value is None:
-            return dependency
-        return dependency & np.broadcast_to(np.asarray(other.value) != 0, shape)[..., None]
+        nonzero = np.broadcast_to(_possibly_nonzero(other) > 0, shape)
+        return factor.dependency & nonzero[..., None]
 
     return _Value(through(left, right) | through(right, left))
 
