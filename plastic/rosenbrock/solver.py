@@ -16,6 +16,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from plastic._modules import map_modules
+from plastic._validation import is_concrete
 from plastic.rosenbrock.stages import _stages
 from plastic.rosenbrock.tableau import Rodas5Tableau
 
@@ -144,7 +145,7 @@ def _known_constant(leaf):
         return leaf
     if jnp.issubdtype(leaf.dtype, jnp.inexact) and leaf.size > MAX_FOLDED_FLOATS:
         return leaf
-    if not isinstance(leaf, jax.core.Tracer):
+    if is_concrete(leaf):
         return np.asarray(leaf)
     get_const = getattr(leaf, "get_const", None)
     value = get_const() if get_const is not None else None
