@@ -27,6 +27,8 @@ from plastic.experiment.indicator_readouts import INDICATOR_PER_PAIRING as INDIC
 from plastic.experiment.indicator_readouts import IndicatorIndex as IndicatorIndex
 from plastic.experiment.indicator_readouts import IndicatorPerPairing as IndicatorPerPairing
 from plastic.experiment.indicator_readouts import delta_g_over_r_index as delta_g_over_r_index
+from plastic.experiment.population import PopulationPredictor as PopulationPredictor
+from plastic.experiment.population import draw_members as draw_members
 from plastic.experiment.predictor import Predictor as Predictor
 from plastic.experiment.rate_trains import RATE_TRAIN_FIELDS as RATE_TRAIN_FIELDS
 from plastic.experiment.rate_trains import RateTrainExperiment as RateTrainExperiment
