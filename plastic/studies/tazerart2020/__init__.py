@@ -39,6 +39,16 @@ from plastic.studies.tazerart2020.model import NEIGHBOUR_DISTANCE as NEIGHBOUR_D
 from plastic.studies.tazerart2020.model import NMDA_TAU_RISE as NMDA_TAU_RISE
 from plastic.studies.tazerart2020.model import default_fit_parameters as default_fit_parameters
 from plastic.studies.tazerart2020.model import tazerart_model as tazerart_model
+from plastic.studies.tazerart2020.physiological import MAX_HILL as MAX_HILL
+from plastic.studies.tazerart2020.physiological import (
+    PHYSIOLOGICAL_FITTED_PARAMETERS as PHYSIOLOGICAL_FITTED_PARAMETERS,
+)
+from plastic.studies.tazerart2020.physiological import (
+    physiological_tazerart_model as physiological_tazerart_model,
+)
+from plastic.studies.tazerart2020.physiological import (
+    robust_fit_parameters as robust_fit_parameters,
+)
 from plastic.studies.tazerart2020.properties import Property as Property
 from plastic.studies.tazerart2020.protocol import DRUG_NAMES as DRUG_NAMES
 from plastic.studies.tazerart2020.protocol import DRUGS as DRUGS
@@ -68,6 +78,12 @@ STUDY = Study(
             parameters=default_fit_parameters,
             description="kinase competition with AMPAR trafficking, actin remodelling and "
             "coupling between spines, from the shipped fit (FITTED_PARAMETERS)",
+        ),
+        "kinase-competition-physiological": RuleChoice(
+            model=physiological_tazerart_model,
+            parameters=robust_fit_parameters,
+            description="the same on physiological spine calcium (physiological_calcium), "
+            "Hill coefficients at most 6 (PHYSIOLOGICAL_FITTED_PARAMETERS)",
         ),
     },
     load=tazerart2020_data,
