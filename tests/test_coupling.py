@@ -93,12 +93,39 @@ def test_depression_veto_spares_a_lone_spine_and_grows_as_co_depressing_spines_a
     np.testing.assert_allclose(by_distance[-1], 0.6, rtol=1e-3)  # far apart: each its own
 
 
+def test_vetoed_depression_converts_to_the_potentiation_side_in_proportion():
+    """With ``veto_conversion`` c, the depression a co-depressing neighbour vetoes drives the
+    potentiation side: ``P = 1 - (1 - P')(1 - c V)`` with ``P'`` the gated potentiation and ``V``
+    the vetoed depression; depression is as without conversion, a lone spine is unchanged, and
+    c = 0 is the plain veto bit for bit."""
+    position = jnp.asarray([40.0, 43.0])
+    potentiation, depression = jnp.asarray([0.3, 0.0]), jnp.asarray([0.6, 0.5])
+    plain = MessengerWithDepressionVeto(veto_half_activation=0.2)
+    gated, kept = plain(potentiation, depression, position)
+    vetoed = depression - kept
+    assert np.all(np.asarray(vetoed) > 0.1)  # the pair vetoes much of each other's depression
+    for conversion in (0.0, 0.4, 1.0):
+        coupling = eqx.tree_at(lambda c: c.veto_conversion, plain, jnp.asarray(conversion))
+        converted, depressed = coupling(potentiation, depression, position)
+        np.testing.assert_array_equal(depressed, kept)
+        want = 1.0 - (1.0 - gated) * (1.0 - conversion * vetoed)
+        np.testing.assert_allclose(converted, want, rtol=1e-14)
+        assert np.all((np.asarray(converted) >= 0.0) & (np.asarray(converted) <= 1.0))
+    np.testing.assert_array_equal(plain(potentiation, depression, position)[0], gated)
+    full = eqx.tree_at(lambda c: c.veto_conversion, plain, jnp.asarray(1.0))
+    alone = full(potentiation, jnp.asarray([0.6, 0.0]), position)
+    np.testing.assert_array_equal(alone[1], [0.6, 0.0])  # nothing vetoed, nothing converted
+    np.testing.assert_array_equal(
+        alone[0], plain(potentiation, jnp.asarray([0.6, 0.0]), position)[0]
+    )
+
+
 @pytest.mark.parametrize("coupling", [DiffusibleMessenger, MessengerWithDepressionVeto])
 def test_bad_messenger_parameters_are_refused_by_name(coupling):
     fields = (("length_constant", -1.0), ("half_activation", 0.0), ("hill", np.nan))
     if coupling is MessengerWithDepressionVeto:
         fields += (("veto_length_constant", 0.0), ("veto_half_activation", -1.0))
-        fields += (("veto_hill", np.nan),)
+        fields += (("veto_hill", np.nan), ("veto_conversion", 1.5), ("veto_conversion", -0.1))
     for field, value in fields:
         with pytest.raises(ValueError, match=f"{coupling.__name__}.{field}"):
             coupling(**{field: value})
