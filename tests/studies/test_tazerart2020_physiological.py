@@ -46,7 +46,10 @@ def test_only_the_calcium_sources_and_the_fitted_values_differ_from_the_seed_mod
 
 def test_robust_bounds_keep_hill_coefficients_at_most_six_and_hold_the_fitted_model():
     parameters = robust_fit_parameters()
-    assert [p.path for p in parameters] == [p.path for p in default_fit_parameters()]
+    assert [p.path for p in parameters] == [
+        *(p.path for p in default_fit_parameters()),
+        "coupling.veto_conversion",
+    ]
     hills = [p for p in parameters if p.path.endswith("hill")]
     assert {p.path for p in hills} == {"coupling.hill", "coupling.veto_hill"}
     assert all(p.upper <= MAX_HILL for p in hills)
