@@ -5,7 +5,8 @@ One command::
 
     python experiments/tazerart_imaging.py --out out/tazerart_imaging
 
-For `tazerart_model()` as fitted and with `physiological_calcium` (``--models``), with Fluo-4
+For `tazerart_model()` as fitted, with `physiological_calcium`, and refitted on it
+(`physiological_tazerart_model`; ``--models``), with Fluo-4
 loaded (``--concentration`` uM, ``--dissociation-constant`` uM; the seed's imaging pipette held
 300 uM), every imaged protocol of the paper's calcium findings (`imaged_conditions`: single and
 clustered +7 ms, clustered +7 ms under AP5, single +13 ms, single and clustered -15 ms) runs its
@@ -41,6 +42,7 @@ from plastic.studies.tazerart2020 import (  # noqa: E402
     imaging_index,
     imaging_table,
     paper_findings,
+    physiological_tazerart_model,
     tazerart_model,
     with_indicator,
 )
@@ -52,9 +54,11 @@ from plastic.studies.tazerart2020.comparison import (  # noqa: E402
 MODELS = {
     "fitted": lambda: tazerart_model(),
     "calibrated": lambda: physiological_calcium(tazerart_model()),
+    "refitted": lambda: physiological_tazerart_model(),
 }
-"""``--models`` choices: the seed's fitted model, and the same with its spine calcium sources at
-physiological sizes (`physiological_calcium`)."""
+"""``--models`` choices: the seed's fitted model, the same with its spine calcium sources at
+physiological sizes (`physiological_calcium`), and the seed's plasticity refitted on that
+calcium (`physiological_tazerart_model`)."""
 
 
 def run_model(model, conditions):

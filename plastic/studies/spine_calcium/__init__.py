@@ -7,8 +7,9 @@ reproduce, and a calibrated set of the spine model's calcium biophysics.
 - `physiological_calcium`: a model with its calcium sources changed, each change with its
   source, so that single events and pairings come into the physiological ranges.
 
-Not a `plastic.studies.Study` (nothing here is fitted yet): the model's plasticity fits rest on
-the defaults, which stay as they are.
+Not a `plastic.studies.Study` (nothing here is fitted): the defaults of `SpineModel` and
+`tazerart_model` stay as they are; the seed's plasticity refitted on this calcium is
+`plastic.studies.tazerart2020.physiological_tazerart_model`.
 """
 
 from plastic.studies.spine_calcium.calibration import HEAD_VGCC_DENSITY as HEAD_VGCC_DENSITY
