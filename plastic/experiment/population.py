@@ -80,15 +80,15 @@ class PopulationPredictor(eqx.Module):
         paths, arrays = _checked_values(values)
         for path in paths:
             path.check(model)
-        predictors = []
-        for i in range(int(arrays[0].shape[0])):
-            member = model
-            for path, value in zip(paths, arrays):
-                member = path.set(member, value[i])
-            predictors.append(Predictor.from_data(experiment, data, model=member))
-        arrays = [eqx.filter(p, eqx.is_array) for p in predictors]
+        predictors = [
+            Predictor.from_data(
+                experiment, data, model=_with_values(model, paths, [a[i] for a in arrays])
+            )
+            for i in range(int(arrays[0].shape[0]))
+        ]
+        predictor_arrays = [eqx.filter(p, eqx.is_array) for p in predictors]
         static = eqx.filter(predictors[0], eqx.is_array, inverse=True)
-        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *arrays)
+        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *predictor_arrays)
         return cls(
             eqx.combine(stacked, static), values, member_batch_size=member_batch_size,
             per_member=True,
@@ -100,9 +100,7 @@ class PopulationPredictor(eqx.Module):
 
     def member(self, model: PyTree, values: Sequence[Array]) -> PyTree:
         """``model`` with one member's values of the population's leaves."""
-        for path, value in zip(self.paths, values):
-            model = path.set(model, value)
-        return model
+        return _with_values(model, self.paths, values)
 
     def member_predictions_and_results(
         self, model: PyTree
@@ -146,6 +144,12 @@ class PopulationPredictor(eqx.Module):
         if self.per_member:  # the labels are the conditions', the same for every member
             return jax.tree.map(lambda x: x[0], self.predictor).condition_labels()
         return self.predictor.condition_labels()
+
+
+def _with_values(model: PyTree, paths: Sequence[ModelPath], values: Sequence[Array]) -> PyTree:
+    for path, value in zip(paths, values):
+        model = path.set(model, value)
+    return model
 
 
 def _checked_values(values: Mapping[str, Array]) -> tuple[tuple[ModelPath, ...], tuple]:
