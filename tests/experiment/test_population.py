@@ -153,3 +153,24 @@ def test_a_recorded_population_records_each_member():
     batched = PopulationPredictor.recorded(experiment, data, SYNAPSE, values, member_batch_size=2)
     np.testing.assert_allclose(batched(SYNAPSE), population(SYNAPSE), rtol=1e-12)
     assert population.condition_labels() == shared.condition_labels()
+
+
+def test_a_fit_to_the_population_mean_moves_towards_the_truth():
+    """The population as an `Objective`'s predict: rows made from the population mean at the
+    published time constant are fitted from a time constant 1.5 times too long; the loss is 0
+    at the truth and the fit lowers it and moves towards the truth."""
+    from plastic.fit import FitParameters, Objective, Parameter, fit
+
+    predictor, data = _predictor()
+    population = PopulationPredictor(predictor, _values())
+    truth = population(SYNAPSE)
+    objective = Objective(population, data.with_mean(truth).with_sem(np.full(2, 1e-3)))
+    assert float(objective.loss_and_result(SYNAPSE)[0]) < 1e-20
+    tau = float(SYNAPSE.rule.tau)
+    start = eqx.tree_at(lambda s: s.rule.tau, SYNAPSE, jnp.asarray(1.5 * tau))
+    parameters = FitParameters(start, [Parameter("rule.tau", 0.2 * tau, 5.0 * tau, log=True)])
+    result = fit(objective, parameters, n_steps=30, progress=False)
+    first, best = float(result.loss_history[0, 0]), float(result.best_loss[0])
+    assert first > 1.0 and best < 0.1 * first
+    fitted = float(result.values["rule.tau"][0])
+    assert abs(fitted - tau) < 0.5 * abs(1.5 * tau - tau)
