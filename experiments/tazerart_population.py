@@ -32,8 +32,9 @@ First, for each model: the rule's half-activation calcium of CaMKII, CaN and PKA
 each seed timing (`SpineCalciumExperiment`, default geometry, 21 degC), and the closest a peak
 comes to a threshold (issue 21 asks for at least 10 % unless the data demand it).
 
-Members run ``--chunk`` at a time; each chunk's predictions are kept in ``OUT/members_*.npz``,
-so an interrupted run resumes where it stopped. Outputs: ``population.png`` (each row's member
+Members run ``--chunk`` at a time; each chunk's predictions are kept in ``OUT/members_*.npz``
+(named with a digest of the model, members and chunk size), so an interrupted run of the same
+command resumes where it stopped. Outputs: ``population.png`` (each row's member
 predictions, population mean and data) and ``summary.json``.
 """
 
@@ -53,6 +54,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import plastic  # noqa: E402, F401  (float64)
+from plastic._atomic import write_atomically  # noqa: E402
+from plastic._fingerprint import tree_digest  # noqa: E402
 from plastic.experiment import (  # noqa: E402
     PopulationPredictor,
     Predictor,
@@ -164,26 +167,24 @@ def _members(population, model):
     return population.member_predictions_and_results(model)
 
 
-def run_population(name, model, predictor, population, args, out):
-    """Every member's predictions, ``args.chunk`` members at a time, kept after each chunk."""
-    store = (
-        out / f"members_{name.replace(', ', '_').replace(' ', '_')}_{args.n_spines}_{args.seed}.npz"
-    )
+def run_population(name, model, predictor, values, args, out):
+    """Every member's predictions, ``args.chunk`` members at a time, each chunk kept as soon as
+    it is done. The store's name carries a digest of the model, the members and the chunk size,
+    so a run resumes only from chunks of the same computation."""
+    digest = tree_digest(model, values, salt=str(args.chunk).encode()).hex()[:16]
+    store = out / f"members_{name.replace(', ', '_').replace(' ', '_')}_{digest}.npz"
     done = dict(np.load(store)) if store.exists() else {}
     chunks = []
     started = time.perf_counter()
     for start in range(0, args.n_spines, args.chunk):
         key = f"chunk_{start}"
         if key not in done:
-            part = PopulationPredictor(
-                predictor, {p.text: v[start : start + args.chunk] for p, v in
-                            zip(population.paths, population.values)}
-            )  # fmt: skip
-            predicted, codes = _members(part, model)
+            chunk = {path: v[start : start + args.chunk] for path, v in values.items()}
+            predicted, codes = _members(PopulationPredictor(predictor, chunk), model)
             if np.any(np.asarray(codes) != 0):
                 raise RuntimeError(f"{name}: a solve of members {start}+ failed")
             done[key] = np.asarray(predicted)
-            np.savez(store, **done)
+            write_atomically(store, lambda file: np.savez(file, **done))
         chunks.append(done[key])
         print(
             f"  {name}: members {min(start + args.chunk, args.n_spines)}/{args.n_spines} "
@@ -318,9 +319,8 @@ def main():
         for receptors in args.receptors.split(","):
             name = f"{model_name}, {receptors} receptors"
             values = population_values(model, receptors, args)
-            population = PopulationPredictor(predictor, values)
             print(f"{name}: {args.n_spines} spine pairs x {predictor.n_conditions} conditions")
-            members = run_population(name, model, predictor, population, args, out)
+            members = run_population(name, model, predictor, values, args, out)
             head_volume = np.asarray(values["spines.head_volume"])[:, 0]  # the activated spine
             table, contrasts, correlations = summarise(data, results, default, members, head_volume)
             report(name, table, contrasts, correlations)

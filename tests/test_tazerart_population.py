@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from plastic.studies.tazerart2020 import physiological_tazerart_model
+from plastic.studies.tazerart2020 import physiological_tazerart_model, tazerart_model
 
 SCRIPT = pathlib.Path(__file__).parents[1] / "experiments" / "tazerart_population.py"
 
@@ -70,3 +70,31 @@ def test_summary_verdicts_on_known_members(script):
     assert contrast["fraction_of_members"] == pytest.approx(0.5)
     expected = np.corrcoef(np.asarray(head_volume), members[:, plus13])[0, 1]
     assert correlations["single +13 ms"] == pytest.approx(expected)
+
+
+def test_an_interrupted_population_resumes_only_from_its_own_chunks(script, tmp_path, monkeypatch):
+    """Chunks are kept as they finish; the same run again computes nothing, while another
+    model or chunk size does not pick up the kept chunks."""
+    calls = []
+
+    def members(population, model):
+        calls.append(population.n_members)
+        first = np.asarray(population.values[0])[:, 0]  # a stand-in prediction per member
+        return np.repeat(first[:, None], 3, axis=1), np.zeros((population.n_members, 2))
+
+    monkeypatch.setattr(script, "_members", members)
+    model = script.per_spine_receptors(physiological_tazerart_model())
+    args = types.SimpleNamespace(n_spines=5, seed=0, chunk=2)
+    values = script.population_values(model, "fixed", args)
+    first = script.run_population("m, fixed", model, None, values, args, tmp_path)
+    assert calls == [2, 2, 1] and first.shape == (5, 3)
+    np.testing.assert_array_equal(first[:, 0], np.asarray(values["spines.head_volume"])[:, 0])
+    again = script.run_population("m, fixed", model, None, values, args, tmp_path)
+    assert calls == [2, 2, 1]  # resumed: nothing recomputed
+    np.testing.assert_array_equal(again, first)
+    other = script.per_spine_receptors(tazerart_model())
+    script.run_population("m, fixed", other, None, values, args, tmp_path)
+    assert calls == [2, 2, 1, 2, 2, 1]  # another model computes afresh
+    args.chunk = 3
+    script.run_population("m, fixed", model, None, values, args, tmp_path)
+    assert calls[-2:] == [3, 2]  # another chunk size too
