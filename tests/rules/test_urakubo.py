@@ -224,34 +224,19 @@ def test_weight_gradient_matches_finite_differences(driven_rule):
     assert float(gradient) == pytest.approx(float(finite), rel=1e-5)
 
 
-# What the model reaches against GENESIS (experiments/urakubo_traces.py prints the same numbers).
-# Targets of issue 23: peaks and final values within 5 %, normalised RMS < 10 %. Where a bound
-# below is looser than the target, the gap is real and reported in the README of the experiment.
-REACHED = {
-    16: {
-        "PSD_Ca": {"peak": 0.06, "final": 0.001, "nrms": 0.01},
-        "PSD_CaMKIIact": {"peak": 0.11, "final": 0.15, "nrms": 0.11},
-        "PSD_PP1act": {"peak": 0.03, "final": 0.06, "nrms": 0.07},
-        "PSD_CaNact": {"peak": 0.04, "final": 0.02, "nrms": 0.03},
-        "Trp_AMPAR": {"peak": 0.02, "final": 0.03, "nrms": 0.11},
-    },
-    -16: {
-        "PSD_Ca": {"peak": 0.10, "final": 0.001, "nrms": 0.04},
-        "PSD_CaMKIIact": {"peak": 0.05, "final": 0.005, "nrms": 0.10},
-        "PSD_PP1act": {"peak": 0.08, "final": 0.005, "nrms": 0.07},
-        "PSD_CaNact": {"peak": 0.11, "final": 0.08, "nrms": 0.06},
-        "Trp_AMPAR": {"peak": 0.001, "final": 0.007, "nrms": 0.015},
-    },
-}
+TARGETS = {"peak": 0.05, "final": 0.05, "nrms": 0.10}
+"""Issue 23's targets against GENESIS: peaks and final values within 5 %, normalised RMS below
+10 % (experiments/urakubo_traces.py prints the errors)."""
 
 
 @pytest.mark.parametrize("delta_t", [16, -16])
 def test_twenty_pairings_against_the_genesis_traces(rest_rule, delta_t):
+    """Driven by the trace's voltage and VGCC influx, read between samples as relaxations
+    (`compare`'s default): every compared quantity within the targets."""
     result = compare(rest_rule, delta_t)
-    for name, bounds in REACHED[delta_t].items():
-        for metric, bound in bounds.items():
-            error = result["errors"][name][metric]
-            assert abs(error) <= bound, (delta_t, name, metric, error)
+    for name, errors in result["errors"].items():
+        for metric, bound in TARGETS.items():
+            assert abs(errors[metric]) <= bound, (delta_t, name, metric, errors[metric])
     # The sign of the plasticity is GENESIS's: LTP after +16 ms, LTD after -16 ms.
     change = result["model"]["Trp_AMPAR"][-1] / result["model"]["Trp_AMPAR"][0] - 1.0
     assert (change > 0.1) if delta_t > 0 else (change < -0.1), change

@@ -5,6 +5,8 @@ NMDAR, VGCC, CaM, CaMKII, CaN, AC1/cAMP/PKA, PP1/I-1, PP2A, AMPAR trafficking) a
 - `plastic.rules.urakubo.network`: the model's species and reactions (`urakubo_network`).
 - `plastic.rules.urakubo.model`: `Urakubo2008` (an `AbstractRule`).
 - `plastic.rules.urakubo.drive`: `UrakuboDrive` (voltage and release times), `resting_drive`.
+- `plastic.rules.urakubo.interpolation`: reading sampled voltages and influxes between samples,
+  linearly or as relaxations.
 - `plastic.rules.urakubo.solve`: the Rodas5 and forward-Euler solves, `equilibrate`.
 - `plastic.rules.urakubo.waveforms`: bAP, VGCC influx and EPSP waveforms (`SpikeWaveforms`,
   `genesis_waveforms`) that turn spike trains into a drive.

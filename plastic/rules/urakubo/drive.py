@@ -7,6 +7,7 @@ from jaxtyping import Array, Float
 
 from plastic.rules._validation import check_range
 from plastic.rules.base import SynapseSignals
+from plastic.rules.urakubo.interpolation import check_interpolation, interpolate
 from plastic.rules.urakubo.model import REST_VOLTAGE
 
 _Scalar = Float[Array, ""]
@@ -16,18 +17,23 @@ class UrakuboDrive(eqx.Module):
     """Prescribed membrane potential and presynaptic spikes, as `SynapseSignals`.
 
     Attributes:
-        ts: voltage sample times, ms, shape ``(k,)``, non-decreasing; linear interpolation
-            between them, end values held outside.
+        ts: voltage sample times, ms, shape ``(k,)``, non-decreasing; end values held
+            outside them.
         voltage: membrane potential at ``ts``, mV, shape ``(k,)``.
         spikes: presynaptic release times, ms, shape ``(s,)``; pad with ``inf``.
         release_duration: length of each glutamate pulse, ms (set it to
             0.4 uM s / `Urakubo2008.glutamate_concentration`).
+        interpolation: between the voltage samples: ``"linear"``, or ``"exponential"``: the
+            depolarisation above `REST_VOLTAGE` grows and decays geometrically between samples
+            both above rest (a spike's regenerative upstroke and its repolarisation, to first
+            order; `plastic.rules.urakubo.interpolation`), linear elsewhere. Static.
     """
 
     ts: Float[Array, " k"] = eqx.field(converter=jnp.asarray)
     voltage: Float[Array, " k"] = eqx.field(converter=jnp.asarray)
     spikes: Float[Array, " s"] = eqx.field(converter=jnp.asarray)
     release_duration: _Scalar = eqx.field(converter=jnp.asarray, default=0.1)
+    interpolation: str = eqx.field(static=True, default="linear")
 
     def __check_init__(self):
         if self.ts.ndim != 1 or self.ts.shape != self.voltage.shape or self.ts.shape[0] < 1:
@@ -45,9 +51,17 @@ class UrakuboDrive(eqx.Module):
             lower_open=True,
             units="ms",
         )
+        check_interpolation("UrakuboDrive.interpolation", self.interpolation)
 
     def __call__(self, t) -> SynapseSignals:
-        v = jnp.interp(t, self.ts, self.voltage)
+        v = interpolate(
+            t,
+            self.ts,
+            self.voltage,
+            self.interpolation,
+            baseline=REST_VOLTAGE,
+            geometric_rise=True,
+        )
         releasing = jnp.any((t >= self.spikes) & (t < self.spikes + self.release_duration))
         zero = jnp.zeros_like(v)
         # The rule computes its own calcium; the signal's calcium field is not read.

@@ -18,6 +18,7 @@ Time is in ms in the rule's interface (`vector_field` returns per ms), rates are
 in the code, as in the paper.
 """
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,6 +27,7 @@ from jaxtyping import Array, Float
 from plastic.rules._validation import check_range
 from plastic.rules.base import AbstractRule, SynapseSignals
 from plastic.rules.urakubo import glun2b
+from plastic.rules.urakubo.interpolation import check_interpolation, interpolate
 from plastic.rules.urakubo.network import (
     COMPARTMENTS,
     INITIAL_CONCENTRATIONS,
@@ -91,6 +93,10 @@ class Urakubo2008(AbstractRule):
             Ca influx (uM/s) into PSD and cytosol at times ``ts`` (ms), linearly interpolated,
             in place of the channel model. For validation against a recording whose voltage is
             sampled too coarsely to resolve the back-propagating spike (the GENESIS traces).
+        prescribed_vgcc_interpolation: between the samples of ``prescribed_vgcc``:
+            ``"linear"``, or ``"exponential"``: a falling influx decays geometrically (the
+            channel's deactivation is a relaxation), a rising one is linear
+            (`plastic.rules.urakubo.interpolation`). Static.
         dapk1_autophosphorylation: with the DAPK1 variant (``urakubo_network(dapk1=True)``),
             the scale K of DAPK1's Ser308 autophosphorylation rate, per s (1.0 in the emer/axon
             code, 0.29 in ccnlab/kinase); unused without it.
@@ -117,6 +123,7 @@ class Urakubo2008(AbstractRule):
     vgcc_tau_m: _Scalar
     vgcc_tau_h: _Scalar
     prescribed_vgcc: tuple[Float[Array, " k"], Float[Array, " k"], Float[Array, " k"]] | None
+    prescribed_vgcc_interpolation: str = eqx.field(static=True)
     dapk1_autophosphorylation: _Scalar
     dapk1_ampar_inhibition: _Scalar
 
@@ -141,6 +148,7 @@ class Urakubo2008(AbstractRule):
         vgcc_tau_m=3.6,
         vgcc_tau_h=29.0,
         prescribed_vgcc=None,
+        prescribed_vgcc_interpolation="linear",
         dapk1_autophosphorylation=1.0,
         dapk1_ampar_inhibition=2.0,
     ):
@@ -183,6 +191,10 @@ class Urakubo2008(AbstractRule):
                     f"length; got shapes {[a.shape for a in prescribed_vgcc]}"
                 )
         self.prescribed_vgcc = prescribed_vgcc
+        check_interpolation(
+            "Urakubo2008.prescribed_vgcc_interpolation", prescribed_vgcc_interpolation
+        )
+        self.prescribed_vgcc_interpolation = prescribed_vgcc_interpolation
         self.dapk1_autophosphorylation = jnp.asarray(dapk1_autophosphorylation, float)
         self.dapk1_ampar_inhibition = jnp.asarray(dapk1_ampar_inhibition, float)
 
@@ -358,7 +370,8 @@ class Urakubo2008(AbstractRule):
         nmda = self.nmda_permeability * block * drive * self.open_fraction(state)
         if self.prescribed_vgcc is not None:
             ts, psd, cyt = self.prescribed_vgcc
-            return nmda, jnp.interp(t, ts, psd), jnp.interp(t, ts, cyt)
+            how = self.prescribed_vgcc_interpolation
+            return nmda, interpolate(t, ts, psd, how), interpolate(t, ts, cyt, how)
         g = self.vgcc_conductance * drive * m**3 * h
         return nmda, -voltage * self.vgcc_flux_psd * g, -voltage * self.vgcc_flux_cyt * g
 
