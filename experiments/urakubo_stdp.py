@@ -40,6 +40,13 @@ def main():
     parser.add_argument("--step", type=float, default=5.0, help="delta_t grid step, ms")
     parser.add_argument("--cpu-devices", type=int, default=None, help="default: one per core")
     parser.add_argument("--pump", choices=("genesis", "go"), default="genesis", help=PUMP_HELP)
+    parser.add_argument(
+        "--interpolation",
+        choices=("linear", "exponential"),
+        default="linear",
+        help="how the waveforms' voltage and VGCC influx are read between their samples "
+        "(UrakuboSynapse.interpolation)",
+    )
     args = parser.parse_args()
     use_cpu_devices(args.cpu_devices)
 
@@ -62,10 +69,14 @@ def main():
         SpikePairingExperiment(tail=READOUT),
         # Sparse linear algebra: 2.7x less time per condition than dense in a batch
         # (README, "Urakubo et al. 2008"), the same weights to 1e-14.
-        UrakuboSynapse.at_rest(args.pump, solver=Rodas5(sparse=True)),
+        UrakuboSynapse.at_rest(
+            args.pump, solver=Rodas5(sparse=True), interpolation=args.interpolation
+        ),
         {"delta_t": delta_ts},
         fixed={"n_bursts": N_PAIRS, "burst_period": PERIOD},
-        model_description=f"UrakuboSynapse, {args.pump} cytosolic pump",
+        model_description=(
+            f"UrakuboSynapse, {args.pump} cytosolic pump, {args.interpolation} interpolation"
+        ),
     )
     result = run_sweep(sweep, str(args.out / "stdp.nc"), chunk_size=2)
     changes = result["weight"].values - 1.0

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import plastic  # noqa: F401  (float64)
-from plastic.rules import Urakubo2008, UrakuboDrive
+from plastic.protocols import spike_lists
+from plastic.rules import Urakubo2008, UrakuboDrive, UrakuboSynapse
 from plastic.rules.urakubo.interpolation import interpolate
 from plastic.rules.urakubo.model import REST_VOLTAGE
 
@@ -101,3 +102,22 @@ def test_unknown_interpolations_are_refused_by_name():
         UrakuboDrive([0.0, 1.0], [-65.0, -65.0], [0.5], interpolation="cubic")
     with pytest.raises(ValueError, match="prescribed_vgcc_interpolation must be one of"):
         Urakubo2008(prescribed_vgcc_interpolation="spline")
+
+
+def test_the_synapse_passes_its_interpolation_to_rule_and_drive():
+    """`UrakuboSynapse.driven` reads both the voltage and the prescribed influx of its
+    waveforms the way its ``interpolation`` says; ``"linear"`` stays `jax.numpy.interp`."""
+    trains = spike_lists(np.array([100.0]), np.array([110.0]), duration=400.0)
+    rest = Urakubo2008()
+    for how in ("linear", "exponential"):
+        rule, drive = UrakuboSynapse(rest, interpolation=how).driven(trains)
+        assert rule.prescribed_vgcc_interpolation == how and drive.interpolation == how
+        ts, psd, _ = (np.asarray(a) for a in rule.prescribed_vgcc)
+        falling = np.flatnonzero((psd[1:] < psd[:-1]) & (psd[1:] > 0) & (np.diff(ts) > 0))[0]
+        t = 0.5 * (ts[falling] + ts[falling + 1])
+        _, influx, _ = rule.fluxes_in(rule.rest_state, REST_VOLTAGE, jnp.asarray(t))
+        linear = np.interp(t, ts, psd)
+        geometric = np.sqrt(psd[falling] * psd[falling + 1])
+        expected = linear if how == "linear" else geometric
+        assert float(influx) == pytest.approx(expected, rel=1e-12)
+        assert not np.isclose(linear, geometric, rtol=1e-3)

@@ -6,6 +6,8 @@ the rate and Poisson protocols a `plastic.experiment.SpikeTrainExperiment`), and
 can be fitted to its weight changes with `plastic.fit`.
 """
 
+import dataclasses
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -15,6 +17,7 @@ from plastic.rosenbrock import Rodas5
 from plastic.rules._validation import check_range
 from plastic.rules.spike_driven import AbstractSpikeDrivenSynapse
 from plastic.rules.urakubo.drive import UrakuboDrive
+from plastic.rules.urakubo.interpolation import check_interpolation
 from plastic.rules.urakubo.model import Urakubo2008
 from plastic.rules.urakubo.network import GO_CYTOSOLIC_PUMP, urakubo_network
 from plastic.rules.urakubo.solve import equilibrate, solve_urakubo
@@ -42,6 +45,9 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
             a sweep over several CPU devices needs).
         rtol, atol: its tolerances (atol in uM).
         max_steps: its step budget.
+        interpolation: how the drive's voltage and VGCC influx are read between the knots of
+            the waveforms: ``"linear"``, or ``"exponential"`` (as relaxations; see
+            `plastic.rules.urakubo.interpolation`, and `UrakuboDrive`). Static.
     """
 
     rule: Urakubo2008
@@ -51,6 +57,7 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
     rtol: float = eqx.field(static=True, default=1e-6)
     atol: float = eqx.field(static=True, default=1e-10)
     max_steps: int = eqx.field(static=True, default=400_000)
+    interpolation: str = eqx.field(static=True, default="linear")
 
     def __check_init__(self):
         check_range(
@@ -61,6 +68,7 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
             lower_open=True,
             units="ms",
         )
+        check_interpolation("UrakuboSynapse.interpolation", self.interpolation)
         if self.rule.prescribed_vgcc is not None:
             raise ValueError(
                 "UrakuboSynapse.rule must not prescribe its VGCC influx: the synapse "
@@ -86,13 +94,13 @@ class UrakuboSynapse(AbstractSpikeDrivenSynapse):
         """The rule with the trains' VGCC influx prescribed, and the drive (voltage and
         releases) of ``trains``."""
         ts, voltage, vgcc_psd, vgcc_cyt = self.waveforms.drive(trains.pre, trains.post)
-        rule = eqx.tree_at(
-            lambda r: r.prescribed_vgcc,
+        rule = dataclasses.replace(
             self.rule,
-            (ts, vgcc_psd, vgcc_cyt),
-            is_leaf=lambda x: x is None,
+            prescribed_vgcc=(ts, vgcc_psd, vgcc_cyt),
+            prescribed_vgcc_interpolation=self.interpolation,
         )
-        return rule, UrakuboDrive(ts, voltage, trains.pre, self.release_duration)
+        drive = UrakuboDrive(ts, voltage, trains.pre, self.release_duration, self.interpolation)
+        return rule, drive
 
     def efficacy(self, trains: SpikeTrains) -> Float[Array, ""]:
         rule, drive = self.driven(trains)
