@@ -14,6 +14,7 @@ carries no dependency.
 
 - `plastic.sparsity.primitives`: what each primitive's outputs depend on, given its operands'.
 - `plastic.sparsity.propagate`: the walk through a jaxpr, calls and loops included.
+- `plastic.sparsity.fold`: arithmetic on constants folded in NumPy (else by binding).
 - `plastic.sparsity.structure`: `jacobian_structure` (the pattern, with cut variables that keep
   it sparse), `jacobian_sparsity` (without), `evaluate_with_cuts`.
 - `plastic.sparsity.colouring`: `column_colouring`, for one forward-mode direction per colour.

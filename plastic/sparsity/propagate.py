@@ -6,6 +6,7 @@ import functools
 import jax.extend as jex
 import numpy as np
 
+from plastic.sparsity.fold import fold_constants
 from plastic.sparsity.primitives import (
     _ELEMENTWISE,
     _INDEXED,
@@ -19,6 +20,20 @@ from plastic.sparsity.primitives import (
     _product,
     _Value,
 )
+
+_CALLS = {
+    "jit",
+    "pjit",
+    "closed_call",
+    "core_call",
+    "remat",
+    "checkpoint",
+    "custom_lin",
+    "custom_jvp_call",
+    "custom_vjp_call",
+    "custom_vjp_call_jaxpr",
+}
+"""Primitives that call a jaxpr: walked into, not bound, also when every operand is known."""
 
 
 def _constants(values, n):
@@ -59,15 +74,12 @@ def _equation(eqn, operands, n):
     name = eqn.primitive.name
     shapes = [var.aval.shape for var in eqn.outvars]
     constant = all(operand.value is not None for operand in operands)
-    if constant and not name.startswith(("random", "rng")):
+    if constant and not name.startswith(("random", "rng")) and name not in _CALLS:
         # Arithmetic on constants (index arithmetic, interpolation weights from a fixed
-        # geometry, calls and loops included): fold it, so that the gathers and products it
-        # feeds are exact.
-        params = eqn.primitive.get_bind_params(eqn.params)
-        values = eqn.primitive.bind(*[o.value for o in operands], **params)
-        if not eqn.primitive.multiple_results:
-            values = [values]
-        return [_Value(_none(shape, n), np.asarray(v)) for shape, v in zip(shapes, values)]
+        # geometry, loops included): fold it, so that the gathers and products it feeds are
+        # exact. Calls are walked into below, their equations folded one by one.
+        values = fold_constants(eqn, [o.value for o in operands])
+        return [_Value(_none(shape, n), v) for shape, v in zip(shapes, values)]
     if name in _ZERO_DERIVATIVE:
         return [_Value(_none(shape, n)) for shape in shapes]
     if name == "mul":
@@ -84,11 +96,10 @@ def _equation(eqn, operands, n):
         return _indexed(eqn, operands, n)
     if name == "dot_general":
         return [_dot_general(eqn, operands)]
-    if name in ("jit", "pjit", "closed_call", "core_call", "remat", "checkpoint", "custom_lin"):
-        inner = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-        return _call(inner, operands, n)
-    if name in ("custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr"):
-        inner = eqn.params.get("call_jaxpr") or eqn.params.get("fun_jaxpr")
+    if name in _CALLS:
+        inner = (
+            eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr") or eqn.params.get("fun_jaxpr")
+        )
         return _call(inner, operands, n)
     if name == "cond":
         branches = [_call(branch, operands[1:], n) for branch in eqn.params["branches"]]
