@@ -4,10 +4,10 @@ relaxation.
 Why: the GENESIS traces that drive the Urakubo model are written every 1-3 ms around a spike,
 while the back-propagating AP and the VGCC influx it opens last about 1 ms. Linear interpolation
 of such samples overestimates a convex transient between them: measured on the -16 ms trace, the
-VGCC influx interpolated linearly from 1004 to 1010 ms after the pairing's start keeps the PSD
-calcium 20-34 % above GENESIS's before the release, and the NMDARs it inactivates open 13-16 %
-less. A relaxation ``a exp(-t / tau)`` is reproduced exactly by geometric interpolation,
-``a (b / a)^w`` at fraction ``w`` of the interval.
+VGCC influx interpolated linearly over its samples 4, 7 and 10 ms after the somatic current's
+onset keeps the PSD calcium 20-34 % above GENESIS's until the release, and the NMDARs that
+calcium inactivates open 13-16 % less. A relaxation ``a exp(-t / tau)`` is reproduced exactly
+by geometric interpolation, ``a (b / a)^w`` at fraction ``w`` of the interval.
 
 ``INTERPOLATIONS``:
 
