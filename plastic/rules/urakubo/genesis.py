@@ -165,8 +165,9 @@ def with_trace_vgcc(rule, trace: dict[str, np.ndarray], interpolation: str = "ex
     prescribed in place of its channel model (knots padded to 1024; ``interpolation`` between
     them, see `Urakubo2008.prescribed_vgcc_interpolation`)."""
     influx = tuple(pad(trace[k]) for k in ("t", "PSD_VGCC_Jca", "Cyt_VGCC_Jca"))
-    rule = eqx.tree_at(lambda r: r.prescribed_vgcc, rule, influx, is_leaf=lambda x: x is None)
-    return dataclasses.replace(rule, prescribed_vgcc_interpolation=interpolation)
+    return dataclasses.replace(
+        rule, prescribed_vgcc=influx, prescribed_vgcc_interpolation=interpolation
+    )
 
 
 def compare(
