@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import plastic  # noqa: E402, F401  (float64)
 from plastic.rules import Urakubo2008, equilibrate  # noqa: E402
-from plastic.rules.urakubo.genesis import COMPARED, REST_DURATION, compare  # noqa: E402
+from plastic.rules.urakubo.genesis import COMPARED, REST_DURATION, TARGETS, compare  # noqa: E402
 
 LABELS = {
     "PSD_Ca": "PSD Ca (uM)",
@@ -50,8 +50,6 @@ LABELS = {
 
 DRIVES = {"prescribed": "exponential", "prescribed, linear": "linear", "channel": "exponential"}
 """Drive label -> interpolation between the trace's samples."""
-TARGETS = {"peak": 0.05, "final": 0.05, "nrms": 0.10}
-"""Issue 23: peaks and final values within 5 %, normalised RMS below 10 %."""
 
 
 def meets_targets(errors: dict[str, float]) -> bool:

@@ -21,6 +21,7 @@ from plastic.rules import (
 from plastic.rules.urakubo.genesis import (
     POST_SPIKE,
     REST_DURATION,
+    TARGETS,
     compare,
     load_trace,
     pad,
@@ -222,11 +223,6 @@ def test_weight_gradient_matches_finite_differences(driven_rule):
     finite = (value_and_grad(h)[0] - value_and_grad(-h)[0]) / (2.0 * h)
     assert float(gradient) > 0.0
     assert float(gradient) == pytest.approx(float(finite), rel=1e-5)
-
-
-TARGETS = {"peak": 0.05, "final": 0.05, "nrms": 0.10}
-"""Issue 23's targets against GENESIS: peaks and final values within 5 %, normalised RMS below
-10 % (experiments/urakubo_traces.py prints the errors)."""
 
 
 @pytest.mark.parametrize("delta_t", [16, -16])

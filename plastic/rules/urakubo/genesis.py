@@ -121,6 +121,9 @@ PAIRING_PERIOD = 1000.0
 """ms: both traces hold 20 pairings at 1 Hz, then 16.8 s without activity."""
 COMPARED = ("PSD_Ca", "PSD_CaMKIIact", "PSD_PP1act", "PSD_CaNact", "Trp_AMPAR")
 """The quantities compared with GENESIS."""
+TARGETS = {"peak": 0.05, "final": 0.05, "nrms": 0.10}
+"""Issue 23's bounds on `compare`'s errors: peaks and final values within 5 %, normalised RMS
+of the time course below 10 %."""
 
 
 _LENGTH = 1024
